@@ -1,0 +1,298 @@
+"""The one capture core: start → params/inputs → finish with outputs, status and resources.
+
+``@tracked_task``, the Airflow operators, decorator and listener and the Prefect hooks all drive
+a ``RunRecorder``; adapters only translate orchestrator identities into its arguments.
+Nothing in here raises into the user's code unless strict mode asks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import os
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from contextvars import Token
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings, settings
+from ..errors import InvalidInput, TracklineError
+from ..records import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
+from ..store import Store, get_store
+from . import heartbeat
+from .ambient import ambient_identity
+from .artifacts import describe, is_json_value, json_size
+from .code import code_identity
+from .context import PIPELINE, RUN
+from .environment import capture_environment
+from .resources import ResourceMeter
+
+__all__ = ["RunRecorder", "new_id", "deterministic_id"]
+
+log = logging.getLogger("trackline")
+_HOST = socket.gethostname()
+_LINK_STR_LEN = 64
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def deterministic_id(*parts: object) -> str:
+    """Stable id from orchestrator identities, so two recorders of one task run agree."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "trackline:" + "/".join(map(str, parts))).hex
+
+
+def _param_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+class RunRecorder:
+    """Records one task run. Use as a context manager or call ``start()`` / ``finish()``."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        run_id: str | None = None,
+        pipeline: str | None = None,
+        pipeline_run_id: str | None = None,
+        parent_id: str | None = None,
+        external_ids: Mapping[str, Any] | None = None,
+        func: Any = None,
+        store: Store | None = None,
+        config: Settings | None = None,
+        eager_start: bool = False,
+        use_ambient: bool = True,
+    ) -> None:
+        self.config = config or settings()
+        self.store = store or get_store(self.config)
+        ambient = ambient_identity() if use_ambient else None
+        parent = RUN.get()
+        pipe = PIPELINE.get()
+        amb = ambient or {}
+        self.id = run_id or amb.get("run_id") or new_id()
+        self.name = name if not amb.get("name") else amb["name"]
+        self.pipeline = pipeline or amb.get("pipeline") or (pipe.pipeline if pipe else None) or (
+            parent.pipeline if parent else None)
+        self.pipeline_run_id = pipeline_run_id or amb.get("pipeline_run_id") or (pipe.id if pipe else None) or (
+            parent.pipeline_run_id if parent else None)
+        self.parent_id = parent_id or (parent.id if parent else None)
+        self.external_ids = {**amb.get("external_ids", {}), **(external_ids or {})}
+        self.func = func
+        self.eager_start = eager_start
+        self.params: dict[str, Any] = {}
+        self.inputs: list[ArtifactRef] = []
+        self.outputs: list[ArtifactRef] = []
+        self.artifacts: dict[str, Artifact] = {}
+        self.metrics: list[Metric] = []
+        self._flushed_metrics = 0
+        self._token: Token | None = None
+        self._watched_paths: dict[str, tuple[Path, tuple | None]] = {}
+        self.started_at: datetime | None = None
+        self.started_mono = 0.0
+        self.meter: ResourceMeter | None = None
+        self.finished: TaskRun | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> RunRecorder:
+        self.started_at = utcnow()
+        self.started_mono = time.monotonic()
+        self.meter = ResourceMeter()
+        self._token = RUN.set(self)
+        if self.eager_start:
+            self._guard(lambda: self.store.write_task_run(self.snapshot()))
+        heartbeat.register(self)
+        return self
+
+    def finish(self, status: str = RunStatus.SUCCESS.value, error: BaseException | ErrorInfo | None = None,
+               *, ended_at: datetime | None = None) -> TaskRun | None:
+        """Write the whole record in one transaction and leave the run's context."""
+        heartbeat.unregister(self)
+        if self._token is not None:
+            try:
+                RUN.reset(self._token)
+            except ValueError:  # finished from another context (e.g. an orchestrator hook)
+                RUN.set(None)
+            self._token = None
+        if self.finished is not None:
+            return self.finished
+        try:
+            self._record_path_outputs()
+            record = self.snapshot(status=status)
+            record.ended_at = ended_at or utcnow()
+            record.duration_s = round(time.monotonic() - self.started_mono, 6)
+            record.resources = self.meter.finish() if self.meter else None
+            if isinstance(error, BaseException):
+                record.error = ErrorInfo(
+                    type=f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins."),
+                    message=str(error),
+                    traceback="".join(traceback.format_exception(error)))
+            elif error is not None:
+                record.error = error
+            if self.config.capture_environment:
+                record.environment = capture_environment(
+                    record.code.file if record.code else None, self.config.env_allowlist)
+            self.finished = record
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc)
+            return None
+        self._guard(lambda: self.store.write_task_run(record))
+        return record
+
+    def __enter__(self) -> RunRecorder:
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is None:
+            self.finish()
+        else:
+            self.finish(RunStatus.FAILED.value, exc)
+
+    # -- what the run saw -----------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        self.params[str(key)] = _param_value(value)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        for k, v in params.items():
+            self.log_param(k, v)
+
+    def log_metric(self, key: str, value: Any, step: int | None = None,
+                   timestamp: datetime | None = None) -> None:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise InvalidInput(f"metric {key!r} must be a real number, not {type(value).__name__}")
+        self.metrics.append(Metric(id=new_id(), key=str(key), value=float(value),
+                                   step=None if step is None else int(step), timestamp=timestamp or utcnow()))
+
+    def log_artifact(self, value: Any, *, name: str | None = None, kind: str | None = None,
+                     direction: str = "output") -> Artifact:
+        if direction not in ("input", "output"):
+            raise InvalidInput(f"direction must be 'input' or 'output', not {direction!r}")
+        if isinstance(value, str) and "://" in value:
+            from .hashing import hash_uri
+
+            art = Artifact(digest=hash_uri(value), kind=kind or "uri", uri=value, name=name)
+        else:
+            if isinstance(value, str) and os.path.exists(value):
+                value = Path(value)
+            art = describe(value, kind=kind, name=name, home=self.config.home,
+                           use_cache=self.config.hash_cache)
+        self._add(direction, name or art.name or art.digest[:12], art)
+        return art
+
+    def _add(self, direction: str, slot: str, art: Artifact) -> None:
+        self.artifacts.setdefault(art.digest, art)
+        ref = ArtifactRef(name=slot, digest=art.digest, kind=art.kind, uri=art.uri)
+        (self.inputs if direction == "input" else self.outputs).append(ref)
+
+    def record_arguments(self, arguments: Mapping[str, Any], kinds: Mapping[str, str] | None = None) -> None:
+        """Small JSON values become params; paths, frames, arrays and objects become inputs."""
+        kinds = kinds or {}
+        limit = self.config.max_param_bytes
+        for name, value in arguments.items():
+            try:
+                self._record_argument(name, value, kinds.get(name), limit)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc)
+
+    def _record_argument(self, name: str, value: Any, kind: str | None, limit: int) -> None:
+        home, cache = self.config.home, self.config.hash_cache
+        if isinstance(value, os.PathLike):
+            path = Path(value)
+            self.params[name] = os.fspath(value)
+            self._watched_paths[name] = (path, _stat(path))
+            if path.exists():
+                self._add("input", name, describe(path, kind=kind, home=home, use_cache=cache))
+            return
+        if value is None or isinstance(value, (bool, int)) or (
+                isinstance(value, float)) or (isinstance(value, str) and len(value) < _LINK_STR_LEN):
+            self.params[name] = _param_value(value)
+            return
+        if is_json_value(value) and json_size(value) <= limit:
+            self.params[name] = value
+        # Containers and long strings also link lineage by digest (e.g. values passed via XCom).
+        self._add("input", name, describe(value, kind=kind, home=home, use_cache=cache))
+
+    def record_result(self, value: Any, kinds: Mapping[str, str] | None = None) -> None:
+        """The return value is an output; tuples and dicts also per element / key."""
+        if value is None:
+            return
+        kinds = kinds or {}
+        home, cache = self.config.home, self.config.hash_cache
+        try:
+            self._add("output", "return", describe(value, kind=kinds.get("return"), home=home, use_cache=cache))
+            if isinstance(value, (tuple, list)) and not is_json_value(value) and len(value) <= 100:
+                items = ((str(i), v) for i, v in enumerate(value))
+            elif isinstance(value, dict) and not is_json_value(value) and len(value) <= 100:
+                items = ((str(k), v) for k, v in value.items())
+            else:
+                items = ()
+            for key, item in items:
+                slot = f"return.{key}"
+                self._add("output", slot, describe(item, kind=kinds.get(slot), home=home, use_cache=cache))
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc)
+
+    def _record_path_outputs(self) -> None:
+        """A path argument the call created or changed is also an output of the call."""
+        for name, (path, before) in self._watched_paths.items():
+            after = _stat(path)
+            if after is not None and after != before:
+                self._add("output", name, describe(path, home=self.config.home, use_cache=self.config.hash_cache))
+
+    # -- records --------------------------------------------------------------------------
+    def snapshot(self, status: str = RunStatus.RUNNING.value) -> TaskRun:
+        digest, code = code_identity(self.func) if self.func is not None else (None, None)
+        new_metrics = self.metrics[self._flushed_metrics:]
+        self._flushed_metrics = len(self.metrics)
+        return TaskRun(
+            id=self.id, name=self.name, pipeline=self.pipeline, pipeline_run_id=self.pipeline_run_id,
+            parent_id=self.parent_id, status=status, started_at=self.started_at or utcnow(),
+            heartbeat_at=utcnow(), host=_HOST, pid=os.getpid(), params=dict(self.params),
+            inputs=list(self.inputs), outputs=list(self.outputs), metrics=new_metrics,
+            code_digest=digest, code=code, external_ids=dict(self.external_ids),
+            artifacts=list(self.artifacts.values()),
+        )
+
+    # -- heartbeat protocol ---------------------------------------------------------------
+    def intervals(self) -> tuple[float, float, float]:
+        c = self.config
+        return c.sample_interval, c.sample_after, c.heartbeat_interval
+
+    def sample(self) -> None:
+        if self.meter is not None:
+            self.meter.sample()
+
+    def beat(self) -> None:
+        self._guard(lambda: self.store.write_task_run(self.snapshot()))
+
+    # -- failure policy -------------------------------------------------------------------
+    def _guard(self, fn) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        if self.config.strict:
+            raise exc if isinstance(exc, TracklineError) else TracklineError(
+                f"tracking run {self.name!r} failed: {exc}") from exc
+        log.warning("trackline: tracking %s failed: %s: %s", self.name, type(exc).__name__, exc)
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)

@@ -1,0 +1,94 @@
+"""Resource use of one call: CPU user/system seconds, peak RSS, IO bytes, GPU peaks.
+
+CPU and IO counters are per process: calls running at the same time in several threads of one
+process each see the whole process's counters over their span. Peak RSS is the highest RSS seen
+at the start, in samples (for calls longer than ``sample_after``) and at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import psutil
+
+from ..records import ResourceSample, ResourceUsage
+from . import gpu
+
+__all__ = ["ResourceMeter"]
+
+_proc: psutil.Process | None = None
+_proc_pid: int | None = None
+
+
+def _process() -> psutil.Process:
+    global _proc, _proc_pid
+    if _proc is None or _proc_pid != os.getpid():
+        _proc, _proc_pid = psutil.Process(), os.getpid()
+    return _proc
+
+
+def _io() -> tuple[int, int] | None:
+    try:
+        io = _process().io_counters()
+    except (psutil.Error, AttributeError, OSError):
+        return None
+    return io.read_bytes, io.write_bytes
+
+
+def _rss() -> int:
+    try:
+        return _process().memory_info().rss
+    except psutil.Error:
+        return 0
+
+
+class ResourceMeter:
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.cpu0 = os.times()
+        self.io0 = _io()
+        self.peak_rss = _rss()
+        self.samples: list[ResourceSample] = []
+        self.gpu_peak: dict[str, Any] | None = None
+        self._last_cpu = (self.t0, self.cpu0.user + self.cpu0.system)
+
+    def sample(self) -> None:
+        """Called from the background sampler for long calls."""
+        now = time.monotonic()
+        cpu = os.times()
+        total = cpu.user + cpu.system
+        dt = now - self._last_cpu[0]
+        pct = 100.0 * (total - self._last_cpu[1]) / dt if dt > 0 else 0.0
+        self._last_cpu = (now, total)
+        rss = _rss()
+        self.peak_rss = max(self.peak_rss, rss)
+        self.samples.append(ResourceSample(t=round(now - self.t0, 3), cpu_percent=round(pct, 1), rss_bytes=rss))
+        g = gpu.usage()
+        if g.get("available"):
+            self._fold_gpu(g)
+
+    def _fold_gpu(self, g: dict[str, Any]) -> None:
+        peak = self.gpu_peak or {"available": True, "util_percent_peak": 0.0, "memory_used_bytes_peak": 0}
+        for d in g["devices"]:
+            peak["util_percent_peak"] = max(peak["util_percent_peak"], d["util_percent"])
+            peak["memory_used_bytes_peak"] = max(peak["memory_used_bytes_peak"], d["memory_used_bytes"])
+        self.gpu_peak = peak
+
+    def finish(self) -> ResourceUsage:
+        cpu = os.times()
+        io = _io()
+        self.peak_rss = max(self.peak_rss, _rss())
+        g = gpu.usage()
+        if g.get("available"):
+            self._fold_gpu(g)
+        return ResourceUsage(
+            cpu_user_s=round(cpu.user - self.cpu0.user, 6),
+            cpu_system_s=round(cpu.system - self.cpu0.system, 6),
+            peak_rss_bytes=self.peak_rss,
+            io_read_bytes=(io[0] - self.io0[0]) if io and self.io0 else None,
+            io_write_bytes=(io[1] - self.io0[1]) if io and self.io0 else None,
+            gpu=self.gpu_peak or {"available": False},
+            samples=self.samples,
+        )

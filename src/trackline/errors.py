@@ -1,0 +1,106 @@
+"""One exception tree for everything trackline raises.
+
+Every error carries a stable ``code`` that maps to an HTTP status, so a remote store can
+re-raise exactly the class the SQL store would have raised (see ``error_for_code``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TracklineError",
+    "ConfigError",
+    "NotFound",
+    "AmbiguousRef",
+    "InvalidInput",
+    "NoActiveRun",
+    "StoreUnavailable",
+    "SchemaOutdated",
+    "Conflict",
+    "PermissionDenied",
+    "Unauthenticated",
+    "error_for_code",
+]
+
+
+class TracklineError(Exception):
+    """Base class of all trackline errors."""
+
+    code = "error"
+    http_status = 500
+
+
+class ConfigError(TracklineError, ValueError):
+    """A setting, URL or policy file is malformed."""
+
+    code = "config_error"
+    http_status = 400
+
+
+class InvalidInput(TracklineError, ValueError):
+    """An argument has a value trackline cannot record (e.g. a non-numeric metric)."""
+
+    code = "invalid_input"
+    http_status = 422
+
+
+class NotFound(TracklineError, LookupError):
+    """No run, artifact or model matches the given reference."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class AmbiguousRef(TracklineError, LookupError):
+    """A short id prefix matches more than one record."""
+
+    code = "ambiguous_ref"
+    http_status = 409
+
+
+class Conflict(TracklineError):
+    """The write lost a race or contradicts a recorded fact."""
+
+    code = "conflict"
+    http_status = 409
+
+
+class NoActiveRun(TracklineError, RuntimeError):
+    """A logging call was made outside a tracked task."""
+
+    code = "no_active_run"
+    http_status = 400
+
+
+class StoreUnavailable(TracklineError, ConnectionError):
+    """The store could not be reached or written."""
+
+    code = "store_unavailable"
+    http_status = 503
+
+
+class SchemaOutdated(TracklineError):
+    """The store's schema is older than this trackline and auto-upgrade is off."""
+
+    code = "schema_outdated"
+    http_status = 500
+
+
+class Unauthenticated(TracklineError, PermissionError):
+    code = "unauthenticated"
+    http_status = 401
+
+
+class PermissionDenied(TracklineError, PermissionError):
+    code = "permission_denied"
+    http_status = 403
+
+
+_BY_CODE = {cls.code: cls for cls in (
+    TracklineError, ConfigError, InvalidInput, NotFound, AmbiguousRef, Conflict, NoActiveRun,
+    StoreUnavailable, SchemaOutdated, Unauthenticated, PermissionDenied,
+)}
+
+
+def error_for_code(code: str) -> type[TracklineError]:
+    """The exception class for a stable error code (unknown codes map to the base class)."""
+    return _BY_CODE.get(code, TracklineError)

@@ -1,0 +1,223 @@
+"""The data model as pydantic records: what capture produces, stores keep and queries return.
+
+These are plain values (no database sessions attached), so the same objects travel through the
+SQL store, the spool, the HTTP store and the CLI's ``--json`` output.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+__all__ = [
+    "RunStatus", "TERMINAL", "ArtifactKind", "ColumnInfo", "Artifact", "ArtifactRef", "Metric",
+    "ResourceSample", "ResourceUsage", "Environment", "ErrorInfo", "CodeRef", "TaskRun",
+    "PipelineRun", "RunQuery", "LineageNode", "LineageEdge", "LineageGraph", "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    CRASHED = "crashed"
+    SKIPPED = "skipped"
+    UP_FOR_RETRY = "up_for_retry"
+    CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset(s.value for s in RunStatus if s not in (RunStatus.RUNNING,))
+
+
+class ArtifactKind(StrEnum):
+    FILE = "file"
+    DIRECTORY = "directory"
+    DATASET = "dataset"
+    MODEL = "model"
+    VALUE = "value"
+    BLOB = "blob"
+    OBJECT = "object"
+    OPAQUE = "opaque"
+    TABLE = "table"
+    URI = "uri"
+    METRICS = "metrics"
+    REPORT = "report"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(ser_json_inf_nan="strings", populate_by_name=True)
+
+
+class ColumnInfo(_Record):
+    name: str
+    dtype: str
+
+
+class Artifact(_Record):
+    """A piece of data identified by the digest of its content (or of its normalized URI)."""
+
+    digest: str
+    kind: str
+    uri: str | None = None
+    name: str | None = None
+    size_bytes: int | None = None
+    media_type: str | None = None
+    rows: int | None = None
+    columns: list[ColumnInfo] | None = None
+    profile: dict[str, Any] | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ArtifactRef(_Record):
+    """One edge between a task run and an artifact, as a run shows it (slot name + artifact)."""
+
+    name: str
+    digest: str
+    kind: str
+    uri: str | None = None
+
+
+class Metric(_Record):
+    key: str
+    value: float
+    step: int | None = None
+    timestamp: datetime = Field(default_factory=utcnow)
+    id: str | None = None  # client-generated, makes replays idempotent
+
+    @field_serializer("value")
+    def _ser_value(self, v: float) -> float | str:
+        return v if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
+
+
+class ResourceSample(_Record):
+    t: float  # seconds since the run started
+    cpu_percent: float
+    rss_bytes: int
+
+
+class ResourceUsage(_Record):
+    cpu_user_s: float = 0.0
+    cpu_system_s: float = 0.0
+    peak_rss_bytes: int = 0
+    io_read_bytes: int | None = None
+    io_write_bytes: int | None = None
+    gpu: dict[str, Any] | None = None  # {"available": False} when no NVML device
+    samples: list[ResourceSample] = Field(default_factory=list)
+
+
+class Environment(_Record):
+    digest: str
+    python: str
+    platform: str
+    hostname: str
+    cpu_count: int | None = None
+    memory_bytes: int | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+    packages_digest: str
+    git_commit: str | None = None
+    git_branch: str | None = None
+    git_dirty: bool | None = None
+    git_root: str | None = None
+    env_vars: dict[str, str] = Field(default_factory=dict)
+    accelerators: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorInfo(_Record):
+    type: str
+    message: str
+    traceback: str | None = None
+
+
+class CodeRef(_Record):
+    module: str | None = None
+    qualname: str | None = None
+    file: str | None = None
+    module_digest: str | None = None
+
+
+class TaskRun(_Record):
+    """One execution of one step. Written whole when the step ends (one transaction)."""
+
+    id: str
+    name: str
+    pipeline: str | None = None
+    pipeline_run_id: str | None = None
+    parent_id: str | None = None
+    status: str = RunStatus.RUNNING.value
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    duration_s: float | None = None
+    heartbeat_at: datetime | None = None
+    host: str | None = None
+    pid: int | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    inputs: list[ArtifactRef] = Field(default_factory=list)
+    outputs: list[ArtifactRef] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    resources: ResourceUsage | None = None
+    environment: Environment | None = None
+    code_digest: str | None = None
+    code: CodeRef | None = None
+    external_ids: dict[str, Any] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+    # Full artifact records for inputs/outputs; filled on write, empty on read.
+    artifacts: list[Artifact] = Field(default_factory=list, exclude=True)
+
+
+class PipelineRun(_Record):
+    id: str
+    pipeline: str
+    status: str = RunStatus.RUNNING.value
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    duration_s: float | None = None
+    heartbeat_at: datetime | None = None
+    host: str | None = None
+    pid: int | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    external_ids: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunQuery(_Record):
+    """Options of a run listing (one object, so new filters don't change signatures)."""
+
+    pipeline: str | None = None
+    pipeline_run_id: str | None = None
+    status: str | None = None
+    name: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Field(default=100, ge=1, le=100_000)
+    order: Literal["newest", "oldest"] = "newest"
+
+
+class LineageNode(_Record):
+    id: str
+    type: Literal["task_run", "artifact"]
+    name: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    uri: str | None = None
+
+
+class LineageEdge(_Record):
+    source: str
+    target: str
+    type: Literal["input", "output"]
+    name: str | None = None  # slot
+
+
+class LineageGraph(_Record):
+    root: str
+    direction: str
+    depth: int | None
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]

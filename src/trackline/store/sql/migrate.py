@@ -1,0 +1,66 @@
+"""Schema migrations: a new store is built by running every migration; an older one is upgraded.
+
+A store is never dropped or recreated. ``head()`` reads the revision files once per process, so
+checking an up-to-date store costs one ``SELECT`` of ``alembic_version``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["head", "current", "upgrade", "ensure_schema"]
+
+_HERE = Path(__file__).parent / "migrations"
+
+
+def _config(connection: Connection | None = None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_HERE))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+@lru_cache(maxsize=1)
+def head() -> str:
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(_config()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"trackline migrations have {len(heads)} heads: {heads}")
+    return heads[0]
+
+
+def current(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), revision)
+
+
+def ensure_schema(engine: Engine, auto_upgrade: bool = True) -> None:
+    """Bring the store to the head revision (or explain how, when auto-upgrade is off)."""
+    from ...errors import SchemaOutdated
+
+    rev = current(engine)
+    if rev == head():
+        return
+    if rev is not None and not auto_upgrade:
+        raise SchemaOutdated(
+            f"store schema is at revision {rev}, this trackline needs {head()}: "
+            "run `trackline db upgrade`"
+        )
+    upgrade(engine)
