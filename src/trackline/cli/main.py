@@ -1,0 +1,53 @@
+"""Entry point: the root group, global options, and error handling for every command."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import TracklineError
+
+__all__ = ["cli", "main"]
+
+
+class _Group(click.Group):
+    """Turns trackline errors into one line on stderr (exit 2) instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except TracklineError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except (ValueError, OSError) as exc:
+            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", envvar="TRACKLINE_STORE", default=None,
+              help="Store URL (default: $TRACKLINE_STORE, else the SQLite file under ~/.trackline).")
+@click.version_option(package_name="trackline")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None) -> None:
+    """trackline: run records, lineage and promotion gates for ML pipelines."""
+    ctx.obj = {"store": store}
+
+
+def client(ctx: click.Context):
+    from .. import connect
+
+    return connect(ctx.obj.get("store") if ctx.obj else None)
+
+
+def _register() -> None:
+    # Each concern's commands live in their own module; adding one is one line here.
+    from . import db, runs  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="trackline")
