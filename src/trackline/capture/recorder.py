@@ -87,7 +87,8 @@ class RunRecorder:
             parent.pipeline if parent else None)
         self.pipeline_run_id = pipeline_run_id or amb.get("pipeline_run_id") or (pipe.id if pipe else None) or (
             parent.pipeline_run_id if parent else None)
-        self.parent_id = parent_id or (parent.id if parent else None)
+        # An adapter and a decorator may describe the same task run (same id): not its own parent.
+        self.parent_id = parent_id or (parent.id if parent and parent.id != self.id else None)
         self.external_ids = {**amb.get("external_ids", {}), **(external_ids or {})}
         self.func = func
         self.eager_start = eager_start
