@@ -67,7 +67,7 @@ class SqlStore(Store):
                     "data": run.environment.model_dump(mode="json"),
                     "created_at": utcnow(),
                 })
-            if conn.execute(insert_ignore(conn, T_RUNS, ["id"]), row).rowcount == 0:
+            if not _inserted(conn, T_RUNS, row):
                 _merge(conn, T_RUNS, row)
             self._write_children(conn, run)
         if run.environment is not None:
@@ -106,7 +106,7 @@ class SqlStore(Store):
     def write_pipeline_run(self, run: PipelineRun) -> None:
         row = run.model_dump()
         with self._write() as conn, conn.begin():
-            if conn.execute(insert_ignore(conn, T_PIPES, ["id"]), row).rowcount == 0:
+            if not _inserted(conn, T_PIPES, row):
                 _merge(conn, T_PIPES, row)
 
     def heartbeat(self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str],
@@ -241,6 +241,12 @@ class SqlStore(Store):
 
 
 # -- row <-> record -------------------------------------------------------------------------
+def _inserted(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> bool:
+    """Insert unless the id exists; RETURNING tells which (rowcount is -1 under psycopg 3)."""
+    stmt = insert_ignore(conn, table, ["id"]).returning(table.c.id)
+    return conn.execute(stmt, row).first() is not None
+
+
 def _merge(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> None:
     """Fold an incoming record into the stored one under the status rule (row locked first)."""
     stmt = sa.select(table).where(table.c.id == row["id"])
