@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -30,11 +29,16 @@ class Kind:
 
 def _annotated_kinds(func: Callable[..., Any]) -> dict[str, str]:
     try:
-        hints = typing.get_type_hints(func, include_extras=True)
-    except Exception:  # noqa: BLE001 - unresolvable forward refs just mean "no kinds"
+        raw = inspect.get_annotations(func)
+    except Exception:  # noqa: BLE001
         return {}
     kinds = {}
-    for name, hint in hints.items():
+    for name, hint in raw.items():
+        if isinstance(hint, str):  # one unresolvable annotation must not hide the others
+            try:
+                hint = eval(hint, getattr(func, "__globals__", {}))  # noqa: S307 - the user's own annotation
+            except Exception:  # noqa: BLE001
+                continue
         for meta in getattr(hint, "__metadata__", ()):
             if isinstance(meta, Kind):
                 kinds["return" if name == "return" else name] = meta.kind

@@ -36,6 +36,7 @@ class _Heart:
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
+        self.tick = 1.0
 
     def ensure_thread(self) -> None:
         if self.thread is None or not self.thread.is_alive():
@@ -51,7 +52,8 @@ class _Heart:
 
     def loop(self) -> None:
         while True:
-            self.wake.wait(self.tick_length())
+            self.tick = self.tick_length()
+            self.wake.wait(self.tick)
             self.wake.clear()
             now = time.monotonic()
             with self.lock:
@@ -77,6 +79,9 @@ def register(item: Beating) -> None:
     with _heart.lock:
         _heart.active[id(item)] = item
     _heart.ensure_thread()
+    sample_every, _, beat_every = item.intervals()
+    if min(sample_every, beat_every) / 2 < _heart.tick:
+        _heart.wake.set()  # the thread sleeps longer than this run needs: re-plan now
 
 
 def unregister(item: Beating) -> None:
