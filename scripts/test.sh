@@ -3,6 +3,8 @@
 # Airflow 3.3 and Prefect 3.9 pin conflicting FastAPI versions, so each gets its own venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Tests start many Python subprocesses (CLI calls, workers): let them reuse compiled bytecode.
+unset PYTHONDONTWRITEBYTECODE
 scripts/venv.sh core "dev,postgres,server,examples"
 scripts/venv.sh airflow "dev,postgres,airflow,examples"
 scripts/venv.sh prefect "dev,postgres,prefect,examples"

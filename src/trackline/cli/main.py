@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -20,8 +21,13 @@ class _Group(click.Group):
         except TracklineError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
-        except (ValueError, OSError) as exc:
-            click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+            if os.environ.get("TRACKLINE_DEBUG"):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(f"error: {type(exc).__name__}: {first} (TRACKLINE_DEBUG=1 shows the traceback)", err=True)
             sys.exit(2)
 
 

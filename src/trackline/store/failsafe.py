@@ -61,7 +61,11 @@ class FailSafeStore(Store):
         if not self._replaying.acquire(blocking=False):
             return ReplayResult(remaining=len(self.spool.pending()))
         try:
-            return self.spool.replay(self.inner)
+            try:
+                store = self.inner
+            except Exception as exc:  # still unreachable: everything stays spooled
+                return ReplayResult(remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}")
+            return self.spool.replay(store)
         finally:
             self._replaying.release()
 

@@ -35,7 +35,7 @@ def create_engine(url: str, busy_timeout: float = 60.0) -> Engine:
         engine = _sqlite_engine(sa_url, busy_timeout)
     elif sa_url.get_backend_name() == "postgresql":
         try:
-            engine = sa.create_engine(sa_url, pool_pre_ping=True, pool_size=2, max_overflow=8)
+            engine = sa.create_engine(sa_url, pool_size=2, max_overflow=8)
         except ModuleNotFoundError as exc:
             raise ConfigError(
                 f"{url!r} needs psycopg 3: pip install 'trackline[postgres]'"

@@ -6,6 +6,7 @@ checking an up-to-date store costs one ``SELECT`` of ``alembic_version``.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,11 +28,20 @@ def _config(connection: Connection | None = None):
     return cfg
 
 
+_REV = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*['\"]?([\w]+)?['\"]?", re.M)
+
+
 @lru_cache(maxsize=1)
 def head() -> str:
-    from alembic.script import ScriptDirectory
-
-    heads = ScriptDirectory.from_config(_config()).get_heads()
+    """The newest revision, read from the revision files without importing Alembic (start-up cost)."""
+    revisions, parents = set(), set()
+    for path in (_HERE / "versions").glob("*.py"):
+        found = dict(m.groups() for m in _REV.finditer(path.read_text()))
+        if found.get("revision"):
+            revisions.add(found["revision"])
+            if found.get("down_revision") not in (None, "None"):
+                parents.add(found["down_revision"])
+    heads = sorted(revisions - parents)
     if len(heads) != 1:
         raise RuntimeError(f"trackline migrations have {len(heads)} heads: {heads}")
     return heads[0]
