@@ -56,4 +56,14 @@ _register()
 
 
 def main() -> None:
-    cli(prog_name="trackline")
+    try:
+        cli.main(prog_name="trackline", standalone_mode=False)
+    except click.UsageError as exc:  # one line instead of click's usage block
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(1)
