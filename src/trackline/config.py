@@ -90,14 +90,13 @@ _override: dict[str, object] = {}
 
 
 _cache: dict[tuple, Settings] = {}
+_ENV_NAMES = tuple(f"TRACKLINE_{name.upper()}" for name in Settings.model_fields)
 
 
 def settings() -> Settings:
     """The settings in force now (environment plus whatever ``trackline.connect`` chose)."""
-    key = (
-        tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("TRACKLINE_"))),
-        tuple(sorted((k, str(v)) for k, v in _override.items())),
-    )
+    # Called on every tracked call: look up the known variables only, not the whole environment.
+    key = (tuple(map(os.environ.get, _ENV_NAMES)), tuple(sorted((k, str(v)) for k, v in _override.items())))
     found = _cache.get(key)
     if found is None:
         found = _cache[key] = Settings.from_env(**_override)

@@ -76,6 +76,8 @@ def _capture(code_dir: str | None, allowlist: tuple[str, ...]) -> Environment:
     return Environment(digest=digest, **data)
 
 
+@functools.lru_cache(maxsize=256)
 def capture_environment(code_file: str | None, allowlist: tuple[str, ...]) -> Environment:
+    """The environment of code in ``code_file`` (its git repository), once per process and file."""
     code_dir = str(Path(code_file).resolve().parent) if code_file else os.getcwd()
     return _capture(code_dir, allowlist)

@@ -17,6 +17,8 @@ from typing import Protocol
 __all__ = ["Beating", "register", "unregister"]
 
 log = logging.getLogger("trackline")
+# Half the default sample interval: runs with default settings never need to wake the thread.
+_IDLE_TICK = 0.5
 
 
 class Beating(Protocol):
@@ -36,7 +38,7 @@ class _Heart:
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
-        self.tick = 1.0
+        self.tick = _IDLE_TICK
 
     def ensure_thread(self) -> None:
         if self.thread is None or not self.thread.is_alive():
@@ -47,7 +49,7 @@ class _Heart:
         with self.lock:
             items = list(self.active.values())
         if not items:
-            return 1.0
+            return _IDLE_TICK
         return max(0.02, min(min(i.intervals()[0], i.intervals()[2]) for i in items) / 2)
 
     def loop(self) -> None:

@@ -16,6 +16,7 @@ from ...records import (
     PipelineRun, ResourceUsage, RunQuery, RunStatus, TaskRun, utcnow,
 )
 from ..base import Store
+from . import fastpath
 from . import lineage as _lineage
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
@@ -59,6 +60,8 @@ class SqlStore(Store):
 
     # -- writes ---------------------------------------------------------------------------
     def write_task_run(self, run: TaskRun) -> None:
+        if self.engine.dialect.name == "sqlite" and self._write_new_sqlite(run):
+            return
         row = _task_row(run)
         with self._write() as conn, conn.begin():
             if run.environment is not None and run.environment.digest not in self._envs_written:
@@ -72,6 +75,17 @@ class SqlStore(Store):
             self._write_children(conn, run)
         if run.environment is not None:
             self._envs_written.add(run.environment.digest)
+
+    def _write_new_sqlite(self, run: TaskRun) -> bool:
+        env_known = run.environment is None or run.environment.digest in self._envs_written
+        raw = self.engine.raw_connection()
+        try:
+            written = fastpath.insert_new_task_run(raw.driver_connection, run, env_known)
+        finally:
+            raw.close()
+        if written and run.environment is not None:
+            self._envs_written.add(run.environment.digest)
+        return written
 
     def _write_children(self, conn: sa.Connection, run: TaskRun) -> None:
         if run.artifacts:
@@ -124,7 +138,7 @@ class SqlStore(Store):
             for table in (T_RUNS, T_PIPES):
                 running = conn.execute(sa.select(
                     table.c.id, table.c.started_at, table.c.heartbeat_at, table.c.host, table.c.pid
-                ).where(table.c.status == RunStatus.RUNNING.value)).all()
+                ).where(sa.text("status = 'running'"))).all()  # literal: matches the partial index
                 for rid, started, beat, host, pid in running:
                     last = utc(beat) or utc(started)
                     dead_here = host == self._host and pid and not psutil.pid_exists(pid)

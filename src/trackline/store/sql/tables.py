@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -32,7 +32,8 @@ class PipelineRunRow(SQLModel, table=True):
     __tablename__ = "pipeline_runs"
     __table_args__ = (
         Index("ix_pipeline_runs_pipeline_started", "pipeline", "started_at"),
-        Index("ix_pipeline_runs_status", "status"),
+        Index("ix_pipeline_runs_running", "status", sqlite_where=text("status = 'running'"),
+              postgresql_where=text("status = 'running'")),
     )
     id: str = Field(primary_key=True, max_length=64)
     pipeline: str = Field(max_length=512)
@@ -52,9 +53,14 @@ class TaskRunRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_task_runs_started", "started_at"),
         Index("ix_task_runs_pipeline_started", "pipeline", "started_at"),
-        Index("ix_task_runs_pipeline_run", "pipeline_run_id"),
-        Index("ix_task_runs_status", "status"),
-        Index("ix_task_runs_parent", "parent_id"),
+        # Partial indexes: the reaper looks only at running rows, and most runs have no parent
+        # or pipeline run; a finished run's insert then maintains three indexes, not six.
+        Index("ix_task_runs_pipeline_run", "pipeline_run_id", sqlite_where=text("pipeline_run_id IS NOT NULL"),
+              postgresql_where=text("pipeline_run_id IS NOT NULL")),
+        Index("ix_task_runs_running", "status", sqlite_where=text("status = 'running'"),
+              postgresql_where=text("status = 'running'")),
+        Index("ix_task_runs_parent", "parent_id", sqlite_where=text("parent_id IS NOT NULL"),
+              postgresql_where=text("parent_id IS NOT NULL")),
     )
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=512)

@@ -81,7 +81,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('pipeline_runs', schema=None) as batch_op:
         batch_op.create_index('ix_pipeline_runs_pipeline_started', ['pipeline', 'started_at'], unique=False)
-        batch_op.create_index('ix_pipeline_runs_status', ['status'], unique=False)
+        batch_op.create_index('ix_pipeline_runs_running', ['status'], unique=False, sqlite_where=sa.text("status = 'running'"), postgresql_where=sa.text("status = 'running'"))
 
     op.create_table('task_runs',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -107,17 +107,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('task_runs', schema=None) as batch_op:
-        batch_op.create_index('ix_task_runs_parent', ['parent_id'], unique=False)
-        batch_op.create_index('ix_task_runs_pipeline_run', ['pipeline_run_id'], unique=False)
+        batch_op.create_index('ix_task_runs_parent', ['parent_id'], unique=False, sqlite_where=sa.text('parent_id IS NOT NULL'), postgresql_where=sa.text('parent_id IS NOT NULL'))
+        batch_op.create_index('ix_task_runs_pipeline_run', ['pipeline_run_id'], unique=False, sqlite_where=sa.text('pipeline_run_id IS NOT NULL'), postgresql_where=sa.text('pipeline_run_id IS NOT NULL'))
         batch_op.create_index('ix_task_runs_pipeline_started', ['pipeline', 'started_at'], unique=False)
         batch_op.create_index('ix_task_runs_started', ['started_at'], unique=False)
-        batch_op.create_index('ix_task_runs_status', ['status'], unique=False)
+        batch_op.create_index('ix_task_runs_running', ['status'], unique=False, sqlite_where=sa.text("status = 'running'"), postgresql_where=sa.text("status = 'running'"))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('task_runs', schema=None) as batch_op:
-        batch_op.drop_index('ix_task_runs_status')
+        batch_op.drop_index('ix_task_runs_running')
         batch_op.drop_index('ix_task_runs_started')
         batch_op.drop_index('ix_task_runs_pipeline_started')
         batch_op.drop_index('ix_task_runs_pipeline_run')
@@ -125,7 +125,7 @@ def downgrade() -> None:
 
     op.drop_table('task_runs')
     with op.batch_alter_table('pipeline_runs', schema=None) as batch_op:
-        batch_op.drop_index('ix_pipeline_runs_status')
+        batch_op.drop_index('ix_pipeline_runs_running')
         batch_op.drop_index('ix_pipeline_runs_pipeline_started')
 
     op.drop_table('pipeline_runs')
