@@ -6,17 +6,16 @@ produced them. ``both`` is the union of the upstream and the downstream closure.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from ...records import LineageEdge, LineageGraph, LineageNode
 from .dialect import chunks
-from .tables import ArtifactRow, EventRow, TaskRunRow
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 __all__ = ["closure"]
 
-E = EventRow.__table__
-R = TaskRunRow.__table__
-A = ArtifactRow.__table__
 _CHUNK = 5000
 
 
@@ -32,21 +31,30 @@ def closure(conn: sa.Connection, root: str, root_type: str, direction: str,
     return LineageGraph(
         root=root, direction=direction, depth=depth,
         nodes=_nodes(conn, runs, arts),
-        edges=[LineageEdge(source=s, target=t, type=k, name=n) for s, t, k, n in sorted(edges)],
+        edges=[LineageEdge.model_construct(source=s, target=t, type=k, name=n) for s, t, k, n in sorted(edges)],
     )
+
+
+def _hop(cur, mark: str, wanted: str, key: str, batch: list[str]):
+    # Plain DBAPI: a hop is one indexed query, and SQLAlchemy's per-execution work for an
+    # expanding IN list cost more than the query itself. ``key`` is one of two column names.
+    marks = ", ".join([mark] * len(batch))
+    cur.execute(f"SELECT task_run_id, artifact_digest, slot FROM events "
+                f"WHERE direction = {mark} AND {key} IN ({marks})", [wanted, *batch])
+    return cur.fetchall()
 
 
 def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
     frontier, at_runs, hops = {root}, root_type == "task_run", 0
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.driver_connection.cursor()
     while frontier and (depth is None or hops < depth):
         # From runs, upstream follows their inputs; from artifacts, the runs that output them.
         wanted = ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
-        key = E.c.task_run_id if at_runs else E.c.artifact_digest
+        key = "task_run_id" if at_runs else "artifact_digest"
         found: set[str] = set()
         for batch in chunks(sorted(frontier), _CHUNK):
-            rows = conn.execute(sa.select(E.c.task_run_id, E.c.artifact_digest, E.c.slot)
-                                .where(E.c.direction == wanted, key.in_(batch)))
-            for run_id, digest, slot in rows:
+            for run_id, digest, slot in _hop(cur, mark, wanted, key, batch):
                 if wanted == "input":
                     edges.add((digest, run_id, "input", slot))
                 else:
@@ -60,14 +68,19 @@ def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
 
 
 def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cur = conn.connection.driver_connection.cursor()
     nodes: list[LineageNode] = []
+    # model_construct: these rows come straight from our own tables; validation would dominate.
     for batch in chunks(sorted(runs), _CHUNK):
-        for rid, name, status in conn.execute(sa.select(R.c.id, R.c.name, R.c.status).where(R.c.id.in_(batch))):
-            nodes.append(LineageNode(id=rid, type="task_run", name=name, status=status))
+        cur.execute(f"SELECT id, name, status FROM task_runs WHERE id IN ({', '.join([mark] * len(batch))})", batch)
+        nodes.extend(LineageNode.model_construct(id=rid, type="task_run", name=name, status=status,
+                                                 kind=None, uri=None) for rid, name, status in cur.fetchall())
     for batch in chunks(sorted(arts), _CHUNK):
-        for digest, kind, name, uri in conn.execute(
-                sa.select(A.c.digest, A.c.kind, A.c.name, A.c.uri).where(A.c.digest.in_(batch))):
-            nodes.append(LineageNode(id=digest, type="artifact", kind=kind, name=name or _short(uri, digest), uri=uri))
+        cur.execute(f"SELECT digest, kind, name, uri FROM artifacts WHERE digest IN ({', '.join([mark] * len(batch))})",
+                    batch)
+        nodes.extend(LineageNode.model_construct(id=d, type="artifact", kind=k, name=n or _short(u, d), uri=u,
+                                                 status=None) for d, k, n, u in cur.fetchall())
     return nodes
 
 

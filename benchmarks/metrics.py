@@ -1,0 +1,56 @@
+"""Metric writes per second: batched (one run, many log_metric calls) and one per transaction."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from _common import report, workdir
+
+
+def main(n: int = 20_000) -> None:
+    home = workdir() / "metrics-home"
+    shutil.rmtree(home, ignore_errors=True)
+    os.environ["TRACKLINE_HOME"] = str(home)
+    os.environ.pop("TRACKLINE_STORE", None)
+    import trackline
+    from trackline.records import Metric, TaskRun, utcnow
+    from trackline.store import get_store
+
+    with trackline.task_run("warmup"):
+        trackline.log_metric("x", 0.0)
+    t = time.perf_counter()
+    with trackline.task_run("batched"):
+        for step in range(n):
+            trackline.log_metric("loss", 1.0 / (step + 1), step=step)
+    batched = n / (time.perf_counter() - t)
+    store = get_store()
+    m = n // 20
+    t = time.perf_counter()
+    for i in range(m):  # what a per-metric flush costs: one run record carrying one new metric
+        store.write_task_run(TaskRun(id=f"single-{i}", name="single", status="success",
+                                     metrics=[Metric(id=f"m{i}", key="loss", value=float(i), step=i)]))
+    single = m / (time.perf_counter() - t)
+    import sqlite3
+
+    path = workdir() / "metrics-floor.db"
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE m (id TEXT PRIMARY KEY, k TEXT, v REAL, s INTEGER)")
+    t = time.perf_counter()
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO m VALUES (?, 'loss', ?, ?)", ((str(i), 1.0, i) for i in range(n)))
+    db.execute("COMMIT")
+    floor = n / (time.perf_counter() - t)
+    report("log_metric batched in one run, incl. final commit", batched, "metrics/s",
+           "plain sqlite3 executemany, one commit", floor)
+    report("one metric per committed transaction", single, "metrics/s")
+    stored = trackline.connect().run(trackline.connect().runs(name="batched")[0].id)
+    if len(stored.metrics) != n:
+        raise SystemExit(f"expected {n} metrics stored, found {len(stored.metrics)}")
+
+
+if __name__ == "__main__":
+    main()
