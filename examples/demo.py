@@ -7,6 +7,7 @@ Every step is a plain function with ``@tracked_task``; lineage links them by con
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 import tempfile
@@ -81,8 +82,9 @@ def main() -> int:
     print()
     last = steps[-1]
     lineage_text(client.lineage(last.id, "upstream"))
-    print(f"\nexplore: trackline runs | trackline show {last.id[:12]} | "
-          f"trackline lineage {last.id[:12]} --format mermaid")
+    cli = Path(sys.executable).parent / "trackline"
+    cli = os.path.relpath(cli) if cli.exists() else "trackline"
+    print(f"\nexplore: {cli} runs | {cli} show {last.id[:12]} | {cli} lineage {last.id[:12]} --format mermaid")
     return 0
 
 
