@@ -16,6 +16,7 @@ __all__ = [
     "StoreUnavailable",
     "SchemaOutdated",
     "Conflict",
+    "PromotionRefused",
     "PermissionDenied",
     "Unauthenticated",
     "error_for_code",
@@ -64,6 +65,13 @@ class Conflict(TracklineError):
     http_status = 409
 
 
+class PromotionRefused(Conflict):
+    """A promotion without a passing gate decision for exactly this model digest."""
+
+    code = "promotion_refused"
+    http_status = 409
+
+
 class NoActiveRun(TracklineError, RuntimeError):
     """A logging call was made outside a tracked task."""
 
@@ -96,7 +104,8 @@ class PermissionDenied(TracklineError, PermissionError):
 
 
 _BY_CODE = {cls.code: cls for cls in (
-    TracklineError, ConfigError, InvalidInput, NotFound, AmbiguousRef, Conflict, NoActiveRun,
+    TracklineError, ConfigError, InvalidInput, NotFound, AmbiguousRef, Conflict, PromotionRefused,
+    NoActiveRun,
     StoreUnavailable, SchemaOutdated, Unauthenticated, PermissionDenied,
 )}
 

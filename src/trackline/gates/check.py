@@ -1,0 +1,46 @@
+"""Run a policy against a model version and record the decision (pass or fail) with its evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..audit.actor import current_actor
+from ..capture.recorder import new_id
+from ..registry.models import resolve_model
+from ..registry.records import GateDecision, ModelVersion
+from ..registry.store import registry_store
+from .context import GateContext
+from .policy import EvaluationAgeRule, Policy, load_policy
+from .rules import check_rule
+
+__all__ = ["check_gate", "as_policy"]
+
+
+def as_policy(policy: Policy | str | Path) -> tuple[Policy, str | None]:
+    if isinstance(policy, Policy):
+        return policy, None
+    return load_policy(policy), str(Path(policy).resolve())
+
+
+def check_gate(model_ref: str | ModelVersion, policy: Policy | str | Path, version: int | str | None = None,
+               *, store=None, actor: str | None = None) -> GateDecision:
+    """Check ``policy`` against the model version and record the decision.
+
+    Returns the decision whatever the verdict (``decision.passed``); raises only for errors such
+    as an invalid policy or an unknown model.
+    """
+    pol, source = as_policy(policy)
+    s = registry_store(store)
+    cand = resolve_model(model_ref, version, store=s)
+    ctx = GateContext(s, cand)
+    # Age rules look at the evaluations the other rules used, so they are checked last.
+    order = sorted(range(len(pol.rules)), key=lambda i: isinstance(pol.rules[i], EvaluationAgeRule))
+    results = {i: check_rule(i, pol.rules[i], ctx) for i in order}
+    ordered = [results[i] for i in range(len(pol.rules))]
+    decision = GateDecision(
+        id=new_id(), policy_name=pol.name, policy_digest=pol.digest, policy=pol.canonical(),
+        policy_file=source, model_name=cand.name, model_version=cand.version, model_digest=cand.digest,
+        verdict="pass" if all(r.passed for r in ordered) else "fail", results=ordered,
+        incumbents=dict(ctx.incumbents), created_at=ctx.now, actor=current_actor(actor))
+    s.write_decision(decision)
+    return decision

@@ -1,0 +1,27 @@
+"""Durations as people write them in policies: ``7d``, ``12h``, ``1d12h``, ``90m``, ``30s``, ``2w``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+__all__ = ["parse_duration"]
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
+_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """Raises ``ValueError`` with the accepted forms when ``text`` is not a positive duration."""
+    if isinstance(text, bool):
+        raise ValueError("a duration is like 7d, 12h, 30m, 1d12h (or a number of seconds)")
+    if isinstance(text, (int, float)):
+        seconds = float(text)
+    else:
+        compact = str(text).replace(" ", "").lower()
+        if not compact or _PART.sub("", compact) != "":
+            raise ValueError(f"{text!r} is not a duration: write it like 7d, 12h, 30m, 1d12h or 2w")
+        seconds = sum(float(n) * _UNIT[u] for n, u in _PART.findall(compact))
+    if seconds <= 0:
+        raise ValueError(f"{text!r}: a duration must be positive")
+    return timedelta(seconds=seconds)

@@ -1,0 +1,101 @@
+"""Register model versions and resolve references to them."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..audit.actor import current_actor
+from ..capture.artifacts import describe, describe_path
+from ..capture.context import current_run
+from ..capture.recorder import RunRecorder
+from ..config import settings
+from ..errors import InvalidInput, NotFound
+from ..records import Artifact
+from .records import ModelVersion
+from .refs import check_name, parse_ref
+from .store import registry_store
+
+__all__ = ["register_model", "resolve_model", "list_models", "model_versions"]
+
+_DIGEST_LIKE = re.compile(r"^[0-9a-f]{8,128}$")
+
+
+def _model_artifact(model: Any, store) -> Artifact:
+    if isinstance(model, Artifact):
+        return model
+    cfg = settings()
+    if isinstance(model, os.PathLike) or (isinstance(model, str) and os.path.exists(model)):
+        path = Path(model)
+        if not path.exists():
+            raise InvalidInput(f"model path {os.fspath(model)!r} does not exist")
+        return describe_path(path, home=cfg.home, use_cache=cfg.hash_cache).model_copy(
+            update={"kind": "model"})
+    if isinstance(model, str):
+        if _DIGEST_LIKE.match(model):
+            return store.get_artifact(model)
+        raise InvalidInput(
+            f"model {model!r} is neither an existing path nor an artifact digest; pass a path, "
+            "the model object itself, or the digest of a recorded artifact")
+    return describe(model, kind="model", home=cfg.home, use_cache=cfg.hash_cache)
+
+
+def _run_id(run: Any, store) -> tuple[str | None, RunRecorder | None]:
+    active = current_run()
+    if run is None:
+        return (active.id, active) if active is not None else (None, None)
+    if isinstance(run, RunRecorder):
+        return run.id, run
+    if isinstance(run, str):
+        if active is not None and active.id == run:
+            return run, active
+        return store.get_run(run).id, None
+    raise InvalidInput(f"run must be a run id or a RunRecorder, not {type(run).__name__}")
+
+
+def register_model(name: str, model: Any, run: Any = None, *, description: str | None = None,
+                   tags: dict[str, str] | None = None, store=None, actor: str | None = None,
+                   **metadata: Any) -> ModelVersion:
+    """Register ``model`` (a path, an object, or an artifact digest) as the next version of ``name``.
+
+    Inside a tracked task the version links to the current run, and the model becomes an output
+    of that run, so the version's lineage (training data, code, params) is one query away.
+    Registering the same bytes again returns the existing version.
+    """
+    check_name(name)
+    s = registry_store(store)
+    art = _model_artifact(model, s)
+    run_id, recorder = _run_id(run, s)
+    if recorder is not None:
+        recorder._add("output", f"model:{name}", art)
+    clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
+    return s.add_model_version(name, art, run_id=run_id, actor=current_actor(actor),
+                               description=description, tags=clean_tags, metadata=metadata)
+
+
+def resolve_model(ref: str | ModelVersion, version: int | str | None = None, *, store=None) -> ModelVersion:
+    """``"churn/3"``, ``"churn@production"`` or ``"churn"`` (latest) → the model version."""
+    if isinstance(ref, ModelVersion):
+        return ref
+    r = parse_ref(ref, version)
+    s = registry_store(store)
+    if r.version is not None:
+        return s.get_model_version(r.name, r.version)
+    if r.alias is not None:
+        aliases = s.get_aliases(r.name)
+        if r.alias not in aliases:
+            s.list_model_versions(r.name)  # an unknown model says so first
+            known = ", ".join(sorted(aliases)) or "none"
+            raise NotFound(f"{r.name}@{r.alias} points at no version (aliases of {r.name}: {known})")
+        return s.get_model_version(r.name, aliases[r.alias])
+    return s.list_model_versions(r.name)[-1]
+
+
+def list_models(store=None):
+    return registry_store(store).list_models()
+
+
+def model_versions(name: str, store=None) -> list[ModelVersion]:
+    return registry_store(store).list_model_versions(check_name(name))
