@@ -177,7 +177,7 @@ def _age(i: int, rule: EvaluationAgeRule, ctx: GateContext) -> RuleResult:
 
 
 def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
             return f"{seconds / size:.1f}{unit}"
     return f"{seconds:.0f}s"

@@ -18,7 +18,7 @@ from .records import ModelVersion
 from .refs import check_name, parse_ref
 from .store import registry_store
 
-__all__ = ["register_model", "resolve_model", "list_models", "model_versions"]
+__all__ = ["register_model", "resolve_model", "list_models", "model_versions", "update_model"]
 
 _DIGEST_LIKE = re.compile(r"^[0-9a-f]{8,128}$")
 
@@ -99,3 +99,13 @@ def list_models(store=None):
 
 def model_versions(name: str, store=None) -> list[ModelVersion]:
     return registry_store(store).list_model_versions(check_name(name))
+
+
+def update_model(ref: str | ModelVersion, *, description: str | None = None,
+                 tags: dict[str, str | None] | None = None, store=None, actor: str | None = None) -> ModelVersion:
+    """Change a version's description or tags (``None`` as a tag value removes the tag)."""
+    s = registry_store(store)
+    mv = resolve_model(ref, store=s)
+    clean = {str(k): (None if v is None else str(v)) for k, v in (tags or {}).items()}
+    return s.update_model_version(mv.name, mv.version, actor=current_actor(actor),
+                                  description=description, tags=clean)
