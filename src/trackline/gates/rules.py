@@ -151,15 +151,15 @@ def _lineage(i: int, rule: LineageRule, ctx: GateContext) -> RuleResult:
 
 
 def _age(i: int, rule: EvaluationAgeRule, ctx: GateContext) -> RuleResult:
-    if ctx.used_evaluations:
+    if rule.dataset:  # the newest evaluation on that dataset
+        pool = [e for e in ctx.evaluations(ctx.candidate.digest) if matches_dataset(e, rule.dataset)][:1]
+    elif ctx.used_evaluations:  # the evaluations the other rules relied on
         pool = list(ctx.used_evaluations.values())
-    else:  # no metric rule picked evaluations: the newest one per dataset counts
+    else:  # no other rule picked evaluations: the newest one per dataset counts
         newest: dict[str, Evaluation] = {}
         for e in ctx.evaluations(ctx.candidate.digest):
             newest.setdefault(e.dataset_digest, e)
         pool = list(newest.values())
-    if rule.dataset:
-        pool = [e for e in pool if matches_dataset(e, rule.dataset)]
     if not pool:
         where = f" on {rule.dataset!r}" if rule.dataset else ""
         return _result(i, "evaluation_age", rule, False,
