@@ -17,6 +17,7 @@ __all__ = [
     "SchemaOutdated",
     "Conflict",
     "PromotionRefused",
+    "GateFailed",
     "PermissionDenied",
     "Unauthenticated",
     "error_for_code",
@@ -72,6 +73,17 @@ class PromotionRefused(Conflict):
     http_status = 409
 
 
+class GateFailed(TracklineError):
+    """A gate check ended with a failing verdict (raised by pipeline steps that enforce it)."""
+
+    code = "gate_failed"
+    http_status = 412
+
+    def __init__(self, message: str, decision: object = None) -> None:
+        super().__init__(message)
+        self.decision = decision
+
+
 class NoActiveRun(TracklineError, RuntimeError):
     """A logging call was made outside a tracked task."""
 
@@ -105,7 +117,7 @@ class PermissionDenied(TracklineError, PermissionError):
 
 _BY_CODE = {cls.code: cls for cls in (
     TracklineError, ConfigError, InvalidInput, NotFound, AmbiguousRef, Conflict, PromotionRefused,
-    NoActiveRun,
+    GateFailed, NoActiveRun,
     StoreUnavailable, SchemaOutdated, Unauthenticated, PermissionDenied,
 )}
 

@@ -2,8 +2,9 @@
 
 from .check import check_gate
 from .durations import parse_duration
+from .enforce import GateOutcome, enforce_gate
 from .policy import Policy, load_policy, parse_policy
 from .render import decision_markdown, decision_text
 
-__all__ = ["check_gate", "Policy", "load_policy", "parse_policy", "parse_duration",
+__all__ = ["check_gate", "enforce_gate", "GateOutcome", "Policy", "load_policy", "parse_policy", "parse_duration",
            "decision_markdown", "decision_text"]

@@ -43,6 +43,12 @@ def parse_ref(ref: str, version: int | str | None = None) -> ModelRef:
     """Parse ``ref`` (and an optional separate ``version``: a number or an alias)."""
     if not isinstance(ref, str) or not ref:
         raise InvalidInput(f"a model reference is a string like 'churn/3' or 'churn@production', not {ref!r}")
+    if isinstance(version, str) and ("/" in version or "@" in version):
+        # A full reference passed as the version (e.g. what a train step returned): same model only.
+        full = parse_ref(version)
+        if full.name != parse_ref(ref).name:
+            raise InvalidInput(f"version {version!r} names another model than {ref!r}")
+        return full
     if version is not None:
         if "/" in ref or "@" in ref:
             raise InvalidInput(f"give either {ref!r} or a separate version, not both")
