@@ -75,3 +75,19 @@ def test_truncated_tail_is_detected(train, policy, use_store):
     _sql(use_store, "DELETE FROM audit_log WHERE seq = 4")
     report = trackline.verify_audit()
     assert not report.ok and "entries deleted from the end?" in report.problems[0]
+
+
+def test_rewritten_history_is_caught_by_an_anchor(train, policy, invoke, use_store):
+    _history(train, policy)
+    anchor = trackline.verify_audit()
+    assert anchor.ok and anchor.head_seq == 4
+    pin = f"{anchor.head_seq}:{anchor.head_hash}"
+    assert invoke("audit", "verify", "--anchor", pin).exit_code == 0
+    # An intruder deletes the last entry and rewrites the head so the chain itself looks intact.
+    entries = trackline.audit_log()
+    _sql(use_store, "DELETE FROM audit_log WHERE seq = 4")
+    _sql(use_store, "UPDATE audit_head SET seq = 3, hash = :h WHERE id = 1", h=entries[2].hash)
+    assert trackline.verify_audit().ok
+    res = invoke("audit", "verify", "--anchor", pin)
+    assert res.exit_code == 1 and "is not in the chain" in res.output
+    assert invoke("audit", "verify", "--anchor", "4:abc").exit_code == 2

@@ -14,7 +14,17 @@ def audit_log(model: str | None = None, limit: int | None = None, store=None) ->
     return registry_store(store).audit_entries(model=model, limit=limit)
 
 
-def verify_audit(store=None) -> AuditReport:
+def verify_audit(store=None, anchor: tuple[int, str] | None = None) -> AuditReport:
+    """Check the chain; ``anchor`` is a (seq, hash) head copied elsewhere earlier, which must
+    still be in the chain (this catches even a rewrite of the whole chain and its head)."""
     s = registry_store(store)
     head_seq, head_hash = s.audit_head()
-    return verify_chain(s.audit_entries(), head_seq, head_hash)
+    entries = s.audit_entries()
+    report = verify_chain(entries, head_seq, head_hash)
+    if anchor is not None:
+        seq, digest = anchor
+        found = next((e for e in entries if e.seq == seq), None)
+        if found is None or found.hash != digest:
+            report.problems.append(f"anchor {seq}:{digest[:16]} is not in the chain (history rewritten?)")
+            report.ok = False
+    return report

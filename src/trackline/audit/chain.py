@@ -56,4 +56,5 @@ def verify_chain(entries: Iterable[AuditEntry], head_seq: int, head_hash: str) -
                         else f"the log has entries after the recorded head {head_seq}")
     elif prev != head_hash:
         problems.append("the last entry's hash does not match the recorded chain head")
-    return AuditReport(ok=not problems, entries=count, head_seq=head_seq, problems=problems)
+    return AuditReport(ok=not problems, entries=count, head_seq=head_seq, head_hash=head_hash,
+                       problems=problems)

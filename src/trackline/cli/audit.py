@@ -14,17 +14,26 @@ def audit() -> None:
 
 
 @audit.command()
+@click.option("--anchor", metavar="SEQ:HASH", help="A chain head recorded earlier that must still be there.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify(ctx, as_json):
+def verify(ctx, anchor, as_json):
     """Recompute the chain; exit 1 if any entry was edited or deleted."""
     from ..audit import verify_audit
+    from ..errors import InvalidInput
 
-    report = verify_audit(store=client(ctx).store)
+    pinned = None
+    if anchor:
+        seq, sep, digest = anchor.partition(":")
+        if not sep or not seq.isdigit() or len(digest) != 64:
+            raise InvalidInput(f"--anchor {anchor!r} must look like SEQ:HASH (64 hex characters)")
+        pinned = (int(seq), digest)
+    report = verify_audit(store=client(ctx).store, anchor=pinned)
     if as_json:
         emit_json(report)
     elif report.ok:
-        click.echo(f"audit log intact: {report.entries} entries, chain head {report.head_seq}")
+        click.echo(f"audit log intact: {report.entries} entries, chain head {report.head_seq} "
+                   f"{report.head_hash}")
     else:
         click.echo(f"audit log BROKEN ({report.entries} entries, head says {report.head_seq}):", err=True)
         for problem in report.problems:

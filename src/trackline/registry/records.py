@@ -131,6 +131,7 @@ class AuditReport(_Record):
     ok: bool
     entries: int
     head_seq: int
+    head_hash: str  # copy it somewhere else now and then: it pins the whole history up to here
     problems: list[str] = Field(default_factory=list)
 
 
