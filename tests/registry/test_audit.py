@@ -27,7 +27,7 @@ def test_intact_chain_and_cli(train, policy, invoke, use_store):
     entries = _history(train, policy)
     assert [e.action for e in entries] == ["model.registered", "evaluation.logged", "gate.decision",
                                           "alias.moved"]
-    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
     res = invoke("audit", "verify")
     assert res.exit_code == 0 and "audit log intact: 4 entries" in res.output
     res = invoke("audit", "log", "--model", "churn", "--json")
