@@ -1,7 +1,7 @@
 """``PromotionGateOperator`` in real DAG runs: a failing verdict skips (or fails) the deploy path.
 
-Self-contained (its own AIRFLOW_HOME and DAG file) so it runs with or without the other Airflow
-tests' fixtures. Each DAG run happens in a fresh subprocess via ``dag.test()``.
+The DAG is ``examples/registry/airflow_release.py``. Self-contained (its own AIRFLOW_HOME) so it
+runs with or without the other Airflow tests' fixtures; the DAG runs in a subprocess via ``dag.test()``.
 """
 
 from __future__ import annotations
@@ -20,45 +20,7 @@ from trackline.registry.store import registry_store
 
 BIN = Path(sys.executable).parent
 
-DAG = textwrap.dedent('''
-    import pickle
-    from pathlib import Path
-
-    import trackline
-    from airflow.sdk import dag, task
-    from trackline.integrations.airflow.gate import PromotionGateOperator
-
-
-    @dag(dag_id="tl_gate_release", schedule=None, catchup=False)
-    def release():
-        @task
-        @trackline.tracked_task
-        def train(workdir: str, accuracy: str) -> str:
-            data = Path(workdir) / "holdout.csv"
-            trackline.log_artifact(data, name="holdout", direction="input")
-            model = Path(workdir) / f"model-{accuracy}.pkl"
-            model.write_bytes(pickle.dumps({"accuracy": accuracy}))
-            version = trackline.register_model("churn", model)
-            trackline.log_evaluation(version, dataset=data, dataset_name="holdout",
-                                     metrics={"accuracy": float(accuracy)})
-            return version.ref
-
-        @task
-        def deploy(workdir: str, ref: str) -> None:
-            Path(workdir, "deployed.txt").write_text(ref)
-
-        conf = "{{ dag_run.conf['%s'] }}"
-        ref = train(conf % "workdir", conf % "accuracy")
-        gate = PromotionGateOperator(task_id="gate", model="churn", version=ref,
-                                     policy=conf % "policy", promote_to="production", on_fail="skip")
-        strict = PromotionGateOperator(task_id="strict_gate", model="churn", version=ref,
-                                       policy=conf % "policy", on_fail="fail")
-        ref >> [gate, strict]
-        gate >> deploy(conf % "workdir", ref)
-
-
-    release_dag = release()
-''')
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "registry" / "airflow_release.py"
 
 RUNNER = textwrap.dedent('''
     import importlib.util, json, sys
@@ -79,7 +41,7 @@ POLICY = "name: airflow-release\nrules:\n  - metric: accuracy\n    dataset: hold
 def gate_airflow(tmp_path_factory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("gate_airflow_home")
     (home / "dags").mkdir()
-    (home / "dags" / "tl_gate_release.py").write_text(DAG)
+    (home / "dags" / "tl_gate_release.py").write_text(EXAMPLE.read_text())
     (home / "run_dag.py").write_text(RUNNER)
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__UNIT_TEST_MODE": "False"}
@@ -114,6 +76,7 @@ def test_failing_gate_skips_deploy_then_passing_gate_promotes(gate_airflow, tmp_
     assert {t: s.rsplit(".", 1)[-1] for t, s in strong["tasks"].items()} == {
         "train": "success", "gate": "success", "strict_gate": "success", "deploy": "success"}
     assert (tmp_path / "deployed.txt").read_text() == "churn/2"
+    assert (tmp_path / "deployed.pkl").read_bytes() == (tmp_path / "model-0.95.pkl").read_bytes()
     assert trackline.resolve_model("churn@production").version == 2
     verdicts = [(d.model_version, d.verdict) for d in
                 sorted(registry_store().list_decisions(), key=lambda d: d.created_at)]

@@ -6,8 +6,8 @@ starts its own test harness for this module.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import pickle
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,8 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-import trackline  # noqa: E402
-from trackline.errors import GateFailed  # noqa: E402
+import trackline
+from trackline.errors import GateFailed
 
 POLICY = "name: prefect-release\nrules:\n  - metric: accuracy\n    dataset: holdout\n    min: 0.85\n" \
          "  - require_lineage: true\n"
@@ -37,28 +37,12 @@ def gate_prefect_api(tmp_path_factory):
 
 
 def release_flow():
-    from prefect import flow, task
-
-    from trackline.integrations.prefect.gate import gate
-
-    @task
-    @trackline.tracked_task
-    def train(workdir: str, accuracy: float) -> str:
-        data = Path(workdir) / "holdout.csv"
-        trackline.log_artifact(data, name="holdout", direction="input")
-        model = Path(workdir) / f"model-{accuracy}.pkl"
-        model.write_bytes(pickle.dumps({"accuracy": accuracy}))
-        version = trackline.register_model("churn", model)
-        trackline.log_evaluation(version, dataset=data, dataset_name="holdout",
-                                 metrics={"accuracy": accuracy})
-        return version.ref
-
-    @flow
-    def release(workdir: str, accuracy: float, policy: str, strict: bool = True) -> dict:
-        ref = train(workdir, accuracy)
-        return gate("churn", policy, version=ref, promote_to="production", raise_on_fail=strict)
-
-    return release
+    """The example flow, ``examples/registry/prefect_release.py``."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "registry" / "prefect_release.py"
+    spec = importlib.util.spec_from_file_location("tl_prefect_release", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.release
 
 
 def test_gate_task_raises_returns_and_promotes(gate_prefect_api, tmp_path, monkeypatch):
