@@ -50,6 +50,7 @@ def client(ctx: click.Context):
 def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
     from . import db, runs  # noqa: F401
+    from . import server, tokens  # noqa: F401
 
 
 _register()
