@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Server, base_env, create_token, free_port, run_pipeline
+from trackline.server.access import TokenStore
+
+from .harness import Server, free_port, run_pipeline
 
 ROLES = ("reader", "writer", "approver", "admin")
 
@@ -15,8 +17,10 @@ def server(pg_database, tmp_path_factory) -> Server:
     home = tmp_path_factory.mktemp("server-home")
     store = pg_database()
     srv = Server(url=f"http://127.0.0.1:{free_port()}", store=store, home=home)
-    env = base_env(home)
-    srv.tokens = {role: create_token(store, role, f"{role}-bot", env) for role in ROLES}
+    # In-process (the CLI path has its own test): one interpreter start less per token.
+    tokens = TokenStore.for_url(store)
+    srv.tokens = {role: tokens.create(f"{role}-bot", role)[0] for role in ROLES}
+    tokens.engine.dispose()
     srv.start(workers=2)
     yield srv
     srv.stop()
