@@ -91,17 +91,25 @@ def trackline_query(pipeline_run_id: str):
 
 
 def test_tokens_cli_on_the_sql_store(tmp_path):
+    from click.testing import CliRunner
+
+    from trackline.cli.main import cli as root
+
     store_url = f"sqlite:///{tmp_path / 'tokens.db'}"
-    env = base_env(tmp_path / "home")
+    # The documented bootstrap, as a real process: the secret is printed once, as JSON.
     created = json.loads(cli("--store", store_url, "tokens", "create", "--role", "approver",
-                             "--name", "release-bot", "--json", env=env).stdout)
+                             "--name", "release-bot", "--json", env=base_env(tmp_path / "home")).stdout)
     assert set(created) == {"token"} and created["token"].startswith("tl_")
-    listed = json.loads(cli("--store", store_url, "tokens", "list", "--json", env=env).stdout)
+
+    def run(*args: str):
+        return CliRunner().invoke(root, ["--store", store_url, "tokens", *args])
+
+    listed = json.loads(run("list", "--json").output)
     assert [(t["name"], t["role"], t["active"]) for t in listed] == [("release-bot", "approver", True)]
     assert created["token"] not in json.dumps(listed)
-    refused = cli("--store", store_url, "tokens", "create", "--role", "god", "--name", "x", env=env, check=False)
-    assert refused.returncode == 2 and "invalid choice" in refused.stderr
-    revoked = json.loads(cli("--store", store_url, "tokens", "revoke", "release-bot", "--json", env=env).stdout)
+    refused = run("create", "--role", "god", "--name", "x")
+    assert refused.exit_code == 2 and "'god' is not one of" in refused.output
+    revoked = json.loads(run("revoke", "release-bot", "--json").output)
     assert revoked[0]["active"] is False
-    again = cli("--store", store_url, "tokens", "revoke", "release-bot", env=env, check=False)
-    assert again.returncode == 2 and "no active token" in again.stderr
+    again = run("revoke", "release-bot")
+    assert again.exit_code == 2 and "no active token" in again.output
