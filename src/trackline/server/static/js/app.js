@@ -19,6 +19,7 @@ function parseHash() {
 }
 
 async function route() {
+  delete view.dataset.ready;
   destroyCharts();
   const { parts, params } = parseHash();
   const [page, ref] = parts;
