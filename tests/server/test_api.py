@@ -47,6 +47,7 @@ def _endpoints(rec: dict) -> list[tuple[str, str, str, dict]]:
         ("POST", "/api/v1/heartbeat", "writer", {"json": {"task_run_ids": [t.id], "pipeline_run_ids": [],
                                                           "at": "2026-01-01T00:00:00Z"}}),
         ("GET", "/api/v1/tokens", "admin", {}),
+        ("POST", "/api/v1/tokens", "admin", {"json": {"name": f"matrix-{uuid.uuid4().hex[:8]}", "role": "reader"}}),
     ]
 
 
@@ -75,6 +76,15 @@ def test_every_endpoint_every_role(server, recorded):
                 err = resp.json()["error"]
                 assert err["code"] == "permission_denied"
                 assert f"role '{role}'" in err["message"] and f"needs role '{least}'" in err["message"]
+
+
+def test_only_admins_revoke_tokens(server):
+    name = f"victim-{uuid.uuid4().hex[:8]}"
+    assert _call(server, "POST", "/api/v1/tokens", "admin", json={"name": name, "role": "reader"}).status_code == 201
+    assert _call(server, "DELETE", f"/api/v1/tokens/{name}", None).status_code == 401
+    for role in ("reader", "writer", "approver"):
+        assert _call(server, "DELETE", f"/api/v1/tokens/{name}", role).status_code == 403
+    assert _call(server, "DELETE", f"/api/v1/tokens/{name}", "admin").status_code == 200
 
 
 def test_read_endpoints_return_recorded_pipeline(server, recorded):
