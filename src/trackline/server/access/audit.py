@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from ...records import utcnow
 from ...store.sql.dialect import utc
-from .tables import ServerAuditRow
+from ...store.sql.access_tables import ServerAuditRow
 
 __all__ = ["AuditEvent", "ServerAuditLog"]
 

@@ -1,7 +1,8 @@
-"""Tables of the server's access control: API tokens (hashed) and the server's audit events.
+"""Tables of the team server's access control: API tokens (hashed) and the server's audit events.
 
-Built by migration ``0004_access_tokens``. They share the SQL store's metadata, so a store that
-serves a team keeps its tokens next to the records they protect.
+Built by migration ``0004_access_tokens``; used by ``trackline.server.access``. They live with
+the other tables (and in the same metadata) so a store that serves a team keeps its tokens next
+to the records they protect, and the migration check sees them.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class ApiTokenRow(SQLModel, table=True):
 
 
 class ServerAuditRow(SQLModel, table=True):
-    """Plain append-only audit rows; see ``access/audit.py`` for how this hands over to
-    ``trackline.audit`` (the hash-chained log) when both live in one codebase."""
+    """Plain append-only audit rows; see ``trackline/server/access/audit.py`` for how this hands
+    over to ``trackline.audit`` (the hash-chained log) at merge."""
 
     __tablename__ = "server_audit_events"
     __table_args__ = (Index("ix_server_audit_events_at", "at"),)
