@@ -32,7 +32,7 @@ def base_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(BIN / "trackline"), *args], env=env, capture_output=True, text=True)
+    proc = subprocess.run([str(BIN / "trackline"), *args], env=env, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise AssertionError(f"trackline {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
     return proc
@@ -97,7 +97,7 @@ def run_pipeline(server: Server, out: Path, lr: float, *, fail: bool = False, ro
     env = base_env(out / "home", TRACKLINE_STORE=server.url, TRACKLINE_TOKEN=server.tokens[role],
                    TRACKLINE_SAMPLE_AFTER="0.1", TRACKLINE_SAMPLE_INTERVAL="0.05", **env_extra)
     args = [sys.executable, str(HERE / "pipeline_app.py"), str(out), str(lr)] + (["--fail"] if fail else [])
-    proc = subprocess.run(args, env=env, capture_output=True, text=True)
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"pipeline failed: {proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

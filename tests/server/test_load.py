@@ -23,7 +23,7 @@ def test_concurrent_writers_lose_and_duplicate_nothing(server, tmp_path):
         procs.append(subprocess.Popen([sys.executable, str(HERE / "load_writer.py"), str(i), str(TASKS), str(BATCHED)],
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for p in procs:
-        out, err = p.communicate()
+        _, err = p.communicate()
         assert p.returncode == 0, err
     engine = create_engine(server.store)
     try:

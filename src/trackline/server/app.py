@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,13 +16,13 @@ from ..store.base import Store
 from ..store.factory import open_store
 from .access import ServerAuditLog, TokenStore
 from .config import ServerConfig
-from .context import ServerContext, get_ctx
+from .context import ServerContext
 from .errors import install_error_handlers
 from .limits import BodyLimit
 from .routes import API_ROUTERS
 from .schemas import ErrorBody, Health
 
-__all__ = ["create_app", "app_from_env"]
+__all__ = ["app_from_env", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
 
@@ -53,9 +53,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.include_router(api)
 
     @app.get("/healthz", response_model=Health, tags=["meta"], responses={503: {"model": ErrorBody}})
-    def healthz(request: Request) -> Health:
+    def healthz() -> Health:
         """Liveness and store reachability (no token needed)."""
-        ctx = get_ctx(request)
         try:
             with engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))

@@ -13,7 +13,7 @@ from .access import Principal, Role, allows
 from .access.tokens import ANONYMOUS
 from .context import get_ctx
 
-__all__ = ["require", "principal_of"]
+__all__ = ["principal_of", "require"]
 
 _HOW = "send 'Authorization: Bearer <token>' (an admin creates one with `trackline tokens create`)"
 

@@ -7,7 +7,7 @@ import os
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ServerConfig", "ENV_VAR"]
+__all__ = ["ENV_VAR", "ServerConfig"]
 
 ENV_VAR = "TRACKLINE_SERVER_CONFIG"
 

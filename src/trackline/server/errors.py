@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 
 from ..errors import TracklineError
 
-__all__ = ["install_error_handlers", "error_response"]
+__all__ = ["error_response", "install_error_handlers"]
 
 log = logging.getLogger("trackline.server")
 

@@ -12,9 +12,23 @@ from ..records import Artifact, PipelineRun, TaskRun
 from .access import AuditEvent, TokenInfo
 
 __all__ = [
-    "ErrorBody", "ErrorDetail", "TaskRunIn", "WriteResult", "BatchIn", "BatchOut", "HeartbeatIn",
-    "ReapIn", "ReapOut", "TokenCreate", "TokenCreated", "TokenInfo", "WhoAmI", "Health",
-    "AuditEvent", "NameFilter", "MAX_BATCH",
+    "MAX_BATCH",
+    "AuditEvent",
+    "BatchIn",
+    "BatchOut",
+    "ErrorBody",
+    "ErrorDetail",
+    "Health",
+    "HeartbeatIn",
+    "NameFilter",
+    "ReapIn",
+    "ReapOut",
+    "TaskRunIn",
+    "TokenCreate",
+    "TokenCreated",
+    "TokenInfo",
+    "WhoAmI",
+    "WriteResult",
 ]
 
 MAX_BATCH = 1000

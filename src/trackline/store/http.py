@@ -20,10 +20,17 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from .._version import __version__
-from ..config import Settings, settings as current_settings
+from ..config import Settings
+from ..config import settings as current_settings
 from ..errors import (
-    ConfigError, NotFound, PayloadTooLarge, PermissionDenied, StoreUnavailable, TracklineError,
-    Unauthenticated, error_for_code,
+    ConfigError,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    StoreUnavailable,
+    TracklineError,
+    Unauthenticated,
+    error_for_code,
 )
 from ..records import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 from .base import Store

@@ -7,5 +7,13 @@ from .audit import AuditEvent, ServerAuditLog
 from .roles import ROLES, Role, allows
 from .tokens import Principal, TokenInfo, TokenStore
 
-__all__ = ["Role", "ROLES", "allows", "Principal", "TokenInfo", "TokenStore", "AuditEvent",
-           "ServerAuditLog"]
+__all__ = [
+           "ROLES",
+           "AuditEvent",
+           "Principal",
+           "Role",
+           "ServerAuditLog",
+           "TokenInfo",
+           "TokenStore",
+           "allows",
+]

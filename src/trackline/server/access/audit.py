@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from ...records import utcnow
-from ...store.sql.dialect import utc
 from ...store.sql.access_tables import ServerAuditRow
+from ...store.sql.dialect import utc
 
 __all__ = ["AuditEvent", "ServerAuditLog"]
 

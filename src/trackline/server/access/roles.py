@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Role", "ROLES", "allows", "parse_role"]
+__all__ = ["ROLES", "Role", "allows", "parse_role"]
 
 
 class Role(StrEnum):

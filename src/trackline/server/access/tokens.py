@@ -18,9 +18,9 @@ from pydantic import BaseModel
 
 from ...errors import Conflict, InvalidInput, NotFound
 from ...records import utcnow
+from ...store.sql.access_tables import ApiTokenRow
 from ...store.sql.dialect import utc
 from .roles import Role, parse_role
-from ...store.sql.access_tables import ApiTokenRow
 
 __all__ = ["Principal", "TokenInfo", "TokenStore", "hash_secret"]
 

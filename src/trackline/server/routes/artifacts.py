@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ...records import ArtifactKind, Artifact
+from ...records import Artifact, ArtifactKind
 from ..access import Role
 from ..auth import require
 from ..context import get_ctx

@@ -12,10 +12,11 @@ from ..context import get_ctx
 from ..schemas import ErrorBody
 
 router = APIRouter(tags=["audit"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+READ_AUDIT = require(Role.READER)  # no anonymous_read: the audit log always needs a token
 
 
 @router.get("/audit", response_model=list[AuditEvent])
-def audit_log(request: Request, _=require(Role.READER),
+def audit_log(request: Request, _=READ_AUDIT,
               actor: Annotated[str | None, Query(max_length=255)] = None,
               action: Annotated[str | None, Query(max_length=128)] = None,
               outcome: Literal["allowed", "denied"] | None = None,

@@ -14,11 +14,21 @@ from ...records import PipelineRun, utcnow
 from ..access import Role, allows
 from ..auth import require
 from ..context import get_ctx
-from ..schemas import BatchIn, BatchOut, ErrorBody, HeartbeatIn, ReapIn, ReapOut, TaskRunIn, WriteResult
+from ..schemas import (
+    BatchIn,
+    BatchOut,
+    ErrorBody,
+    HeartbeatIn,
+    ReapIn,
+    ReapOut,
+    TaskRunIn,
+    WriteResult,
+)
 
 router = APIRouter(tags=["writes"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                422: {"model": ErrorBody}})
 WRITE = require(Role.WRITER)
+READ = require(Role.READER, anonymous_read=True)
 
 
 @router.post("/task-runs", response_model=WriteResult)
@@ -56,8 +66,7 @@ def heartbeat(beat: HeartbeatIn, request: Request, _=WRITE) -> None:
 
 
 @router.post("/reap", response_model=ReapOut)
-def reap(body: ReapIn, request: Request,
-         principal=require(Role.READER, anonymous_read=True)) -> ReapOut:
+def reap(body: ReapIn, request: Request, principal=READ) -> ReapOut:
     """Mark runs whose lease expired as crashed.
 
     Listing runs reaps (``trackline runs`` calls this), so readers may too, but only under the
