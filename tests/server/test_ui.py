@@ -77,6 +77,11 @@ def test_runs_filter_and_sort(page, server):
     page.click("#runs-table th[data-key=name]")
     assert page.locator("#runs-table a.run-link").all_inner_texts() == sorted(ascending, reverse=True)
 
+    # Time filter: runs started after a future instant — none.
+    open_ui(page, server, "#/runs?since=2999-01-01T00:00:00.000Z")
+    assert "No runs match." in page.inner_text("#view")
+    assert page.input_value("#f-since") == "2999-01-01T00:00"
+
 
 def test_run_detail_then_lineage_then_back_to_a_run(page, server, recorded):
     first = recorded["first"]["task_runs"]
