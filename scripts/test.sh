@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Tests start many Python subprocesses (CLI calls, workers): let them reuse compiled bytecode.
 unset PYTHONDONTWRITEBYTECODE
+# System packages (Debian chromium for the web UI browser tests), installed only when missing.
+scripts/system-deps.sh
 scripts/venv.sh core "dev,postgres,server,examples"
 scripts/venv.sh airflow "dev,postgres,airflow,examples"
 scripts/venv.sh prefect "dev,postgres,prefect,examples"

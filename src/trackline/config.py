@@ -10,7 +10,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from .errors import ConfigError
 
@@ -50,6 +50,10 @@ class Settings(BaseModel):
     hash_cache: bool = True
     env_allowlist: tuple[str, ...] = _DEFAULT_ENV_ALLOWLIST
     busy_timeout: float = Field(default=60.0, gt=0)
+    # Remote (http/https) stores: bearer token, per-request timeout, retries of failed requests.
+    token: SecretStr | None = None
+    http_timeout: float = Field(default=30.0, gt=0)
+    http_retries: int = Field(default=3, ge=0, le=20)
 
     @property
     def store_url(self) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "GateFailed",
     "PermissionDenied",
     "Unauthenticated",
+    "PayloadTooLarge",
     "error_for_code",
 ]
 
@@ -106,19 +107,30 @@ class SchemaOutdated(TracklineError):
 
 
 class Unauthenticated(TracklineError, PermissionError):
+    """No valid API token was presented to the server."""
+
     code = "unauthenticated"
     http_status = 401
 
 
 class PermissionDenied(TracklineError, PermissionError):
+    """The token is valid but its role does not allow the action."""
+
     code = "permission_denied"
     http_status = 403
 
 
+class PayloadTooLarge(InvalidInput):
+    """A request body is larger than the server accepts."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
 _BY_CODE = {cls.code: cls for cls in (
     TracklineError, ConfigError, InvalidInput, NotFound, AmbiguousRef, Conflict, PromotionRefused,
-    GateFailed, NoActiveRun,
-    StoreUnavailable, SchemaOutdated, Unauthenticated, PermissionDenied,
+    GateFailed, NoActiveRun, StoreUnavailable, SchemaOutdated, Unauthenticated, PermissionDenied,
+    PayloadTooLarge,
 )}
 
 

@@ -51,6 +51,7 @@ def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
     from . import db, runs  # noqa: F401
     from . import audit, gate, models  # noqa: F401
+    from . import server, tokens  # noqa: F401
 
 
 _register()

@@ -138,3 +138,7 @@ class EnvironmentRow(SQLModel, table=True):
     digest: str = Field(primary_key=True, max_length=128)
     data: dict | None = _json()
     created_at: datetime | None = _ts()
+
+
+# The team server's tables share this metadata (migration 0004).
+from .access_tables import ApiTokenRow, ServerAuditRow  # noqa: E402,F401

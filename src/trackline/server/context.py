@@ -1,0 +1,25 @@
+"""What every request handler needs: the store, the token table, the audit log, the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from ..store.base import Store
+from .access import ServerAuditLog, TokenStore
+from .config import ServerConfig
+
+__all__ = ["ServerContext", "get_ctx"]
+
+
+@dataclass
+class ServerContext:
+    config: ServerConfig
+    store: Store
+    tokens: TokenStore
+    audit: ServerAuditLog
+
+
+def get_ctx(request: Request) -> ServerContext:
+    return request.app.state.ctx

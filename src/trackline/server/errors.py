@@ -1,0 +1,87 @@
+"""Every error leaves the server as ``{"error": {"code", "message"}}`` with the status of its
+``TracklineError`` class, so ``HttpStore`` re-raises the class the SQL store would have raised."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+
+from ..errors import TracklineError
+
+__all__ = ["error_response", "install_error_handlers"]
+
+log = logging.getLogger("trackline.server")
+
+_HTTP_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "permission_denied",
+               404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def error_response(status: int, code: str, message: str, errors: list | None = None,
+                   headers: dict | None = None) -> JSONResponse:
+    body: dict = {"code": code, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def _where(loc: tuple) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        kind, rest = parts[0], parts[1:]
+        return f"{kind} {'.'.join(rest)}" if rest else kind
+    return ".".join(parts)
+
+
+def _msg(err: dict) -> str:
+    if err.get("type") == "string_pattern_mismatch":
+        return ("contains characters names never have; only letters, digits, spaces and "
+                ". : @ + / < > [ ] ( ) # , - are allowed (quotes, ';', '=', '%', '*', '\\' are not)")
+    return err["msg"]
+
+
+async def _on_trackline(request: Request, exc: TracklineError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    return error_response(exc.http_status, exc.code, str(exc), headers=headers)
+
+
+async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errs = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errs):
+        first = next(e for e in errs if e.get("type") == "json_invalid")
+        detail = (first.get("ctx") or {}).get("error", "")
+        return error_response(400, "invalid_input", f"malformed JSON body: {detail}".rstrip(": "))
+    plain = [{"loc": [str(p) for p in e["loc"]], "msg": _msg(e), "type": e["type"]} for e in errs]
+    summary = "; ".join(f"{_where(tuple(e['loc']))}: {_msg(e)}" for e in errs[:5])
+    more = f" (and {len(errs) - 5} more)" if len(errs) > 5 else ""
+    return error_response(422, "invalid_input", f"invalid request: {summary}{more}", plain)
+
+
+async def _on_http(request: Request, exc: HTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path} (see /openapi.json)"
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _on_db_down(request: Request, exc: OperationalError) -> JSONResponse:
+    log.error("store unavailable: %s", exc)
+    return error_response(503, "store_unavailable", "the server's store is unavailable; retry later")
+
+
+async def _on_other(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "error", f"internal server error ({type(exc).__name__}); see the server log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TracklineError, _on_trackline)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(HTTPException, _on_http)
+    app.add_exception_handler(OperationalError, _on_db_down)
+    app.add_exception_handler(Exception, _on_other)

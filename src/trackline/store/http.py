@@ -1,0 +1,157 @@
+"""The remote store: the ``Store`` interface over the trackline server's REST API.
+
+``TRACKLINE_STORE=http://host:port`` (or ``https://``) plus ``TRACKLINE_TOKEN`` points every part
+of trackline at a team server. One ``requests.Session`` per store reuses connections; failed
+connections and 502/503/504 answers are retried with exponential backoff (writes too: they are
+idempotent by record id). Errors come back as the same ``TracklineError`` classes the SQL store
+raises, mapped by their stable code. A write that still fails raises ``StoreUnavailable`` and the
+fail-safe wrapper spools the record for ``trackline sync``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .._version import __version__
+from ..config import Settings
+from ..config import settings as current_settings
+from ..errors import (
+    ConfigError,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    StoreUnavailable,
+    TracklineError,
+    Unauthenticated,
+    error_for_code,
+)
+from ..records import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from .base import Store
+
+__all__ = ["HttpStore"]
+
+_BY_STATUS: dict[int, type[TracklineError]] = {
+    401: Unauthenticated, 403: PermissionDenied, 404: NotFound, 413: PayloadTooLarge,
+}
+
+
+def _session(retries: int, token: str | None) -> requests.Session:
+    session = requests.Session()
+    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
+                  backoff_factor=0.2, status_forcelist=(502, 503, 504), allowed_methods=None,
+                  raise_on_status=False, respect_retry_after_header=True)
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = f"trackline/{__version__}"
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def _error(resp: requests.Response) -> TracklineError:
+    try:
+        body = resp.json()["error"]
+        cls, message = error_for_code(body["code"]), body["message"]
+    except (ValueError, KeyError, TypeError):
+        cls = _BY_STATUS.get(resp.status_code, StoreUnavailable if resp.status_code >= 500 else TracklineError)
+        message = f"HTTP {resp.status_code} from {resp.url}: {resp.text[:200]}"
+    return cls(message)
+
+
+class HttpStore(Store):
+    def __init__(self, url: str, settings: Settings | None = None, *, token: str | None = None) -> None:
+        cfg = settings or current_settings()
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"HttpStore needs an http:// or https:// URL, not {url!r}")
+        self.url = url.rstrip("/")
+        self._api = self.url + "/api/v1"
+        secret = token or (cfg.token.get_secret_value() if cfg.token else None)
+        self._timeout = (min(5.0, cfg.http_timeout), cfg.http_timeout)
+        self._session = _session(cfg.http_retries, secret)
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> requests.Response:
+        try:
+            resp = self._session.request(method, self._api + path, json=json, params=params,
+                                         timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise StoreUnavailable(f"trackline server {self.url} unreachable: {exc}") from exc
+        if resp.status_code >= 400:
+            raise _error(resp)
+        return resp
+
+    # -- writes ---------------------------------------------------------------------------
+    def write_task_run(self, run: TaskRun) -> None:
+        self._call("POST", "/task-runs", json=_task_run_body(run))
+
+    def write_pipeline_run(self, run: PipelineRun) -> None:
+        self._call("POST", "/pipeline-runs", json=run.model_dump(mode="json"))
+
+    def write_batch(self, pipeline_runs: Sequence[PipelineRun] = (),
+                    task_runs: Sequence[TaskRun] = ()) -> list[dict[str, str]]:
+        """Several records in one request (pipeline runs first); returns ``[{kind, id}]`` in order."""
+        body = {"pipeline_runs": [p.model_dump(mode="json") for p in pipeline_runs],
+                "task_runs": [_task_run_body(t) for t in task_runs]}
+        return self._call("POST", "/batch", json=body).json()["written"]
+
+    def heartbeat(self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str],
+                  at: datetime) -> None:
+        self._call("POST", "/heartbeat", json={"task_run_ids": list(task_run_ids),
+                                                "pipeline_run_ids": list(pipeline_run_ids),
+                                                "at": at.isoformat()})
+
+    def reap(self, stale_before: datetime) -> list[str]:
+        return self._call("POST", "/reap", json={"stale_before": stale_before.isoformat()}).json()["reaped"]
+
+    # -- reads ----------------------------------------------------------------------------
+    def list_runs(self, query: RunQuery) -> list[TaskRun]:
+        params = query.model_dump(mode="json", exclude_none=True)
+        return [TaskRun.model_validate(r) for r in self._call("GET", "/runs", params=params).json()]
+
+    def get_run(self, ref: str) -> TaskRun:
+        return TaskRun.model_validate_json(self._call("GET", f"/runs/{_seg(ref)}").content)
+
+    def list_pipeline_runs(self, pipeline: str | None = None, limit: int = 100) -> list[PipelineRun]:
+        params = {"limit": limit, **({"pipeline": pipeline} if pipeline else {})}
+        return [PipelineRun.model_validate(p) for p in self._call("GET", "/pipeline-runs", params=params).json()]
+
+    def get_pipeline_run(self, ref: str) -> PipelineRun:
+        return PipelineRun.model_validate_json(self._call("GET", f"/pipeline-runs/{_seg(ref)}").content)
+
+    def list_artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]:
+        params = {"limit": limit, **({"kind": kind} if kind else {})}
+        return [Artifact.model_validate(a) for a in self._call("GET", "/artifacts", params=params).json()]
+
+    def get_artifact(self, ref: str) -> Artifact:
+        return Artifact.model_validate_json(self._call("GET", f"/artifacts/{_seg(ref)}").content)
+
+    def lineage(self, ref: str, direction: str = "upstream", depth: int | None = None) -> LineageGraph:
+        params: dict[str, Any] = {"direction": direction}
+        if depth is not None:
+            params["depth"] = depth
+        return LineageGraph.model_validate_json(self._call("GET", f"/lineage/{_seg(ref)}", params=params).content)
+
+    def whoami(self) -> dict[str, Any]:
+        """The token's name and role as the server sees them."""
+        return self._call("GET", "/whoami").json()
+
+    def close(self) -> None:
+        self._session.close()
+
+
+def _seg(ref: str) -> str:
+    return quote(ref, safe="")
+
+
+def _task_run_body(run: TaskRun) -> dict[str, Any]:
+    # ``artifacts`` is excluded from record dumps; the server needs the full artifact records.
+    body = run.model_dump(mode="json")
+    body["artifacts"] = [a.model_dump(mode="json") for a in run.artifacts]
+    return body

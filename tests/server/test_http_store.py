@@ -1,0 +1,99 @@
+"""The remote store: tracked code, CLI queries and error mapping through a real server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import trackline
+from trackline.cli.main import cli
+from trackline.errors import NotFound, PermissionDenied, StoreUnavailable, Unauthenticated
+from trackline.store.http import HttpStore
+from trackline.store.sql.store import SqlStore
+
+from .harness import free_port
+from .records import task_run
+
+
+def test_tracked_pipeline_through_server_lands_in_postgres(server, recorded):
+    store = SqlStore(server.store)
+    try:
+        train = store.get_run(recorded["first"]["task_runs"]["train"])
+        assert train.status == "success" and train.pipeline == "churn-model"
+        assert len([m for m in train.metrics if m.key == "loss"]) == 12
+        assert train.resources is not None and train.resources.samples
+        up = store.lineage(train.id, "upstream")
+        assert "prepare" in {n.name for n in up.nodes}
+        pipe = store.get_pipeline_run(recorded["second"]["pipeline_run_id"])
+        assert pipe.status == "success" and pipe.config == {"lr": 0.3}
+        publish = store.get_run(recorded["second"]["task_runs"]["publish"])
+        assert publish.status == "failed" and "refused the upload" in publish.error.message
+    finally:
+        store.close()
+
+
+def _cli(args: list[str], server, role: str = "reader"):
+    result = CliRunner().invoke(cli, args, env={"TRACKLINE_STORE": server.url,
+                                                "TRACKLINE_TOKEN": server.tokens[role]})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_cli_queries_work_through_the_server(server, recorded):
+    first, second = recorded["first"]["task_runs"], recorded["second"]["task_runs"]
+    runs = _cli(["runs", "--pipeline", "churn-model", "--json"], server)
+    assert {first["train"], second["publish"]} <= {r["id"] for r in runs}
+    shown = _cli(["show", first["train"], "--json"], server)
+    assert shown["params"]["lr"] == 0.1 and shown["name"] == "train"
+    graph = _cli(["lineage", first["evaluate"], "--direction", "upstream", "--json"], server)
+    assert {"train", "prepare"} <= {n["name"] for n in graph["nodes"]}
+    diff = _cli(["diff", first["train"], second["train"], "--json"], server)
+    assert not diff["identical"] and any(c["key"] == "lr" for c in diff["params"])
+    assert _cli(["artifacts", "--json"], server)
+    pipes = _cli(["pipelines", "--pipeline", "churn-model", "--json"], server)
+    assert recorded["first"]["pipeline_run_id"] in {p["id"] for p in pipes}
+
+
+def test_http_store_raises_the_sql_stores_errors(server):
+    reader = HttpStore(server.url, token=server.tokens["reader"])
+    with pytest.raises(NotFound, match="no run"):
+        reader.get_run("0123456789abcdef")
+    with pytest.raises(PermissionDenied, match="needs role 'writer'"):
+        reader.write_task_run(task_run())
+    with pytest.raises(Unauthenticated):
+        HttpStore(server.url, token="tl_wrong").list_runs(trackline.records.RunQuery())
+    with pytest.raises(Unauthenticated, match="needs an API token"):
+        HttpStore(server.url).get_run("x")
+    assert reader.whoami() == {"name": "reader-bot", "role": "reader", "anonymous": False}
+    down = HttpStore(f"http://127.0.0.1:{free_port()}", token="tl_x")
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        down.get_run("x")
+    writer = HttpStore(server.url, token=server.tokens["writer"])
+    run = task_run()
+    assert writer.write_batch(task_runs=[run]) == [{"kind": "task_run", "id": run.id}]
+    assert reader.get_run(run.id).metrics[0].key == "loss"
+
+
+def test_refused_writes_are_spooled_and_synced_once(server, monkeypatch):
+    """A reader token cannot write: the task still succeeds, the record waits in the spool."""
+    monkeypatch.setenv("TRACKLINE_STORE", server.url)
+    monkeypatch.setenv("TRACKLINE_TOKEN", server.tokens["reader"])
+
+    @trackline.tracked_task
+    def double(x: int) -> int:
+        trackline.log_metric("x", x)
+        return 2 * x
+
+    assert double(21) == 42
+    client = trackline.connect()
+    assert len(client.store.spool.pending()) == 1
+    spooled = json.loads(client.store.spool.pending()[0].read_text())["record"]["id"]
+    monkeypatch.setenv("TRACKLINE_TOKEN", server.tokens["writer"])
+    client = trackline.connect()
+    result = client.sync()
+    assert (result.delivered, result.remaining, result.error) == (1, 0, None)
+    assert client.sync().delivered == 0
+    run = client.run(spooled)
+    assert run.name.endswith("double") and [m.value for m in run.metrics] == [21.0]
