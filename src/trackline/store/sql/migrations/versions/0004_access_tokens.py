@@ -1,7 +1,7 @@
 """server access control: API tokens and server audit events
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 
 """
 from alembic import op
