@@ -1,0 +1,81 @@
+"""The listener: records every task instance and dag run when ``[trackline] capture_all_tasks``.
+
+Task-instance hooks run inside the task's own process (a ``RuntimeTaskInstance``); the recorder
+opened in ``on_task_instance_running`` measures the whole try, and because it is the current
+run, ``trackline.log_metric()`` works inside any task. A failed hook fired by the scheduler (the
+task process died) carries an ORM ``TaskInstance`` and is written from Airflow's timestamps.
+Dag-run hooks run in the scheduler and open/close the pipeline run. Nothing here may fail a
+task: every hook is guarded (Airflow also logs and swallows listener errors).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.listeners import hookimpl
+
+from ...records import RunStatus
+from . import recording
+from .pipeline import close_dag_run, open_dag_run
+from .settings import capture_all_tasks, record_dag_runs
+
+__all__ = ["TracklineListener", "listener"]
+
+log = logging.getLogger("trackline")
+
+
+def _state(ti: Any) -> str:
+    state = getattr(ti, "state", None)
+    return str(getattr(state, "value", state) or "")
+
+
+def _end(ti: Any, status: str, error: Any = None) -> None:
+    if recording.current(ti) is not None:
+        recording.close(ti, status, error)
+    else:
+        recording.record_after_the_fact(ti, status, error)
+
+
+class TracklineListener:
+    @hookimpl
+    def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
+        task = getattr(task_instance, "task", None)
+        if task is not None and capture_all_tasks():
+            recording.guarded("listener (running)", recording.open_recorder, task_instance, task)
+
+    @hookimpl
+    def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:
+        if capture_all_tasks():
+            recording.guarded("listener (success)", _end, task_instance, RunStatus.SUCCESS.value)
+
+    @hookimpl
+    def on_task_instance_failed(self, previous_state: Any, task_instance: Any, error: Any) -> None:
+        if capture_all_tasks():
+            # Airflow fires this hook for a try that will be retried, too.
+            status = (RunStatus.UP_FOR_RETRY.value if _state(task_instance) == "up_for_retry"
+                      else RunStatus.FAILED.value)
+            recording.guarded("listener (failed)", _end, task_instance, status, error)
+
+    @hookimpl
+    def on_task_instance_skipped(self, previous_state: Any, task_instance: Any) -> None:
+        if capture_all_tasks():
+            recording.guarded("listener (skipped)", _end, task_instance, RunStatus.SKIPPED.value)
+
+    @hookimpl
+    def on_dag_run_running(self, dag_run: Any, msg: str) -> None:
+        if record_dag_runs():
+            recording.guarded("listener (dag run running)", open_dag_run, dag_run)
+
+    @hookimpl
+    def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
+        if record_dag_runs():
+            recording.guarded("listener (dag run success)", close_dag_run, dag_run, RunStatus.SUCCESS.value)
+
+    @hookimpl
+    def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
+        if record_dag_runs():
+            recording.guarded("listener (dag run failed)", close_dag_run, dag_run, RunStatus.FAILED.value)
+
+
+listener = TracklineListener()
