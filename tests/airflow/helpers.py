@@ -21,7 +21,14 @@ def key(run: dict[str, Any]) -> tuple[str, int, int]:
 
 
 def runs_of(cli, dag_id: str) -> list[dict[str, Any]]:
-    return cli("runs", "--pipeline", dag_id, "--limit", "1000")
+    """The task-instance runs of a DAG (tracked helpers called inside tasks are left out)."""
+    found = cli("runs", "--pipeline", dag_id, "--limit", "1000")
+    return [r for r in found if "task_id" in r["external_ids"]]
+
+
+def helper_runs(cli, dag_id: str, name: str) -> list[dict[str, Any]]:
+    found = cli("runs", "--pipeline", dag_id, "--name", name, "--limit", "1000")
+    return [r for r in found if "task_id" not in r["external_ids"]]
 
 
 def assert_recorded_once(runs: list[dict[str, Any]]) -> None:

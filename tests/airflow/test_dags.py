@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import (
-    assert_identities, assert_recorded_once, by_name, key, lineage_run_names, runs_of,
+    assert_identities, assert_recorded_once, by_name, helper_runs, key, lineage_run_names, runs_of,
     trackline_subprocess,
 )
 
@@ -82,6 +82,10 @@ def test_failed_try_is_recorded_then_retried(run_dag, cli):
     assert tasks["flaky"][1]["id"] in {n["id"] for n in upstream["nodes"]}
     assert tasks["flaky"][0]["id"] not in {n["id"] for n in upstream["nodes"]}
 
+    # A task that skips itself (listener only) is recorded as skipped.
+    [skipper] = tasks["skipper"]
+    assert skipper["status"] == "skipped"
+
     [pipe] = cli("pipelines", "--pipeline", "tl_retry")
     assert pipe["status"] == "failed"
 
@@ -121,6 +125,12 @@ def test_without_the_listener_only_tracked_tasks_are_recorded(run_dag, cli, monk
     assert cli("pipelines", "--pipeline", "tl_worker") == []
     upstream = cli("lineage", tasks["summarize"][0]["id"], "--direction", "upstream")
     assert lineage_run_names(upstream) >= {"double", "produce"}
+    # A tracked helper called inside `produce` is a child run, in the same pipeline run.
+    [helper] = helper_runs(cli, "tl_worker", "cube_all")
+    shown = cli("show", helper["id"])
+    assert shown["parent_id"] == tasks["produce"][0]["id"]
+    assert shown["pipeline_run_id"] == tasks["produce"][0]["pipeline_run_id"]
+    assert shown["params"] == {"values": [0, 1, 2, 3, 4]}
 
 
 def test_an_unreachable_store_never_fails_a_task(run_dag, monkeypatch, trackline_env):

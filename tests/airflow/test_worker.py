@@ -57,21 +57,24 @@ def airflow_components(airflow_home: Path, tmp_path: Path, pg_database, monkeypa
         "AIRFLOW__API_AUTH__JWT_SECRET": "trackline-test-secret-0123456789abcdef",
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(log_port),
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "3600",
+        # A cold api-server on a busy machine can take long to answer a worker's first call.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "120",
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     full_env = os.environ.copy()
-    subprocess.run([str(BIN / "airflow"), "dags", "reserialize"], check=True, env=full_env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs: list[subprocess.Popen] = []
-    logs = [tmp_path / "api-server.log", tmp_path / "scheduler.log"]
+    logs = [tmp_path / "api-server.log", tmp_path / "scheduler.log", tmp_path / "reserialize.log"]
     try:
+        # All three start at once: serializing the DAGs overlaps the servers' slow start-up.
         for cmd, log in ((["api-server", "--port", str(api_port), "--workers", "1"], logs[0]),
-                         (["scheduler"], logs[1])):
+                         (["scheduler"], logs[1]), (["dags", "reserialize"], logs[2])):
             with open(log, "wb") as out:
                 procs.append(subprocess.Popen([str(BIN / "airflow"), *cmd], env=full_env, stdout=out,
                                               stderr=subprocess.STDOUT, start_new_session=True))
+        reserialize = procs.pop()
+        if reserialize.wait() != 0:
+            raise AssertionError("airflow dags reserialize failed:\n" + logs[2].read_text()[-3000:])
 
         def api_up() -> bool:
             with socket.socket() as s:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 from trackline import tracked_task
 
@@ -24,7 +25,12 @@ def tl_retry():
     def doomed(stats):
         raise ValueError(f"refusing {stats['rows']} rows")
 
+    @task
+    def skipper():
+        raise AirflowSkipException("nothing new upstream")
+
     doomed(flaky())
+    skipper()
 
 
 retry_dag = tl_retry()

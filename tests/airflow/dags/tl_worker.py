@@ -14,16 +14,23 @@ from trackline.airflow import TrackedPythonOperator
 REPORT = Asset(name="tl_worker_report", uri="file:///tmp/tl_worker/report.txt")
 
 
+@tracked_task
+def cube_all(values):
+    """A tracked helper called inside a task: a child run of the task, not the task's record."""
+    return [v ** 3 for v in values]
+
+
 def summarize(numbers):
     return {"total": sum(numbers), "count": len(numbers)}
 
 
 @dag(schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False,
-     default_args={"retries": 1, "retry_delay": timedelta(seconds=0)})
+     default_args={"retries": 2, "retry_delay": timedelta(seconds=0)})
 def tl_worker():
     @task
     @tracked_task
     def produce(size: int = 5):
+        cube_all(list(range(size)))
         return [i * i for i in range(size)]
 
     @task.tracked(outlets=[REPORT])
