@@ -117,7 +117,7 @@ def test_without_the_listener_only_tracked_tasks_are_recorded(run_dag, cli, monk
     runs = runs_of(cli, "tl_worker")
     assert_recorded_once(runs)
     assert_identities(runs, "tl_worker", dr.run_id)
-    # "report" is a plain BashOperator: only the listener would have recorded it.
+    # "report" (BashOperator) and "total" (plain @task): only the listener would record them.
     tasks = by_name(runs)
     assert set(tasks) == {"produce", "double", "summarize", "square"}
     assert [key(r)[2] for r in tasks["square"]] == [0, 1, 2]
@@ -142,3 +142,21 @@ def test_an_unreachable_store_never_fails_a_task(run_dag, monkeypatch, trackline
     spooled = list(settings().spool_path.glob("*.json*"))
     # 3 mapped + 5 other task instances and the dag run, kept for `trackline sync`.
     assert len(spooled) >= 9
+
+
+def test_the_listener_alone_links_plain_python_tasks(run_dag, cli):
+    dr = run_dag("tl_worker")
+    assert dr.state == "success"
+    runs = runs_of(cli, "tl_worker")
+    assert_recorded_once(runs)
+    assert_identities(runs, "tl_worker", dr.run_id)
+    tasks = by_name(runs)
+    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report"}
+    # "total" is a plain @task: its argument and its XCom come from the listener.
+    total = cli("show", tasks["total"][0]["id"])
+    assert total["external_ids"]["operator"].endswith("_PythonDecoratedOperator")
+    upstream = cli("lineage", total["id"], "--direction", "upstream")
+    assert lineage_run_names(upstream) >= {"summarize", "double", "produce"}
+    assert [ref["name"] for ref in total["outputs"]] == ["return"]
+    [pipe] = cli("pipelines", "--pipeline", "tl_worker")
+    assert pipe["status"] == "success"

@@ -118,7 +118,7 @@ def test_a_dag_run_by_scheduler_and_workers_is_recorded(airflow_components, cli)
     assert_recorded_once(runs)
     assert_identities(runs, DAG_ID, run_id)
     tasks = by_name(runs)
-    assert set(tasks) == {"produce", "double", "summarize", "square", "report"}
+    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report"}
     # Infrastructure hiccups may cost a try (retries=1): the last try of each task succeeded.
     for name, found in tasks.items():
         last = {}
@@ -137,6 +137,10 @@ def test_a_dag_run_by_scheduler_and_workers_is_recorded(airflow_components, cli)
     doubled = {ref["name"]: ref["digest"] for ref in double["outputs"]}["return"]
     assert {ref["name"]: ref["digest"] for ref in summarize["inputs"]}["numbers"] == doubled
     assert [m["key"] for m in double["metrics"]] == ["n"]
+    # "total" is a plain @task: the listener read its arguments and its XCom.
+    summary_out = {ref["name"]: ref["digest"] for ref in summarize["outputs"]}["return"]
+    assert {ref["name"]: ref["digest"] for ref in shown["total"]["inputs"]}["summary"] == summary_out
+    assert any(ref["name"] == "return" for ref in shown["total"]["outputs"])
     report_in = {ref["name"]: ref for ref in shown["report"]["inputs"]}
     assert report_in["tl_worker_report"]["uri"] == "file:///tmp/tl_worker/report.txt"
     upstream = cli("lineage", shown["report"]["id"], "--direction", "upstream")

@@ -46,6 +46,11 @@ def tl_worker():
     doubled = double(numbers)
     summary = TrackedPythonOperator(task_id="summarize", python_callable=summarize,
                                     op_args=[doubled])
+    @task
+    def total(summary):  # a plain TaskFlow task: the listener alone records and links it
+        return summary["total"]
+
+    total(summary.output)
     square.expand(x=[1, 2, 3])
     report = BashOperator(task_id="report", bash_command="echo done", inlets=[REPORT])
     summary >> report

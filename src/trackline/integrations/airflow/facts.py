@@ -5,12 +5,14 @@ Shared by the listener and the tracked operators so both record the same facts t
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Sequence
 from typing import Any
 
 from ...capture.artifacts import is_json_value, json_size
 from ...capture.recorder import RunRecorder
 
-__all__ = ["record_operator_facts", "asset_uri", "operator_path"]
+__all__ = ["record_operator_facts", "record_call", "is_tracked", "asset_uri", "operator_path"]
 
 # Recorded as call arguments by the tracked Python operators, never as template params.
 _ARGUMENT_FIELDS = frozenset({"op_args", "op_kwargs", "templates_dict"})
@@ -53,3 +55,36 @@ def record_operator_facts(rec: RunRecorder, task: Any) -> None:
             if found is not None:
                 uri, name = found
                 rec.log_artifact(uri, name=name or uri, kind="uri", direction=direction)
+
+
+def is_tracked(task: Any) -> bool:
+    """A tracked operator or a ``@tracked_task`` callable records its own arguments and result."""
+    return bool(getattr(task, "__trackline_task__", False)
+                or getattr(getattr(task, "python_callable", None), "__trackline_task__", False))
+
+
+def record_call(rec: RunRecorder, fn: Any, op_args: Any, op_kwargs: Any) -> None:
+    """The arguments a Python operator passes to its callable, as the recorder's inputs/params.
+
+    Bound partially: before ``execute`` Airflow has not yet added the context arguments a
+    callable may ask for (``ti``, ``ds``...), and those are not inputs anyway.
+    """
+    bound = inspect.signature(fn).bind_partial(*(op_args or ()), **(op_kwargs or {}))
+    bound.apply_defaults()
+    args: dict[str, Any] = {}
+    for name, value in bound.arguments.items():
+        kind = bound.signature.parameters[name].kind
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            args.update({f"{name}[{i}]": v for i, v in enumerate(value)})
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            args.update(value)
+        elif _is_lazy_sequence(value):
+            # The results of a mapped task: one input per element, so each links to its producer.
+            args.update({f"{name}[{i}]": item for i, item in enumerate(value)})
+        else:
+            args[name] = value
+    rec.record_arguments(args)
+
+
+def _is_lazy_sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray, list, tuple))

@@ -17,6 +17,7 @@ from airflow.listeners import hookimpl
 
 from ...records import RunStatus
 from . import recording
+from .facts import is_tracked, record_call
 from .pipeline import close_dag_run, open_dag_run
 from .settings import capture_all_tasks, record_dag_runs
 
@@ -30,11 +31,31 @@ def _state(ti: Any) -> str:
     return str(getattr(state, "value", state) or "")
 
 
+def _running(ti: Any, task: Any) -> None:
+    rec, opened = recording.open_recorder(ti, task)
+    fn = getattr(task, "python_callable", None)
+    if opened and fn is not None and not is_tracked(task):
+        # A plain @task / PythonOperator: its arguments are the XCom values it was given.
+        record_call(rec, fn, getattr(task, "op_args", ()), getattr(task, "op_kwargs", {}))
+
+
 def _end(ti: Any, status: str, error: Any = None) -> None:
-    if recording.current(ti) is not None:
-        recording.close(ti, status, error)
-    else:
+    rec = recording.current(ti)
+    if rec is None:
         recording.record_after_the_fact(ti, status, error)
+        return
+    task = getattr(ti, "task", None)
+    if status == RunStatus.SUCCESS.value and getattr(task, "do_xcom_push", False) and not is_tracked(task):
+        # The pushed return value: its digest links this task to whoever pulls it.
+        recording.guarded("reading the task's XCom", _record_xcom, rec, ti)
+    recording.close(ti, status, error)
+
+
+def _record_xcom(rec: Any, ti: Any) -> None:
+    map_index = getattr(ti, "map_index", None)
+    value = ti.xcom_pull(task_ids=ti.task_id, key="return_value",
+                         map_indexes=-1 if map_index is None else int(map_index))
+    rec.record_result(value)
 
 
 class TracklineListener:
@@ -42,7 +63,7 @@ class TracklineListener:
     def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
         task = getattr(task_instance, "task", None)
         if task is not None and capture_all_tasks():
-            recording.guarded("listener (running)", recording.open_recorder, task_instance, task)
+            recording.guarded("listener (running)", _running, task_instance, task)
 
     @hookimpl
     def on_task_instance_success(self, previous_state: Any, task_instance: Any) -> None:

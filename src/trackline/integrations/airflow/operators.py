@@ -9,16 +9,14 @@ callable's arguments, through the same capture core as ``@tracked_task``.
 from __future__ import annotations
 
 import functools
-import inspect
-from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from airflow.providers.standard.operators.python import PythonOperator
 
-from ...capture.decorator import _arguments
 from ...config import settings
 from ...records import RunStatus
 from . import recording
+from .facts import record_call
 from .identity import injected_context
 
 __all__ = ["TrackedOperatorMixin", "TrackedPythonOperator", "tracked"]
@@ -31,6 +29,8 @@ _NOT_AN_END = frozenset({"TaskDeferred", "AirflowRescheduleException"})
 
 class TrackedOperatorMixin:
     """Put before an operator class (``class MyOp(TrackedOperatorMixin, BaseOperator)``)."""
+
+    __trackline_task__ = True  # the listener leaves arguments and results to us
 
     def execute(self, context: Any, **kwargs: Any) -> Any:
         # ``kwargs`` carries Airflow's ExecutorSafeguard sentinel through to the real execute.
@@ -65,25 +65,9 @@ class TrackedPythonOperator(TrackedOperatorMixin, PythonOperator):
 
         rec = recording.current(get_current_context()["ti"])
         if rec is not None:
-            recording.guarded("recording arguments", _record_call, rec, self.python_callable,
+            recording.guarded("recording arguments", record_call, rec, self.python_callable,
                               self.op_args, self.op_kwargs)
         return super().execute_callable()
-
-
-def _record_call(rec: Any, fn: Any, op_args: Any, op_kwargs: Any) -> None:
-    args = _arguments(inspect.signature(fn), tuple(op_args or ()), dict(op_kwargs or {}), False, set())
-    expanded: dict[str, Any] = {}
-    for name, value in args.items():
-        if _is_lazy_sequence(value):
-            # The results of a mapped task: one input per element, so each links to its producer.
-            expanded.update({f"{name}[{i}]": item for i, item in enumerate(value)})
-        else:
-            expanded[name] = value
-    rec.record_arguments(expanded)
-
-
-def _is_lazy_sequence(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray, list, tuple))
 
 
 @functools.cache
