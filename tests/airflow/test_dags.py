@@ -72,6 +72,7 @@ def test_failed_try_is_recorded_then_retried(run_dag, cli):
     assert first["error"]["type"] == "ConnectionError"
     assert "warehouse not reachable" in first["error"]["message"]
     assert cli("show", tasks["flaky"][1]["id"])["error"] is None
+    assert [r["status"] for r in tasks["flaky_tracked"]] == ["up_for_retry", "success"]
 
     [doomed] = tasks["doomed"]
     assert doomed["status"] == "failed"
@@ -108,6 +109,18 @@ def test_mapped_tasks_are_recorded_per_map_index(run_dag, cli):
     upstream = cli("lineage", tasks["pick_best"][0]["id"], "--direction", "upstream")
     assert {r["id"] for r in tasks["train"]} <= {n["id"] for n in upstream["nodes"]}
     assert tasks["load"][0]["id"] in {n["id"] for n in upstream["nodes"]}
+
+
+def test_without_the_listener_retry_status_comes_from_the_entry_point(run_dag, cli, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__TRACKLINE__CAPTURE_ALL_TASKS", "False")
+    dr = run_dag("tl_retry")
+    tasks = by_name(runs_of(cli, "tl_retry"))
+    # @task.tracked knows Airflow's retry policy; a plain @tracked_task only sees an exception.
+    assert [r["status"] for r in tasks["flaky_tracked"]] == ["up_for_retry", "success"]
+    assert [r["status"] for r in tasks["flaky"]] == ["failed", "success"]
+    assert [r["status"] for r in tasks["doomed"]] == ["failed"]
+    assert "skipper" not in tasks
+    assert dr.state == "failed"
 
 
 def test_without_the_listener_only_tracked_tasks_are_recorded(run_dag, cli, monkeypatch):

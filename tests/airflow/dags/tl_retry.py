@@ -25,11 +25,18 @@ def tl_retry():
     def doomed(stats):
         raise ValueError(f"refusing {stats['rows']} rows")
 
+    @task.tracked(retries=1, retry_delay=timedelta(seconds=0))
+    def flaky_tracked():
+        if get_current_context()["ti"].try_number == 1:
+            raise TimeoutError("slow on try 1")
+        return "ok"
+
     @task
     def skipper():
         raise AirflowSkipException("nothing new upstream")
 
     doomed(flaky())
+    flaky_tracked()
     skipper()
 
 

@@ -31,6 +31,10 @@ def _state(ti: Any) -> str:
     return str(getattr(state, "value", state) or "")
 
 
+def _in_task_process(ti: Any) -> bool:
+    return type(ti).__name__ == "RuntimeTaskInstance"
+
+
 def _running(ti: Any, task: Any) -> None:
     rec, opened = recording.open_recorder(ti, task)
     fn = getattr(task, "python_callable", None)
@@ -61,8 +65,9 @@ def _record_xcom(rec: Any, ti: Any) -> None:
 class TracklineListener:
     @hookimpl
     def on_task_instance_running(self, previous_state: Any, task_instance: Any) -> None:
+        # Only the task's own process measures the try; an ORM TaskInstance means we are elsewhere.
         task = getattr(task_instance, "task", None)
-        if task is not None and capture_all_tasks():
+        if task is not None and _in_task_process(task_instance) and capture_all_tasks():
             recording.guarded("listener (running)", _running, task_instance, task)
 
     @hookimpl
