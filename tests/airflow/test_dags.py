@@ -173,3 +173,8 @@ def test_the_listener_alone_links_plain_python_tasks(run_dag, cli):
     assert [ref["name"] for ref in total["outputs"]] == ["return"]
     [pipe] = cli("pipelines", "--pipeline", "tl_worker")
     assert pipe["status"] == "success"
+    # Airflow's context (``**context``: ti, dag_run, ds...) is not recorded as arguments.
+    assert cli("show", tasks["produce"][0]["id"])["params"] == {"size": 5}
+    summarize = cli("show", tasks["summarize"][0]["id"])
+    assert [ref["name"] for ref in summarize["inputs"]] == ["numbers"]
+    assert summarize["params"] == {"numbers": [0, 2, 8, 18, 32]}

@@ -20,7 +20,7 @@ def cube_all(values):
     return [v ** 3 for v in values]
 
 
-def summarize(numbers):
+def summarize(numbers, **context):
     return {"total": sum(numbers), "count": len(numbers)}
 
 
@@ -29,7 +29,7 @@ def summarize(numbers):
 def tl_worker():
     @task
     @tracked_task
-    def produce(size: int = 5):
+    def produce(size: int = 5, **context):
         cube_all(list(range(size)))
         return [i * i for i in range(size)]
 

@@ -63,8 +63,11 @@ class TrackedPythonOperator(TrackedOperatorMixin, PythonOperator):
     def execute_callable(self) -> Any:
         from airflow.sdk import get_current_context
 
-        rec = recording.current(get_current_context()["ti"])
+        context = get_current_context()
+        rec = recording.current(context["ti"])
         if rec is not None:
+            # PythonOperator.execute merged more context (templates_dict) since the mixin looked.
+            rec.injected.update(recording.guarded("reading the context", injected_context, context) or {})
             recording.guarded("recording arguments", record_call, rec, self.python_callable,
                               self.op_args, self.op_kwargs)
         return super().execute_callable()
