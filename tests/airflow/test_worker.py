@@ -89,7 +89,7 @@ def airflow_components(airflow_home: Path, tmp_path: Path, pg_database, monkeypa
                 os.killpg(p.pid, 15)
         for p in procs:
             try:
-                p.wait(timeout=30)
+                p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, 9)
                 p.wait()
