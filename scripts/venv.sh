@@ -14,3 +14,6 @@ if [ ! -x ".venvs/$name/bin/python" ]; then
   "$uv" venv -q --python "$py" ".venvs/$name"
 fi
 "$uv" pip install -q --python ".venvs/$name/bin/python" -e ".[$extras]"
+# setuptools leaves src/trackline.egg-info behind; found on sys.path next to the real
+# metadata it doubles every entry point (Airflow then warns the plugin is registered twice).
+rm -rf src/*.egg-info

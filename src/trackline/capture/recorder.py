@@ -90,6 +90,8 @@ class RunRecorder:
         # An adapter and a decorator may describe the same task run (same id): not its own parent.
         self.parent_id = parent_id or (parent.id if parent and parent.id != self.id else None)
         self.external_ids = {**amb.get("external_ids", {}), **(external_ids or {})}
+        # Values the orchestrator injected into the call (e.g. Airflow's context) are not inputs.
+        self.injected: dict[str, Any] = dict(amb.get("injected") or {})
         self.func = func
         self.eager_start = eager_start
         self.params: dict[str, Any] = {}
@@ -201,6 +203,8 @@ class RunRecorder:
         kinds = kinds or {}
         limit = self.config.max_param_bytes
         for name, value in arguments.items():
+            if name in self.injected and self.injected[name] is value:
+                continue
             try:
                 self._record_argument(name, value, kinds.get(name), limit)
             except Exception as exc:  # noqa: BLE001

@@ -1,0 +1,1 @@
+"""Adapters that translate orchestrator identities into the capture core (Airflow, Prefect)."""

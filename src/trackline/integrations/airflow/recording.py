@@ -1,0 +1,121 @@
+"""The recorder of each running task instance, shared by the listener and tracked operators.
+
+Whichever component sees a task instance first (the listener's ``on_task_instance_running``,
+else the tracked operator's ``execute``) opens its recorder; the other joins it, and the opener
+closes it. So one try is one recorder and one write, whichever mix of entry points is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from ...config import settings
+from ...capture import heartbeat
+from ...capture.recorder import RunRecorder
+from ...records import ErrorInfo, RunStatus, utcnow
+from .facts import record_operator_facts
+from .identity import task_identity
+
+__all__ = ["open_recorder", "current", "close", "discard", "failure_status", "record_after_the_fact",
+           "guarded"]
+
+log = logging.getLogger("trackline")
+
+_open: dict[str, RunRecorder] = {}
+
+
+def _callable(task: Any) -> Any:
+    return getattr(task, "python_callable", None)
+
+
+def open_recorder(ti: Any, task: Any) -> tuple[RunRecorder, bool]:
+    """The recorder of this try, opening it if nobody has; ``(recorder, opened_here)``."""
+    ident = task_identity(ti)
+    rec = _open.get(ident["run_id"])
+    if rec is not None:
+        return rec, False
+    rec = RunRecorder(ident["name"], run_id=ident["run_id"], pipeline=ident["pipeline"],
+                      pipeline_run_id=ident["pipeline_run_id"], external_ids=ident["external_ids"],
+                      func=_callable(task), use_ambient=False)
+    rec.start()
+    if getattr(ti, "start_date", None):
+        rec.started_at = ti.start_date
+    record_operator_facts(rec, task)
+    _open[rec.id] = rec
+    return rec, True
+
+
+def current(ti: Any) -> RunRecorder | None:
+    return _open.get(task_identity(ti)["run_id"])
+
+
+def close(ti: Any, status: str, error: BaseException | ErrorInfo | str | None = None) -> None:
+    rec = _open.pop(task_identity(ti)["run_id"], None)
+    if rec is not None:
+        rec.finish(status, _error_info(error))
+
+
+def discard(ti: Any) -> None:
+    """Forget a try without writing it (the task deferred: it resumes in another process)."""
+    rec = _open.pop(task_identity(ti)["run_id"], None)
+    if rec is not None:
+        heartbeat.unregister(rec)
+
+
+def guarded(what: str, fn: Any, *args: Any) -> Any:
+    """Run adapter code so that its failure never fails the task (unless strict mode)."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001
+        if settings().strict:
+            raise
+        log.warning("trackline: %s failed: %s: %s", what, type(exc).__name__, exc)
+        return None
+
+
+def failure_status(ti: Any, exc: BaseException) -> str:
+    """What Airflow will make of this exception: skipped, a retry, or a final failure."""
+    name = type(exc).__name__
+    if name == "AirflowSkipException":
+        return RunStatus.SKIPPED.value
+    if name in ("AirflowFailException", "AirflowSensorTimeout"):
+        return RunStatus.FAILED.value
+    state = str(getattr(getattr(ti, "state", None), "value", getattr(ti, "state", "")) or "")
+    if state == "up_for_retry":
+        return RunStatus.UP_FOR_RETRY.value
+    max_tries = getattr(ti, "max_tries", None)
+    if max_tries is not None and int(getattr(ti, "try_number", 0) or 0) <= int(max_tries):
+        return RunStatus.UP_FOR_RETRY.value
+    return RunStatus.FAILED.value
+
+
+def record_after_the_fact(ti: Any, status: str, error: Any = None) -> None:
+    """A task instance we never saw run (its process died; state set from the UI/API).
+
+    Written from Airflow's own timestamps, without resources or environment: the process this
+    runs in (scheduler, api-server) is not the one that ran the task.
+    """
+    ident = task_identity(ti)
+    cfg = settings().model_copy(update={"capture_environment": False})
+    rec = RunRecorder(ident["name"], run_id=ident["run_id"], pipeline=ident["pipeline"],
+                      pipeline_run_id=ident["pipeline_run_id"], external_ids=ident["external_ids"],
+                      config=cfg, use_ambient=False)
+    rec.start()
+    started: datetime | None = getattr(ti, "start_date", None)
+    if started is not None:
+        rec.started_at = started
+        rec.started_mono = time.monotonic() - max((utcnow() - started).total_seconds(), 0.0)
+    rec.meter = None
+    operator = getattr(ti, "operator", None)
+    if operator:
+        rec.external_ids["operator"] = str(operator)
+    rec.finish(status, _error_info(error), ended_at=getattr(ti, "end_date", None))
+
+
+def _error_info(error: Any) -> BaseException | ErrorInfo | None:
+    if error is None or isinstance(error, (BaseException, ErrorInfo)):
+        return error
+    return ErrorInfo(type="AirflowError", message=str(error))
