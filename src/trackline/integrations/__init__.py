@@ -1,0 +1,1 @@
+"""Orchestrator adapters. Each subpackage imports its orchestrator; the core never imports these."""
