@@ -56,44 +56,44 @@ def _guard(what: str, fn: Callable[[], Any]) -> None:
         log.warning("trackline: %s failed: %s: %s", what, type(exc).__name__, exc)
 
 
-def _make_hooks(*, record_tasks: bool, settle_timeout: float) -> dict[str, Callable[..., None]]:
-    def on_running(flow: Any, flow_run: Any, state: Any) -> None:
+class _Hook:
+    """One trackline flow hook. A module-level class, not a closure: Prefect's process-pool
+    runner pickles the flow (hooks included) into every task it ships to a worker."""
+
+    def __init__(self, event: str, record_tasks: bool, settle_timeout: float) -> None:
+        self.event = event
+        self.record_tasks = record_tasks
+        self.settle_timeout = settle_timeout
+        self.__name__ = f"trackline_{event}"
+
+    def __repr__(self) -> str:
+        return f"<trackline {self.event} hook>"
+
+    def __call__(self, flow: Any, flow_run: Any, state: Any) -> None:
         if settings().disabled:
             return
-        key = str(flow_run.id)
+        if self.event == "on_running":
+            _guard("opening the pipeline run", lambda: _open_run(flow, flow_run))
+            return
+        with _lock:
+            rec = _open.pop(str(flow_run.id), None)
+        _guard("closing the pipeline run", lambda: _close_run(rec, flow, flow_run, _END_STATUS[self.event]))
+        if self.record_tasks:
+            _guard("recording the flow's task runs",
+                   lambda: record_task_runs(flow.name, flow_run, timeout=self.settle_timeout))
 
-        def start() -> None:
-            with _lock:
-                if key in _open:  # a flow retry re-enters Running: same pipeline run
-                    return
-                _open[key] = _recorder(flow, flow_run).start(lease=True, enter_context=False)
-        _guard("opening the pipeline run", start)
 
-    def ending(hook: str) -> Callable[..., None]:
-        status = _END_STATUS[hook]
+def _open_run(flow: Any, flow_run: Any) -> None:
+    with _lock:
+        if str(flow_run.id) in _open:  # a flow retry re-enters Running: same pipeline run
+            return
+        _open[str(flow_run.id)] = _recorder(flow, flow_run).start(lease=True, enter_context=False)
 
-        def on_end(flow: Any, flow_run: Any, state: Any) -> None:
-            if settings().disabled:
-                return
-            with _lock:
-                rec = _open.pop(str(flow_run.id), None)
 
-            def close() -> None:
-                nonlocal rec
-                if rec is None:  # ended in a process that never saw it start
-                    rec = _recorder(flow, flow_run).start(lease=False, enter_context=False)
-                rec.finish(status)
-            _guard("closing the pipeline run", close)
-            if record_tasks:
-                _guard("recording the flow's task runs",
-                       lambda: record_task_runs(flow.name, flow_run, timeout=settle_timeout))
-        on_end.__name__ = f"trackline_{hook}"
-        return on_end
-
-    hooks: dict[str, Callable[..., None]] = {"on_running": on_running}
-    on_running.__name__ = "trackline_on_running"
-    hooks.update({name: ending(name) for name in _END_STATUS})
-    return hooks
+def _close_run(rec: PipelineRecorder | None, flow: Any, flow_run: Any, status: str) -> None:
+    if rec is None:  # ended in a process that never saw it start
+        rec = _recorder(flow, flow_run).start(lease=False, enter_context=False)
+    rec.finish(status)
 
 
 def _as_list(value: Any, name: str) -> list[Any]:
@@ -121,8 +121,8 @@ def flow_hooks(*, record_tasks: bool = True, settle_timeout: float = 15.0,
                         f"hooks are {', '.join(HOOK_NAMES)}")
     if settle_timeout < 0:
         raise ValueError("settle_timeout must be >= 0")
-    ours = _make_hooks(record_tasks=record_tasks, settle_timeout=settle_timeout)
-    return {name: [ours[name], *_as_list(user_hooks.get(name), name)] for name in HOOK_NAMES}
+    return {name: [_Hook(name, record_tasks, settle_timeout), *_as_list(user_hooks.get(name), name)]
+            for name in HOOK_NAMES}
 
 
 def tracked_flow(__fn: Callable[..., Any] | None = None, /, *, record_tasks: bool = True,
