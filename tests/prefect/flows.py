@@ -58,7 +58,7 @@ def acceptance_flow(n: int = 4, factor: int = 3) -> str:
     values = load(n)
     scaled = scale.submit(values, factor)
     squares = square.map(values)
-    total = flaky_sum(scaled, squares)
+    total = flaky_sum.submit(scaled, squares)
     return use_lock(make_lock(), total)
 
 
@@ -100,11 +100,21 @@ def cube(x: int) -> int:
 
 
 @task
+@tracked_task
 def plus_one(x: int) -> int:
     return x + 1
 
 
+@task
+def count(values: list[int]) -> int:
+    return len(values)
+
+
 @tracked_flow(name="pool-flow", task_runner=ProcessPoolTaskRunner(max_workers=2))
 def pool_flow(xs: list[int]) -> list[int]:
+    # The process pool resolves futures before shipping a task, so Prefect records no upstream
+    # task_inputs here: these links come from content digests (decorated tasks) alone.
     cubes = cube.map(xs)
-    return [f.result() for f in plus_one.map(cubes)]
+    results = [f.result() for f in plus_one.map(cubes)]
+    count(results)
+    return results
