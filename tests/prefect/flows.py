@@ -95,14 +95,14 @@ def tracked_with_hooks() -> int:
 
 @task
 @tracked_task
-def cube(x: int) -> int:
-    return x ** 3
+def cube(x: int) -> dict[str, int]:
+    return {"x": x, "cube": x ** 3}
 
 
 @task
 @tracked_task
-def plus_one(x: int) -> int:
-    return x + 1
+def plus_one(row: dict[str, int]) -> int:
+    return row["cube"] + 1
 
 
 @task
