@@ -2,8 +2,9 @@
 
 Runs of undecorated ``@task`` functions get name, state, times, attempts, upstream links and
 (when Prefect persisted it) a result digest. Their argument values are not in Prefect's API: it
-records only where each input came from. Runs a ``@tracked_task``
-already recorded share the same deterministic id, so they only gain their upstream links.
+records only where each input came from. Runs a ``@tracked_task`` already recorded share the same
+deterministic id, so they only gain their upstream links and final status.
+
 Prefect's ``task_inputs`` name each upstream task run, so every link is written as a synthetic
 "task_result" artifact: an output of the upstream run and an input of the downstream one. That
 holds for values trackline could never hash.
@@ -16,8 +17,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ...capture.recorder import RunRecorder
 from ...capture.artifacts import register_hasher
+from ...capture.recorder import RunRecorder
 from ...config import settings
 from ...errors import NotFound
 from ...records import TERMINAL, Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun
