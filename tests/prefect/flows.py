@@ -118,3 +118,20 @@ def pool_flow(xs: list[int]) -> list[int]:
     results = [f.result() for f in plus_one.map(cubes)]
     count(results)
     return results
+
+
+@task(persist_result=True)
+def make_rows(n: int) -> list[dict]:
+    """Undecorated, but Prefect persists its result: trackline reads it back and hashes it."""
+    return [{"i": i, "square": i * i} for i in range(n)]
+
+
+@task
+@tracked_task
+def sum_squares(rows: list[dict]) -> int:
+    return sum(r["square"] for r in rows)
+
+
+@tracked_flow(name="persisted-flow")
+def persisted_flow(n: int = 5) -> int:
+    return sum_squares(make_rows(n))
