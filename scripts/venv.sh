@@ -13,4 +13,4 @@ uv=.venvs/tools/bin/uv
 if [ ! -x ".venvs/$name/bin/python" ]; then
   "$uv" venv -q --python "$py" ".venvs/$name"
 fi
-"$uv" pip install -q --compile-bytecode --python ".venvs/$name/bin/python" -e ".[$extras]"
+"$uv" pip install -q --python ".venvs/$name/bin/python" -e ".[$extras]"
