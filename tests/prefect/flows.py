@@ -135,3 +135,15 @@ def sum_squares(rows: list[dict]) -> int:
 @tracked_flow(name="persisted-flow")
 def persisted_flow(n: int = 5) -> int:
     return sum_squares(make_rows(n))
+
+
+@task
+@tracked_task
+async def fetch(n: int) -> list[int]:
+    return list(range(n))
+
+
+@tracked_flow(name="async-flow")
+async def async_flow(n: int = 3) -> int:
+    values = await fetch(n)
+    return square(len(values))

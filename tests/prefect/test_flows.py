@@ -160,3 +160,17 @@ def test_persisted_result_of_undecorated_task_links_by_content():
     # task's persisted result, hashed from Prefect's result storage after the flow ended.
     assert result["digest"] in {i["digest"] for i in summed["inputs"] if i["name"] == "rows"}
     assert result["kind"] == "value"
+
+
+def test_async_flow_and_async_tracked_task():
+    import asyncio
+
+    from flows import async_flow
+
+    assert asyncio.run(async_flow(n=3)) == 9
+    [pipe] = cli("pipelines")
+    assert (pipe["pipeline"], pipe["status"], pipe["config"]) == ("async-flow", "success", {"n": 3})
+    by = {r["name"]: r for r in cli("runs")}
+    assert set(by) == {"fetch", "square"}
+    assert cli("show", by["fetch"]["id"])["code"]["qualname"] == "fetch"
+    assert by["square"]["status"] == "success"

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["read_task_runs", "FINAL_TYPES"]
+__all__ = ["read_task_runs", "read_attempts", "plain_time", "FINAL_TYPES"]
 
 FINAL_TYPES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 _PAGE = 200
+
+
+def plain_time(value: Any) -> datetime | None:
+    """Prefect hands out Pendulum-flavoured datetimes; records keep standard-library UTC ones."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value.isoformat()).astimezone(timezone.utc)
 
 
 def _flush_events(timeout: float) -> None:
@@ -84,9 +92,9 @@ def read_attempts(task_run_id: Any) -> list[tuple[Any, Any, str | None]]:
     for state in states:
         kind = str(getattr(state.type, "value", state.type)).upper()
         if kind == "RUNNING":
-            started = state.timestamp
+            started = plain_time(state.timestamp)
         elif started is not None:
-            attempts.append((started, state.timestamp, state.message))
+            attempts.append((started, plain_time(state.timestamp), state.message))
             started = None
     if started is not None:
         attempts.append((started, None, None))

@@ -24,7 +24,7 @@ from ...errors import NotFound
 from ...records import TERMINAL, Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun
 from ...store import get_store
 from ._ids import flow_run_key, status_of, task_result_digest, task_run_key
-from ._prefect_api import read_attempts, read_task_runs
+from ._prefect_api import plain_time, read_attempts, read_task_runs
 
 __all__ = ["record_task_runs", "task_name"]
 
@@ -106,17 +106,18 @@ def _record(run: Any, names: Mapping[str, str], flow_name: str, flow_run: Any,
         _add_links(store, known, final, _external(run, attempts, flow_run), links)
         return
     rec = _recorder(run, attempts, names, flow_name, flow_run)
-    began = run.start_time or run.expected_start_time
+    began = plain_time(run.start_time or run.expected_start_time)
+    end = plain_time(run.end_time)
     took = run.total_run_time.total_seconds() if run.total_run_time else 0.0
     if len(history) == attempts:  # Prefect's times span all attempts; this is the last one
         began = history[-1][0]
-        took = (run.end_time - began).total_seconds() if run.end_time else 0.0
+        took = (end - began).total_seconds() if end else 0.0
     _times(rec, began, took)
     for direction, slot, result in links:
         rec.log_artifact(result, name=slot, direction=direction)
     if status == RunStatus.SUCCESS.value:
         _record_persisted_result(rec, run)
-    rec.finish(status, _error(run, status), ended_at=run.end_time)
+    rec.finish(status, _error(run, status), ended_at=end)
 
 
 def _links(run: Any, names: Mapping[str, str], status: str) -> list[tuple[str, str, _TaskResult]]:
