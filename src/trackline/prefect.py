@@ -1,4 +1,7 @@
-"""The Prefect front door: ``from trackline.prefect import tracked_flow, flow_hooks, tracked_task``."""
+"""The Prefect front door::
+
+    from trackline.prefect import tracked_flow, flow_hooks, tracked_task, gate
+"""
 
 try:
     import prefect as _prefect  # noqa: F401
@@ -7,5 +10,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "trackline.prefect needs Prefect 3: pip install 'trackline[prefect]'") from exc
 
 from .integrations.prefect import flow_hooks, tracked_flow, tracked_task
+from .integrations.prefect.gate import gate
 
-__all__ = ["tracked_flow", "flow_hooks", "tracked_task"]
+__all__ = ["tracked_flow", "flow_hooks", "tracked_task", "gate"]
