@@ -9,7 +9,7 @@ from typing import Any, TypeVar, overload
 
 from ..config import settings
 from ..records import RunStatus
-from .recorder import RunRecorder
+from .recorder import RunRecorder, failure_status
 
 __all__ = ["tracked_task", "Kind"]
 
@@ -109,7 +109,7 @@ def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None 
 
     def fail(rec: RunRecorder | None, exc: BaseException) -> None:
         if rec is not None:
-            rec.finish(RunStatus.FAILED.value, exc)
+            rec.finish(failure_status(exc), exc)
 
     if inspect.iscoroutinefunction(target):
         @functools.wraps(func)

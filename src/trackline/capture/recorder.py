@@ -33,7 +33,7 @@ from .context import PIPELINE, RUN
 from .environment import capture_environment
 from .resources import ResourceMeter
 
-__all__ = ["RunRecorder", "new_id", "deterministic_id"]
+__all__ = ["RunRecorder", "new_id", "deterministic_id", "failure_status"]
 
 log = logging.getLogger("trackline")
 _HOST = socket.gethostname()
@@ -47,6 +47,12 @@ def new_id() -> str:
 def deterministic_id(*parts: object) -> str:
     """Stable id from orchestrator identities, so two recorders of one task run agree."""
     return uuid.uuid5(uuid.NAMESPACE_URL, "trackline:" + "/".join(map(str, parts))).hex
+
+
+def failure_status(exc: BaseException) -> str:
+    """An exception is a failure of the run; a KeyboardInterrupt, SystemExit or an orchestrator's
+    termination signal (BaseException, not Exception) means the run was stopped: crashed."""
+    return RunStatus.FAILED.value if isinstance(exc, Exception) else RunStatus.CRASHED.value
 
 
 def _param_value(value: Any) -> Any:
@@ -160,7 +166,7 @@ class RunRecorder:
         if exc is None:
             self.finish()
         else:
-            self.finish(RunStatus.FAILED.value, exc)
+            self.finish(failure_status(exc), exc)
 
     # -- what the run saw -----------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:

@@ -1,1 +1,1 @@
-"""Adapters that translate orchestrator identities into the capture core (Airflow, Prefect)."""
+"""Orchestrator adapters (Airflow, Prefect). Each subpackage imports its orchestrator; the core never imports these."""
