@@ -1,6 +1,7 @@
 """The trackline demo: a small ML pipeline tracked into the embedded SQLite store.
 
-files → DataFrame → features → model → evaluation, with no orchestrator and no server. Run it
+files → DataFrame → features → model → evaluation → promotion gate, with no orchestrator and no
+server. Run it
 with ``scripts/demo.sh`` (or ``python examples/demo.py`` once trackline[examples] is installed).
 Every step is a plain function with ``@tracked_task``; lineage links them by content digests.
 """
@@ -21,6 +22,21 @@ from sklearn.metrics import accuracy_score, f1_score
 import trackline
 from trackline import log_metrics, pipeline_run, tracked_task
 from trackline.cli.render import lineage_text
+
+
+POLICY = """\
+name: churn-demo-production
+rules:
+  - metric: accuracy
+    dataset: holdout
+    min: 0.75
+  - metric: f1
+    dataset: holdout
+    compare_to: production
+    max_regression: 0.01
+  - require_lineage: true
+  - max_evaluation_age: 7d
+"""
 
 
 def write_raw_files(folder: Path, days: int = 3, rows: int = 400, seed: int = 0) -> Path:
@@ -53,6 +69,7 @@ def train(features: Path, model_path: Path, c: float = 1.0, max_iter: int = 200)
     df = pd.read_csv(features)
     model = LogisticRegression(C=c, max_iter=max_iter).fit(df.drop(columns="churn"), df.churn)
     model_path.write_bytes(pickle.dumps(model))
+    trackline.register_model("churn-demo", model_path)  # a new registry version, linked to this run
     return model_path
 
 
@@ -63,6 +80,7 @@ def evaluate(model_path: Path, features: Path) -> dict:
     pred = model.predict(df.drop(columns="churn"))
     metrics = {"accuracy": float(accuracy_score(df.churn, pred)), "f1": float(f1_score(df.churn, pred))}
     log_metrics(metrics)
+    trackline.log_evaluation("churn-demo@latest", dataset=features, dataset_name="holdout", metrics=metrics)
     return metrics
 
 
@@ -82,9 +100,17 @@ def main() -> int:
     print()
     last = steps[-1]
     lineage_text(client.lineage(last.id, "upstream"))
+    policy = work / "policy.yaml"
+    policy.write_text(POLICY)
+    decision = trackline.check_gate("churn-demo@latest", policy)
+    print(f"\ngate {decision.policy_name!r} on churn-demo version {decision.model_version}: "
+          f"{decision.verdict.upper()}")
+    for rule in decision.results:
+        print(f"  {'pass' if rule.passed else 'FAIL'}  {rule.rule}: {rule.message}")
     cli = Path(sys.executable).parent / "trackline"
     cli = os.path.relpath(cli) if cli.exists() else "trackline"
-    print(f"\nexplore: {cli} runs | {cli} show {last.id[:12]} | {cli} lineage {last.id[:12]} --format mermaid")
+    print(f"\nexplore: {cli} runs | {cli} show {last.id[:12]} | {cli} lineage {last.id[:12]} --format mermaid"
+          f" | {cli} models show churn-demo")
     return 0
 
 
