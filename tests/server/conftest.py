@@ -43,7 +43,7 @@ POLICY = {"name": "churn-production", "rules": [
 
 
 @pytest.fixture(scope="session")
-def registry(server: Server, recorded: dict) -> dict:
+def registry(server: Server, recorded: dict, tmp_path_factory) -> dict:
     """The recorded pipelines' models registered through the server: churn v1 (evaluated 0.9,
     gate passed, promoted to production by the approver) and churn v2 (evaluated 0.7)."""
     from trackline import log_evaluation, register_model
@@ -55,12 +55,13 @@ def registry(server: Server, recorded: dict) -> dict:
     writer = HttpStore(server.url, token=server.tokens["writer"])
     approver = HttpStore(server.url, token=server.tokens["approver"])
     out: dict = {"writer": writer, "approver": approver, "versions": {}}
+    holdout = tmp_path_factory.mktemp("registry") / "holdout.csv"
+    holdout.write_text("".join(f"{i},{i % 2}\n" for i in range(50)))
     for key, accuracy in (("first", 0.9), ("second", 0.7)):
         train = writer.get_run(recorded[key]["task_runs"]["train"])
         model = next(a for a in train.outputs if a.name == "return")
-        data = next(a for a in train.inputs if a.name == "data")
         mv = register_model("churn", model.digest, run=train.id, store=writer, team=key)
-        log_evaluation(mv, dataset=data.digest, dataset_name="holdout", metrics={"accuracy": accuracy},
+        log_evaluation(mv, dataset=holdout, dataset_name="holdout", metrics={"accuracy": accuracy},
                        store=writer)
         out["versions"][key] = mv
     out["policy"] = parse_policy(POLICY)

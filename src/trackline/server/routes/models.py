@@ -79,9 +79,9 @@ def register(name: Name, body: ModelVersionIn, request: Request,
     reg, store = _reg(request), get_ctx(request).store
     if body.run_id:
         store.get_run(body.run_id)  # NotFound before anything is written
-    return reg.add_model_version(check_name(name), body.artifact.model_copy(update={"kind": body.artifact.kind or "model"}),
-                                 run_id=body.run_id, actor=principal.name, description=body.description,
-                                 tags=body.tags, metadata=body.metadata)
+    return reg.add_model_version(check_name(name), body.artifact, run_id=body.run_id,
+                                 actor=principal.name, description=body.description, tags=body.tags,
+                                 metadata=body.metadata)
 
 
 @router.patch("/models/{name}/versions/{version}", response_model=ModelVersion)
