@@ -33,3 +33,38 @@ def recorded(server: Server, tmp_path_factory) -> dict:
     first = run_pipeline(server, base / "a", 0.1)
     second = run_pipeline(server, base / "b", 0.3, fail=True)
     return {"first": first, "second": second}
+
+
+POLICY = {"name": "churn-production", "rules": [
+    {"metric": "accuracy", "dataset": "holdout", "min": 0.85},
+    {"metric": "accuracy", "dataset": "holdout", "compare_to": "production", "max_regression": 0.01},
+    {"require_lineage": True},
+]}
+
+
+@pytest.fixture(scope="session")
+def registry(server: Server, recorded: dict, tmp_path_factory) -> dict:
+    """The recorded pipelines' models registered through the server: churn v1 (evaluated 0.9,
+    gate passed, promoted to production by the approver) and churn v2 (evaluated 0.7)."""
+    from trackline import log_evaluation, register_model
+    from trackline.gates import check_gate
+    from trackline.gates.policy import parse_policy
+    from trackline.registry import promote
+    from trackline.store.http import HttpStore
+
+    writer = HttpStore(server.url, token=server.tokens["writer"])
+    approver = HttpStore(server.url, token=server.tokens["approver"])
+    out: dict = {"writer": writer, "approver": approver, "versions": {}}
+    holdout = tmp_path_factory.mktemp("registry") / "holdout.csv"
+    holdout.write_text("".join(f"{i},{i % 2}\n" for i in range(50)))
+    for key, accuracy in (("first", 0.9), ("second", 0.7)):
+        train = writer.get_run(recorded[key]["task_runs"]["train"])
+        model = next(a for a in train.outputs if a.name == "return")
+        mv = register_model("churn", model.digest, run=train.id, store=writer, team=key)
+        log_evaluation(mv, dataset=holdout, dataset_name="holdout", metrics={"accuracy": accuracy},
+                       store=writer)
+        out["versions"][key] = mv
+    out["policy"] = parse_policy(POLICY)
+    out["decision"] = check_gate("churn", out["policy"], 1, store=approver)
+    out["move"] = promote("churn", 1, alias="production", decision=out["decision"], store=approver)
+    return out

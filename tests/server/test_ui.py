@@ -164,7 +164,8 @@ def test_audit_and_artifacts_pages(page, server, recorded):
     table = page.inner_text("#audit-table")
     assert "denied" in table and "anonymous" in table and "allowed" not in table
     open_ui(page, server, "#/artifacts?kind=dataset")
-    page.click("#artifacts-table tbody tr:first-child a")
+    # The pipeline's training data (the registry tests also record a holdout set, with no run).
+    page.locator("#artifacts-table tbody tr", has_text="data.csv").first.locator("a").first.click()
     wait_ready(page)
     assert page.evaluate("tracklineGraph.nodes().length") >= 2
 
@@ -176,3 +177,43 @@ def test_a_reader_token_cannot_see_tokens_but_the_error_is_clear(page, server):
         return [r.status, (await r.json()).error.message];
     }""")
     assert status[0] == 403 and "needs role 'admin'" in status[1]
+
+
+def test_run_then_lineage_then_model_version(page, server, recorded, registry):
+    """run → lineage → the model artifact → its registry version (aliases, evaluations, gate
+    decision with per-rule results) → back to the version's lineage."""
+    first = recorded["first"]["task_runs"]
+    v1 = registry["versions"]["first"]
+    open_ui(page, server, "#/runs?pipeline=churn-model")
+    page.click(f"#runs-table a[href='#/runs/{first['train']}']")
+    wait_ready(page)
+    page.click("#lineage-link")
+    wait_ready(page)
+    box = page.locator("#graph").bounding_box()
+    pos = page.evaluate(f"tracklineGraph.getElementById('{v1.digest}').renderedPosition()")
+    page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    page.wait_for_selector("#node-models a.open-model")
+    assert "churn v1" in page.inner_text("#node-models") and "production" in page.inner_text("#node-models")
+    page.click("#node-models a.open-model")
+    wait_ready(page)
+    assert page.inner_text("#version-ref") == "v1"
+    assert "production" in page.inner_text("#version-aliases")
+    assert "accuracy=0.9" in page.inner_text("#evaluations-table") and "writer-bot" in page.inner_text("#evaluations-table")
+    decision = page.locator(f"#decisions .decision[data-id='{registry['decision'].id}']")
+    assert "churn-production" in decision.inner_text() and "approver-bot" in decision.inner_text()
+    assert decision.locator("table.rules tbody tr").count() == 3
+    assert "0.9" in decision.locator("table.rules tbody tr").first.inner_text()
+
+    page.click("nav a[data-nav=models]")
+    wait_ready(page)
+    assert "production → v1" in page.inner_text("#models-table")
+    page.click("#models-table a.model-link")
+    wait_ready(page)
+    assert page.locator("#versions-table a.version-link").count() >= 2
+    page.click("#versions-table a[href='#/models/churn/1']")
+    wait_ready(page)
+    page.click("#version-lineage")
+    wait_ready(page)
+    assert page.inner_text("#lineage-root") == v1.digest[:12]
+    labels = page.evaluate("tracklineGraph.nodes().map(n => n.data('label'))")
+    assert "train" in labels and "prepare" in labels

@@ -23,10 +23,12 @@ class _Tokens:
 
             self.remote = HttpStore(url, settings())
         else:
+            from ..config import settings
             from ..server.access import ServerAuditLog, TokenStore
+            from ..store.factory import open_store
 
             self.local = TokenStore.for_url(url)
-            self.audit = ServerAuditLog(self.local.engine)
+            self.audit = ServerAuditLog(open_store(url, settings()))  # type: ignore[arg-type]
             self.actor = f"cli:{getpass.getuser()}"
 
     def create(self, name: str, role: str):

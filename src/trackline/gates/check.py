@@ -23,11 +23,13 @@ def as_policy(policy: Policy | str | Path) -> tuple[Policy, str | None]:
 
 
 def check_gate(model_ref: str | ModelVersion, policy: Policy | str | Path, version: int | str | None = None,
-               *, store=None, actor: str | None = None) -> GateDecision:
+               *, store=None, actor: str | None = None, decision_id: str | None = None,
+               policy_file: str | None = None) -> GateDecision:
     """Check ``policy`` against the model version and record the decision.
 
     Returns the decision whatever the verdict (``decision.passed``); raises only for errors such
-    as an invalid policy or an unknown model.
+    as an invalid policy or an unknown model. The returned decision is the one the store
+    recorded: a team server re-checks the policy itself and its decision is the one that counts.
     """
     pol, source = as_policy(policy)
     s = registry_store(store)
@@ -38,9 +40,8 @@ def check_gate(model_ref: str | ModelVersion, policy: Policy | str | Path, versi
     results = {i: check_rule(i, pol.rules[i], ctx) for i in order}
     ordered = [results[i] for i in range(len(pol.rules))]
     decision = GateDecision(
-        id=new_id(), policy_name=pol.name, policy_digest=pol.digest, policy=pol.canonical(),
-        policy_file=source, model_name=cand.name, model_version=cand.version, model_digest=cand.digest,
+        id=decision_id or new_id(), policy_name=pol.name, policy_digest=pol.digest, policy=pol.canonical(),
+        policy_file=source or policy_file, model_name=cand.name, model_version=cand.version, model_digest=cand.digest,
         verdict="pass" if all(r.passed for r in ordered) else "fail", results=ordered,
         incumbents=dict(ctx.incumbents), created_at=ctx.now, actor=current_actor(actor))
-    s.write_decision(decision)
-    return decision
+    return s.write_decision(decision) or decision

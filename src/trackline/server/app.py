@@ -43,7 +43,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         description="Run records, lineage and access control of a trackline team server.",
     )
     app.state.ctx = ServerContext(config=config, store=store, tokens=TokenStore(engine),
-                                  audit=ServerAuditLog(engine))
+                                  audit=ServerAuditLog(store))  # type: ignore[arg-type]
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
 

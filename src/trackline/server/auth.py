@@ -6,6 +6,8 @@ before it is raised, so the audit log shows who tried what.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from fastapi import Depends, Request
 
 from ..errors import PermissionDenied, Unauthenticated
@@ -13,7 +15,7 @@ from .access import Principal, Role, allows
 from .access.tokens import ANONYMOUS
 from .context import get_ctx
 
-__all__ = ["principal_of", "require"]
+__all__ = ["deny", "principal_of", "require"]
 
 _HOW = "send 'Authorization: Bearer <token>' (an admin creates one with `trackline tokens create`)"
 
@@ -23,6 +25,12 @@ def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
         actor, f"{request.method} {request.url.path}", outcome="denied",
         detail={"reason": reason, "needs": needed.value,
                 "client": request.client.host if request.client else None})
+
+
+def deny(request: Request, actor: str, reason: str, needed: Role) -> NoReturn:
+    """Audit and refuse (403) a request whose check depends on its body, not just its route."""
+    _deny(request, actor, reason, needed)
+    raise PermissionDenied(f"token {actor!r} may not do this: {reason}; it needs role {needed.value!r} or higher")
 
 
 def authenticate(request: Request, needed: Role, anonymous_ok: bool) -> Principal:

@@ -6,6 +6,11 @@ connections and 502/503/504 answers are retried with exponential backoff (writes
 idempotent by record id). Errors come back as the same ``TracklineError`` classes the SQL store
 raises, mapped by their stable code. A write that still fails raises ``StoreUnavailable`` and the
 fail-safe wrapper spools the record for ``trackline sync``.
+
+The registry side (``RegistryStore``) maps one method to one endpoint. Registry writes are never
+spooled (``registry_store`` bypasses the fail-safe wrapper), and the server records the token's
+name as actor whatever a client sends; a gate decision is re-checked by the server, and
+``write_decision`` returns the decision the server recorded.
 """
 
 from __future__ import annotations
@@ -27,13 +32,18 @@ from ..errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    PromotionRefused,
     StoreUnavailable,
     TracklineError,
     Unauthenticated,
     error_for_code,
 )
 from ..records import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..registry.records import (
+    AliasMove, AuditEntry, Evaluation, Expectation, GateDecision, ModelSummary, ModelVersion,
+)
 from .base import Store
+from .registry_base import RegistryStore
 
 __all__ = ["HttpStore"]
 
@@ -66,7 +76,7 @@ def _error(resp: requests.Response) -> TracklineError:
     return cls(message)
 
 
-class HttpStore(Store):
+class HttpStore(Store, RegistryStore):
     def __init__(self, url: str, settings: Settings | None = None, *, token: str | None = None) -> None:
         cfg = settings or current_settings()
         if not url.startswith(("http://", "https://")):
@@ -137,6 +147,86 @@ class HttpStore(Store):
         if depth is not None:
             params["depth"] = depth
         return LineageGraph.model_validate_json(self._call("GET", f"/lineage/{_seg(ref)}", params=params).content)
+
+    # -- registry -------------------------------------------------------------------------
+    def add_model_version(self, name: str, artifact: Artifact, *, run_id: str | None, actor: str,
+                          description: str | None = None, tags: dict[str, str] | None = None,
+                          metadata: dict[str, Any] | None = None) -> ModelVersion:
+        body = {"artifact": artifact.model_dump(mode="json"), "run_id": run_id,
+                "description": description, "tags": tags or {}, "metadata": metadata or {}}
+        return ModelVersion.model_validate_json(
+            self._call("POST", f"/models/{_seg(name)}/versions", json=body).content)
+
+    def list_models(self) -> list[ModelSummary]:
+        return [ModelSummary.model_validate(m) for m in self._call("GET", "/models").json()]
+
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        return [ModelVersion.model_validate(v) for v in self._call("GET", f"/models/{_seg(name)}/versions").json()]
+
+    def get_model_version(self, name: str, version: int) -> ModelVersion:
+        return ModelVersion.model_validate_json(
+            self._call("GET", f"/models/{_seg(name)}/versions/{int(version)}").content)
+
+    def update_model_version(self, name: str, version: int, *, actor: str,
+                             description: str | None = None,
+                             tags: dict[str, str | None] | None = None) -> ModelVersion:
+        return ModelVersion.model_validate_json(self._call(
+            "PATCH", f"/models/{_seg(name)}/versions/{int(version)}",
+            json={"description": description, "tags": tags or {}}).content)
+
+    def get_aliases(self, name: str) -> dict[str, int]:
+        return self._call("GET", f"/models/{_seg(name)}/aliases").json()
+
+    def move_alias(self, name: str, alias: str, version: int, *, actor: str,
+                   expected: Expectation = "any", decision_id: str | None = None,
+                   reason: str | None = None) -> AliasMove:
+        if not decision_id:
+            raise PromotionRefused(f"the server moves {name}@{alias} only on a passing gate decision; "
+                                   "promote with `trackline models promote` (it finds one)")
+        body = {"version": int(version), "expected": expected, "decision_id": decision_id, "reason": reason}
+        return AliasMove.model_validate_json(
+            self._call("PUT", f"/models/{_seg(name)}/aliases/{_seg(alias)}", json=body).content)
+
+    def write_evaluation(self, evaluation: Evaluation, artifacts: list[Artifact]) -> None:
+        self._call("POST", "/evaluations", json={"evaluation": evaluation.model_dump(mode="json"),
+                                                 "artifacts": [a.model_dump(mode="json") for a in artifacts]})
+
+    def list_evaluations(self, *, model_digest: str | None = None, limit: int = 1000) -> list[Evaluation]:
+        params = {"limit": limit, **({"model_digest": model_digest} if model_digest else {})}
+        return [Evaluation.model_validate(e) for e in self._call("GET", "/evaluations", params=params).json()]
+
+    def write_decision(self, decision: GateDecision) -> GateDecision:
+        return GateDecision.model_validate_json(
+            self._call("POST", "/gate-decisions", json=decision.model_dump(mode="json")).content)
+
+    def get_decision(self, decision_id: str) -> GateDecision:
+        return GateDecision.model_validate_json(self._call("GET", f"/gate-decisions/{_seg(decision_id)}").content)
+
+    def list_decisions(self, *, model_digest: str | None = None, policy_digest: str | None = None,
+                       limit: int = 100) -> list[GateDecision]:
+        params: dict[str, Any] = {"limit": limit}
+        if model_digest:
+            params["model_digest"] = model_digest
+        if policy_digest:
+            params["policy_digest"] = policy_digest
+        return [GateDecision.model_validate(d) for d in self._call("GET", "/gate-decisions", params=params).json()]
+
+    def append_audit(self, action: str, *, actor: str, model: str | None = None,
+                     version: int | None = None, data: dict[str, Any] | None = None) -> AuditEntry:
+        body = {"action": action, "model": model, "version": version, "data": data or {}}
+        return AuditEntry.model_validate_json(self._call("POST", "/audit/entries", json=body).content)
+
+    def audit_entries(self, *, model: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+        params: dict[str, Any] = {}
+        if model:
+            params["model"] = model
+        if limit:
+            params["limit"] = limit
+        return [AuditEntry.model_validate(e) for e in self._call("GET", "/audit/entries", params=params).json()]
+
+    def audit_head(self) -> tuple[int, str]:
+        head = self._call("GET", "/audit/head").json()
+        return int(head["seq"]), head["hash"]
 
     def whoami(self) -> dict[str, Any]:
         """The token's name and role as the server sees them."""

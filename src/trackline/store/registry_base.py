@@ -73,8 +73,9 @@ class RegistryStore(ABC):
         """Evaluations, newest first."""
 
     @abstractmethod
-    def write_decision(self, decision: GateDecision) -> None:
-        ...
+    def write_decision(self, decision: GateDecision) -> GateDecision | None:
+        """Record a decision. A store that re-checks the policy itself (the team server, through
+        ``HttpStore``) returns the decision it recorded; ``None`` means ``decision`` as given."""
 
     @abstractmethod
     def get_decision(self, decision_id: str) -> GateDecision:

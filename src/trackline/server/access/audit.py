@@ -1,10 +1,9 @@
-"""The server's one seam to the audit log: ``ServerAuditLog.record`` is called for every denied
+"""The server's seam to the audit log: ``ServerAuditLog.record`` is called for every denied
 request and every privileged action, with the token's name as actor.
 
-LEAD (merge): the hash-chained log lives in ``trackline.audit`` (issue 5's branch). Until that
-lands, events are appended to this branch's own ``server_audit_events`` table. At merge, make
-``record`` append through ``trackline.audit`` and ``list`` read from it; the server only ever
-calls these two methods.
+Events go to the same append-only, hash-chained log as the registry's decisions and alias moves
+(``trackline.audit``), so ``trackline audit verify`` covers them too. A server event keeps its
+outcome, target and detail in the entry's ``data``.
 """
 
 from __future__ import annotations
@@ -13,50 +12,66 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 
-from ...records import utcnow
-from ...store.sql.access_tables import ServerAuditRow
-from ...store.sql.dialect import utc
+from ...registry.records import AuditEntry
+from ...store.registry_base import RegistryStore
 
 __all__ = ["AuditEvent", "ServerAuditLog"]
 
 log = logging.getLogger("trackline.server.audit")
-T = ServerAuditRow.__table__
 
 
 class AuditEvent(BaseModel):
-    id: int | None = None
+    """One audit entry as the UI and ``GET /audit`` show it (the chain fields are left out)."""
+
+    seq: int
     at: datetime
     actor: str
     action: str
+    model: str | None = None
+    version: int | None = None
     target: str | None = None
     outcome: str  # "allowed" or "denied"
     detail: dict[str, Any] | None = None
 
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditEvent:
+        data = dict(e.data)
+        outcome = data.pop("outcome", None) or ("denied" if e.action in _REFUSALS else "allowed")
+        target = data.pop("target", None)
+        if target is None and e.model:
+            target = e.model if e.version is None else f"{e.model}/{e.version}"
+        return cls(seq=e.seq, at=e.at, actor=e.actor, action=e.action, model=e.model,
+                   version=e.version, target=target, outcome=outcome, detail=data or None)
+
+
+# Registry events that record a refusal rather than a change.
+_REFUSALS = frozenset({"promotion.refused", "promotion.conflict"})
+
 
 class ServerAuditLog:
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+    def __init__(self, store: RegistryStore) -> None:
+        self.store = store
 
     def record(self, actor: str, action: str, *, target: str | None = None,
                outcome: str = "allowed", detail: dict[str, Any] | None = None) -> None:
-        row = {"at": utcnow(), "actor": actor[:255], "action": action[:128],
-               "target": target[:512] if target else None, "outcome": outcome, "detail": detail}
-        with self.engine.connect().execution_options(trackline_write=True) as conn, conn.begin():
-            conn.execute(sa.insert(T), row)
+        data = {**(detail or {}), "outcome": outcome, "target": target[:512] if target else None}
+        self.store.append_audit(action[:128], actor=actor[:255], data=data)
         log.info("audit %s %s %s %s", outcome, actor, action, target or "")
 
     def list(self, *, limit: int = 100, actor: str | None = None, action: str | None = None,
-             outcome: str | None = None) -> list[AuditEvent]:
-        stmt = sa.select(T).order_by(T.c.id.desc()).limit(limit)
-        if actor:
-            stmt = stmt.where(T.c.actor == actor)
-        if action:
-            stmt = stmt.where(T.c.action == action)
-        if outcome:
-            stmt = stmt.where(T.c.outcome == outcome)
-        with self.engine.connect() as conn:
-            return [AuditEvent(id=r.id, at=utc(r.at), actor=r.actor, action=r.action, target=r.target,
-                               outcome=r.outcome, detail=r.detail) for r in conn.execute(stmt)]
+             outcome: str | None = None, model: str | None = None) -> list[AuditEvent]:
+        """Newest first. Filters other than ``model`` are applied here: they look into ``data``,
+        which has no portable index across SQLite and PostgreSQL."""
+        found: list[AuditEvent] = []
+        for entry in reversed(self.store.audit_entries(model=model)):
+            if (actor and entry.actor != actor) or (action and entry.action != action):
+                continue
+            event = AuditEvent.of(entry)
+            if outcome and event.outcome != outcome:
+                continue
+            found.append(event)
+            if len(found) >= limit:
+                break
+        return found

@@ -141,4 +141,4 @@ class EnvironmentRow(SQLModel, table=True):
 
 
 # The team server's tables share this metadata (migration 0004).
-from .access_tables import ApiTokenRow, ServerAuditRow  # noqa: E402,F401
+from .access_tables import ApiTokenRow  # noqa: E402,F401

@@ -1,4 +1,5 @@
-// Hash router: #/runs, #/runs/<id>, #/compare?ids=a,b, #/lineage/<ref>, #/artifacts, #/audit.
+// Hash router: #/runs, #/runs/<id>, #/compare?ids=a,b, #/lineage/<ref>, #/artifacts, #/audit,
+// #/models, #/models/<name>, #/models/<name>/<version>.
 import { api, getToken, setToken } from "./api.js";
 import { destroyCharts } from "./charts.js";
 import { errorBox, h } from "./dom.js";
@@ -6,6 +7,7 @@ import { renderArtifacts } from "./pages/artifacts.js";
 import { renderAudit } from "./pages/audit.js";
 import { renderCompare } from "./pages/compare.js";
 import { renderLineage } from "./pages/lineage.js";
+import { renderModel, renderModels, renderVersion } from "./pages/models.js";
 import { renderRun } from "./pages/run.js";
 import { renderRuns } from "./pages/runs.js";
 
@@ -22,7 +24,7 @@ async function route() {
   delete view.dataset.ready;
   destroyCharts();
   const { parts, params } = parseHash();
-  const [page, ref] = parts;
+  const [page, ref, sub] = parts;
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === page));
   view.replaceChildren(h("p", { class: "muted" }, "Loading…"));
   try {
@@ -31,6 +33,9 @@ async function route() {
     else if (page === "lineage" && ref) await renderLineage(view, ref, params);
     else if (page === "artifacts") await renderArtifacts(view, params);
     else if (page === "audit") await renderAudit(view, params);
+    else if (page === "models" && ref && sub) await renderVersion(view, ref, sub);
+    else if (page === "models" && ref) await renderModel(view, ref);
+    else if (page === "models") await renderModels(view);
     else await renderRuns(view, params);
   } catch (err) {
     console.error(err);

@@ -18,7 +18,20 @@ function details(panel, node, graph) {
     h("p", {},
       isRun ? h("a", { href: `#/runs/${encodeURIComponent(d.id)}`, id: "open-run" }, "Open run") : null,
       isRun ? " · " : null,
-      h("a", { href: `#/lineage/${encodeURIComponent(d.id)}?direction=both`, id: "reroot" }, "Lineage from here")));
+      h("a", { href: `#/lineage/${encodeURIComponent(d.id)}?direction=both`, id: "reroot" }, "Lineage from here")),
+    h("p", { id: "node-models" }));
+  if (!isRun) modelLinks(d.id);
+}
+
+// An artifact that is a registered model version links to the registry.
+async function modelLinks(digest) {
+  let versions = [];
+  try { versions = await api("/model-versions", { digest }); } catch { return; }
+  const slot = document.getElementById("node-models");
+  if (!slot || !versions.length) return;
+  slot.replaceChildren("Model version: ", ...versions.flatMap((v, i) => [i ? ", " : "",
+    h("a", { href: `#/models/${encodeURIComponent(v.name)}/${v.version}`, class: "open-model" },
+      `${v.name} v${v.version}${v.aliases.length ? ` (${v.aliases.join(", ")})` : ""}`)]));
 }
 
 export async function renderLineage(view, ref, params) {
