@@ -149,14 +149,18 @@ def _categorical(series: Any, dtype: str) -> dict[str, Any]:
     nulls = int(series.isna().sum())
     counts = series.value_counts(dropna=True, sort=True)
     counts = counts[counts > 0]
-    keys = [_key(v) for v in counts.index]
     values = counts.to_numpy(dtype=np.int64)
-    top = [[k, int(c)] for k, c in zip(keys[:TOP_K], values[:TOP_K])]
-    hashes = pd.util.hash_array(np.asarray(keys, dtype=object)) if keys else np.zeros(0, np.uint64)
+    if pd.api.types.is_bool_dtype(counts.index.dtype):
+        keys = np.array([_key(v) for v in counts.index], dtype=object)
+    else:
+        keys = counts.index.astype(str).to_numpy(dtype=object)
+    top = [[str(k), int(c)] for k, c in zip(keys[:TOP_K], values[:TOP_K])]
+    # Registers of the distinct values: the same as of all values, at a fraction of the cost.
+    hashes = pd.util.hash_array(keys, categorize=False) if keys.size else np.zeros(0, np.uint64)
     reg = hll.registers(hashes)
     return {"kind": "categorical", "dtype": dtype, "count": int(values.sum()), "nulls": nulls,
             "top": top, "other": int(values[TOP_K:].sum()), "hll": hll.encode(reg),
-            "distinct": len(keys)}
+            "distinct": int(keys.size)}
 
 
 def _key(value: Any) -> str:

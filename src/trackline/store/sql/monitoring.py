@@ -120,7 +120,7 @@ class SqlMonitoring(MonitoringStore):
     def claim_firing(self, firing: TriggerFiring) -> bool:
         row = _firing_row(firing)
         with self._write() as conn, conn.begin():
-            if conn.execute(insert_ignore(conn, T_FIRINGS, ["key"]), row).rowcount == 1:
+            if _inserted(conn, row):
                 return True
             values = {k: v for k, v in row.items() if k not in ("id", "key")}
             retaken = conn.execute(sa.update(T_FIRINGS).where(
@@ -134,7 +134,7 @@ class SqlMonitoring(MonitoringStore):
     def finish_firing(self, firing: TriggerFiring) -> None:
         row = _firing_row(firing)
         with self._write() as conn, conn.begin():
-            if conn.execute(insert_ignore(conn, T_FIRINGS, ["key"]), row).rowcount == 0:
+            if not _inserted(conn, row):
                 conn.execute(sa.update(T_FIRINGS).where(T_FIRINGS.c.key == firing.key).values(
                     status=row["status"], finished_at=row["finished_at"], data=row["data"]))
 
@@ -151,6 +151,12 @@ class SqlMonitoring(MonitoringStore):
             stmt = stmt.where(T_FIRINGS.c.policy == policy)
         with self.engine.connect() as conn:
             return [_firing(r._mapping) for r in conn.execute(stmt)]
+
+
+def _inserted(conn: sa.Connection, row: dict[str, Any]) -> bool:
+    """Insert a firing unless its key exists (RETURNING: psycopg 3 reports rowcount -1 here)."""
+    stmt = insert_ignore(conn, T_FIRINGS, ["key"]).returning(T_FIRINGS.c.id)
+    return conn.execute(stmt, row).first() is not None
 
 
 def _firing_row(f: TriggerFiring) -> dict[str, Any]:
