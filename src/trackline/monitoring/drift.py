@@ -6,7 +6,8 @@ side has nulls. On those bins: PSI and the Jensen–Shannon distance (base 2, in
 bins get ``EPSILON`` mass. Wasserstein-1 between the two quantile functions is divided by the
 reference's standard deviation, so "0.1" means "moved a tenth of a standard deviation".
 Categorical columns use the reference's top values plus an "other" bucket (categories unseen in
-the reference land there) and a "missing" bucket. These are effect sizes: at a million rows
+the reference land there) and a "missing" bucket. Every column also drifts when its share of
+missing values moves by more than the ``missing`` threshold (reported as method "missing"). These are effect sizes: at a million rows
 every p-value is tiny, so none is used.
 """
 
@@ -132,6 +133,11 @@ def _column(name: str, ref: dict, cur: dict | None, ref_rows: int, cur_rows: int
     detail["bins"] = {"reference": [round(v, 6) for v in p], "current": [round(v, 6) for v in q]}
     score = scores[method]
     thr = cfg.threshold(method, name)
+    missing, missing_thr = abs(null_cur - null_ref), cfg.threshold("missing", name)
+    scores["missing"] = missing
+    if not (score is not None and score > thr) and missing > missing_thr:
+        # The values still look alike, but far more (or fewer) of them are missing.
+        method, score, thr = "missing", missing, missing_thr
     return ColumnDrift(column=name, kind=kind, method=method, score=score, threshold=thr,
                        drifted=bool(score is not None and score > thr), scores=scores, detail=detail)
 
