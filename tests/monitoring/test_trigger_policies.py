@@ -250,3 +250,22 @@ def test_metric_degradation(use_store, hook):
     ok = runner.invoke(cli, ["monitor", "degradation", "auc", "--baseline", "0.9",
                              "--current", "task:production_eval@last:2", "--absolute", "0.2"])
     assert ok.exit_code == 0 and ok.output.startswith("ok:")
+
+
+def test_watched_columns(use_store, hook):
+    url = f"http://127.0.0.1:{hook.server_port}/"
+    train(_batch(5_000, 1))
+    shifted = _batch(2_000, 2)
+    shifted["x"] += 2.0  # only x moves
+    score(shifted)
+    only_y = parse_policy(_policy(url, rule={"when": {"drift": {
+        "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["y"]}}}))
+    assert evaluate_policy(only_y)[0].status == "clear"
+    only_x = parse_policy(_policy(url, rule={"name": "x-drift", "when": {"drift": {
+        "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["x"]}}}))
+    fired = evaluate_policy(only_x)[0]
+    assert fired.status == "fired" and [c["column"] for c in fired.evidence["drifted_columns"]] == ["x"]
+    typo = parse_policy(_policy(url, rule={"when": {"drift": {
+        "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["xx"]}}}))
+    out = evaluate_policy(typo)[0]
+    assert out.status == "error" and "does not have: xx" in out.message

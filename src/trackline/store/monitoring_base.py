@@ -58,6 +58,10 @@ class MonitoringStore(ABC):
         False means another evaluation already fired (or is firing) for this key."""
 
     @abstractmethod
+    def get_firing(self, key: str) -> TriggerFiring | None:
+        """The firing with this idempotency key, if any."""
+
+    @abstractmethod
     def finish_firing(self, firing: TriggerFiring) -> None:
         """Record the outcome (status, started run, error) of a claimed firing."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ...errors import TracklineError
+from ...errors import InvalidInput, TracklineError
 from ...records import utcnow
 from ..records import TriggerFiring
 from .actions import perform
@@ -65,6 +65,10 @@ def _condition(rule: Rule, store: Any) -> tuple[bool, dict[str, Any]]:
         cond = rule.when.drift
         report = check_drift(cond.reference, cond.current, config=cond.drift_config(), store=store)
         drifted_cols = [c for c in report.columns if c.drifted]
+        unknown = set(cond.columns or ()) - {c.column for c in report.columns}
+        if unknown:
+            raise InvalidInput(f"rule {rule.name!r} watches columns the data does not have: "
+                               f"{', '.join(sorted(unknown))}")
         if cond.columns:
             watched = [c for c in drifted_cols if c.column in cond.columns]
             met = bool(watched)
@@ -116,11 +120,11 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
     if not mstore.open_episode(key, episode, now):
         episode = mstore.current_episode(key) or episode
     fkey = f"{key}/{episode}"
-    done = [f for f in mstore.list_firings(policy.name, limit=1000) if f.key == fkey]
-    if done and done[0].status not in ("failed",):
+    done = mstore.get_firing(fkey)
+    if done is not None and done.status != "failed":
         return RuleOutcome(rule=rule.name, condition=True, status="already_fired", episode=episode,
-                           firing=done[0], evidence=evidence,
-                           message=f"this episode already fired at {done[0].created_at.isoformat()}")
+                           firing=done, evidence=evidence,
+                           message=f"this episode already fired at {done.created_at.isoformat()}")
     cooldown = policy.cooldown_of(rule)
     last = mstore.last_firing(policy.name, rule.name) if cooldown else None
     if last is not None and last.created_at > now - timedelta(seconds=cooldown):

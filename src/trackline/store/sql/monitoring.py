@@ -131,6 +131,11 @@ class SqlMonitoring(MonitoringStore):
                     T_FIRINGS.c.key == firing.key)).scalar_one()
             return retaken == 1
 
+    def get_firing(self, key: str) -> TriggerFiring | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(T_FIRINGS).where(T_FIRINGS.c.key == key)).first()
+        return _firing(row._mapping) if row is not None else None
+
     def finish_firing(self, firing: TriggerFiring) -> None:
         row = _firing_row(firing)
         with self._write() as conn, conn.begin():
