@@ -71,6 +71,8 @@ def prefect_api(tmp_path_factory):
 def deployment(prefect_api, monkeypatch):
     """A deployment ``retrain-churn/on-drift`` registered on the server; yields its id."""
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    # Flow logs stay local: nothing left to flush to the API after the server stops.
+    monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
     from prefect import flow
     from prefect.client.orchestration import get_client
 
@@ -172,3 +174,39 @@ def test_event_reaches_the_server(prefect_api, monkeypatch):
     assert found, "the event never arrived"
     assert found[0]["resource"]["prefect.resource.id"] == "trackline.model.churn"
     assert found[0]["payload"]["episode"] == out.episode
+
+
+def test_monitor_as_a_prefect_task(prefect_api, deployment, monkeypatch, tmp_path):
+    """Scoring and monitoring inside a real Prefect flow; the policy starts the retraining."""
+    import yaml
+    from prefect import flow, task
+    from prefect.client.orchestration import get_client
+
+    from trackline.monitoring.triggers import run_policy
+
+    monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump({"name": "in-flow", "rules": [_rule({
+        "type": "prefect_deployment", "deployment": "retrain-churn/on-drift",
+        "evidence_parameter": "trigger"})]}))
+    train(_batch(5_000, 1))
+
+    @task
+    def score_task(batch: pd.DataFrame) -> int:
+        return score(batch)
+
+    @task
+    def monitor_task() -> list[dict]:
+        return run_policy(str(policy))
+
+    @flow(name="nightly-scoring")
+    def nightly(shift: float) -> list[dict]:
+        score_task(_batch(2_000, 7, shift=shift))
+        return monitor_task()
+
+    outcomes = nightly(1.5)
+    assert outcomes[0]["status"] == "fired", outcomes
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(outcomes[0]["firing"]["started"]["flow_run_id"])
+    assert run.deployment_id == deployment
+    assert run.parameters["trigger"]["policy"] == "in-flow"

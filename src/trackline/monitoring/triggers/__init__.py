@@ -1,6 +1,6 @@
 """Retraining triggers: policies, one-shot evaluation with episodes, cooldown and idempotency."""
 
-from .engine import RuleOutcome, evaluate_policy
+from .engine import RuleOutcome, evaluate_policy, run_policy
 from .policy import TriggerPolicy, load_policy, parse_policy
 
-__all__ = ["TriggerPolicy", "load_policy", "parse_policy", "evaluate_policy", "RuleOutcome"]
+__all__ = ["TriggerPolicy", "load_policy", "parse_policy", "evaluate_policy", "run_policy", "RuleOutcome"]

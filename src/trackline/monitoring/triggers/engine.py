@@ -23,7 +23,7 @@ from ..records import TriggerFiring
 from .actions import perform
 from .policy import Rule, TriggerPolicy
 
-__all__ = ["RuleOutcome", "evaluate_policy"]
+__all__ = ["RuleOutcome", "evaluate_policy", "run_policy"]
 
 log = logging.getLogger("trackline")
 
@@ -151,3 +151,18 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
                        firing=firing, evidence=evidence,
                        message=firing.error or f"started {rule.action.type}: {reason}")
 
+
+
+def run_policy(policy: TriggerPolicy | str, *, dry_run: bool | None = None, store: Any = None,
+               fail_on_error: bool = True) -> list[dict[str, Any]]:
+    """Evaluate a policy (object or YAML path) as an orchestrator task: returns JSON-able outcomes
+    (an XCom / a Prefect result) and, with ``fail_on_error``, raises when a condition could not be
+    evaluated or an action failed, so the task shows up failed where people look."""
+    from .policy import load_policy
+
+    loaded = load_policy(policy) if isinstance(policy, str) else policy
+    outcomes = evaluate_policy(loaded, store=store, dry_run=dry_run)
+    bad = [o for o in outcomes if o.status in ("error", "failed")]
+    if bad and fail_on_error:
+        raise TracklineError("; ".join(f"rule {o.rule} {o.status}: {o.message}" for o in bad))
+    return [o.model_dump(mode="json", exclude={"evidence"}) | {"reason": o.message} for o in outcomes]
