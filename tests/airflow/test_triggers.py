@@ -49,8 +49,22 @@ def retrain_on_asset():
     fit()
 
 
+@dag(dag_id="nightly_monitor", schedule=None, catchup=False)
+def nightly_monitor():
+    @task
+    def monitor():
+        import os
+
+        from trackline.monitoring.triggers import run_policy
+
+        return run_policy(os.environ["MONITOR_POLICY"])
+
+    monitor()
+
+
 retrain_churn()
 retrain_on_asset()
+nightly_monitor()
 '''
 
 
@@ -108,7 +122,7 @@ def airflow_api(tmp_path_factory):
             time.sleep(0.5)
         else:
             raise RuntimeError("airflow api-server did not come up in 120 s")
-        yield url
+        yield {"url": url, "env": env}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -116,6 +130,11 @@ def airflow_api(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture
+def airflow_url(airflow_api):
+    return airflow_api["url"]
 
 
 def _token(url: str) -> dict:
@@ -145,11 +164,11 @@ def _rule(action: dict) -> dict:
             "action": action}
 
 
-def test_dag_run_is_started_once_per_episode(airflow_api, monkeypatch):
+def test_dag_run_is_started_once_per_episode(airflow_url, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", "s3cret")
     policy = parse_policy({"name": "churn", "rules": [_rule({
-        "type": "airflow_dag_run", "url": airflow_api, "dag_id": "retrain_churn",
+        "type": "airflow_dag_run", "url": airflow_url, "dag_id": "retrain_churn",
         "username": "admin", "password_env": "AIRFLOW_TEST_PASSWORD", "conf": {"team": "ml"}})]})
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
@@ -160,10 +179,11 @@ def test_dag_run_is_started_once_per_episode(airflow_api, monkeypatch):
     again = evaluate_policy(policy)[0]
     assert again.status == "already_fired"
 
-    headers = _token(airflow_api)
-    runs = requests.get(f"{airflow_api}/api/v2/dags/retrain_churn/dagRuns", headers=headers, timeout=10).json()
-    assert runs["total_entries"] == 1
-    run = requests.get(f"{airflow_api}/api/v2/dags/retrain_churn/dagRuns/{run_id}", headers=headers,
+    headers = _token(airflow_url)
+    runs = requests.get(f"{airflow_url}/api/v2/dags/retrain_churn/dagRuns", headers=headers, timeout=10).json()
+    ours = [r for r in runs["dag_runs"] if r["conf"].get("trackline", {}).get("policy") == "churn"]
+    assert len(ours) == 1 and ours[0]["dag_run_id"] == run_id
+    run = requests.get(f"{airflow_url}/api/v2/dags/retrain_churn/dagRuns/{run_id}", headers=headers,
                        timeout=10).json()
     assert run["conf"]["team"] == "ml"
     evidence = run["conf"]["trackline"]
@@ -173,10 +193,10 @@ def test_dag_run_is_started_once_per_episode(airflow_api, monkeypatch):
     assert firing.status == "fired" and firing.started["dag_run_id"] == run_id
 
 
-def test_failed_login_is_recorded_not_raised(airflow_api, monkeypatch):
+def test_failed_login_is_recorded_not_raised(airflow_url, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     policy = parse_policy({"name": "wrong-password", "rules": [_rule({
-        "type": "airflow_dag_run", "url": airflow_api, "dag_id": "retrain_churn",
+        "type": "airflow_dag_run", "url": airflow_url, "dag_id": "retrain_churn",
         "username": "admin", "password": "nope"})]})
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
@@ -184,11 +204,11 @@ def test_failed_login_is_recorded_not_raised(airflow_api, monkeypatch):
     assert out.status == "failed" and "401" in out.message
 
 
-def test_asset_event_is_emitted(airflow_api, monkeypatch):
+def test_asset_event_is_emitted(airflow_url, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", "s3cret")
     policy = parse_policy({"name": "churn-asset", "rules": [_rule({
-        "type": "airflow_asset_event", "url": airflow_api, "asset_uri": ASSET_URI,
+        "type": "airflow_asset_event", "url": airflow_url, "asset_uri": ASSET_URI,
         "username": "admin", "password_env": "AIRFLOW_TEST_PASSWORD", "extra": {"why": "drift"}})]})
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
@@ -196,8 +216,35 @@ def test_asset_event_is_emitted(airflow_api, monkeypatch):
     assert out.status == "fired", out.message
     asset_id = out.firing.started["asset_id"]
     assert evaluate_policy(policy)[0].status == "already_fired"
-    events = requests.get(f"{airflow_api}/api/v2/assets/events", params={"asset_id": asset_id},
-                          headers=_token(airflow_api), timeout=10).json()
+    events = requests.get(f"{airflow_url}/api/v2/assets/events", params={"asset_id": asset_id},
+                          headers=_token(airflow_url), timeout=10).json()
     assert events["total_entries"] == 1
     extra = events["asset_events"][0]["extra"]
     assert extra["why"] == "drift" and extra["trackline"]["policy"] == "churn-asset"
+
+
+def test_monitor_as_an_airflow_task(airflow_api, monkeypatch, tmp_path):
+    """`airflow dags test` runs a DAG whose task evaluates the policy; the retraining DAG run
+    it starts is then visible through the REST API."""
+    import yaml
+
+    url = airflow_api["url"]
+    monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("TRACKLINE_STORE", store)
+    train(_batch(5_000, 1))
+    score(_batch(2_000, 2, shift=1.5))
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump({"name": "in-dag", "rules": [_rule({
+        "type": "airflow_dag_run", "url": url, "dag_id": "retrain_churn",
+        "username": "admin", "password_env": "AIRFLOW_TEST_PASSWORD"})]}))
+    env = {**airflow_api["env"], "TRACKLINE_STORE": store, "MONITOR_POLICY": str(policy),
+           "AIRFLOW_TEST_PASSWORD": "s3cret", "TRACKLINE_CAPTURE_ENVIRONMENT": "0"}
+    done = subprocess.run([str(BIN / "airflow"), "dags", "test", "nightly_monitor"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    firing = trackline.connect().store.inner.list_firings("in-dag")[0]
+    assert firing.status == "fired"
+    run = requests.get(f"{url}/api/v2/dags/retrain_churn/dagRuns/{firing.started['dag_run_id']}",
+                       headers=_token(url), timeout=10).json()
+    assert run["conf"]["trackline"]["policy"] == "in-dag"
