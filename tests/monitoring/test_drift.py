@@ -196,3 +196,12 @@ def test_csv_file_against_stored_reference(scored, tmp_path):
     report = trackline.check_drift("task:train/data", str(path))
     assert _by_column(report.columns)["x"].drifted
     assert trackline.connect().artifact(report.current.digests[0]).profile["rows"] == 3_000
+
+
+def test_profile_command(scored):
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["profile", "task:score/batch@last:3"])
+    assert shown.exit_code == 0, shown.output
+    assert "15000 rows from 3 artifact(s)" in shown.output and "distinct ~5" in shown.output
+    data = json.loads(runner.invoke(cli, ["profile", "task:train/data", "--json"]).output)
+    assert data["profile"]["rows"] == 20_000 and data["profile"]["columns"]["x"]["kind"] == "numeric"

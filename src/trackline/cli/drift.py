@@ -154,3 +154,38 @@ def drift_reports(ctx, artifact, report_id, limit, as_json):
     table(["id", "created", "drifted", "share", "reference", "current"],
           [[r.id[:12], fmt_time(r.created_at), "yes" if r.drifted else "no", f"{r.share:.2f}",
             r.reference.ref, r.current.ref] for r in reports])
+
+
+@cli.command("profile")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="The whole profile (merged for windows).")
+@click.pass_context
+def profile_cmd(ctx, ref, as_json):
+    """Show the data profile of REF (same references as `trackline drift`)."""
+    from ..config import settings
+    from ..monitoring.check import monitoring_store
+    from ..monitoring.profile import column_variance
+    from ..monitoring.refs import resolve
+
+    cfg = settings()
+    side = resolve(ref, monitoring_store(client(ctx).store), profile_mode=cfg.profile,
+                   sample_rows=cfg.profile_sample_rows)
+    if as_json:
+        emit_json({"ref": side.ref, "digests": [a.digest for a in side.artifacts], "profile": side.profile})
+        return
+    prof = side.profile
+    click.echo(f"{side.ref}: {prof['rows']} rows from {len(side.artifacts)} artifact(s)")
+    rows = []
+    for name, col in prof["columns"].items():
+        if col["kind"] == "numeric":
+            var = column_variance(col)
+            q = col["quantiles"]
+            summary = (f"mean {col['mean']:.4g}  std {var ** 0.5:.4g}  min {col['min']:.4g}  "
+                       f"median {q[len(q) // 2]:.4g}  max {col['max']:.4g}") if col["count"] else ""
+        elif col["kind"] == "categorical":
+            top = ", ".join(f"{k} ({c})" for k, c in col["top"][:3])
+            summary = f"distinct ~{col['distinct']}  top: {top}"
+        else:
+            summary = ""
+        rows.append([name, col["kind"], col.get("count", 0), col.get("nulls", 0), summary])
+    table(["column", "kind", "values", "nulls", "summary"], rows)
