@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from .drift import DriftConfig
     from .records import DriftReport
 
-__all__ = ["check_drift", "profile", "merge_profiles", "DriftConfig", "DriftReport", "TriggerFiring"]
+__all__ = ["DriftConfig", "DriftReport", "TriggerFiring", "check_drift", "merge_profiles", "profile"]
 
 
 def check_drift(reference: Any, current: Any, *, config: Any = None, record: bool = True,

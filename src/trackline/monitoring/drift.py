@@ -24,7 +24,7 @@ from . import sketch
 from .profile import column_variance
 from .records import ColumnDrift
 
-__all__ = ["DriftConfig", "ColumnThreshold", "ColumnDrift", "compare", "EPSILON", "DEFAULT_THRESHOLDS"]
+__all__ = ["DEFAULT_THRESHOLDS", "EPSILON", "ColumnDrift", "ColumnThreshold", "DriftConfig", "compare"]
 
 EPSILON = 1e-4
 Method = Literal["psi", "jensen_shannon", "wasserstein"]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["P", "registers", "merge", "estimate", "encode", "decode"]
+__all__ = ["P", "decode", "encode", "estimate", "merge", "registers"]
 
 P = 11  # 2048 one-byte registers: ~2.3 % standard error, 2.7 KB as base64
 

@@ -31,8 +31,14 @@ from ..errors import InvalidInput
 from . import hll, sketch
 
 __all__ = [
-    "VERSION", "TOP_K", "ProfileMode", "profile_frame", "profile_path", "merge_profiles",
-    "column_variance", "profile_cached",
+    "TOP_K",
+    "VERSION",
+    "ProfileMode",
+    "column_variance",
+    "merge_profiles",
+    "profile_cached",
+    "profile_frame",
+    "profile_path",
 ]
 
 VERSION = 1
@@ -51,7 +57,7 @@ def profile_frame(frame: Any, mode: ProfileMode = "full", sample_rows: int = 100
         frame = frame.to_frame(name=str(frame.name))
     if not isinstance(frame, pd.DataFrame):
         raise InvalidInput(f"can only profile pandas DataFrames and Series, not {type(frame).__name__}")
-    rows = int(len(frame))
+    rows = len(frame)
     columns: dict[str, Any] = {}
     for i, name in enumerate(frame.columns):
         key = str(name)

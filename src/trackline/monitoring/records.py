@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..records import utcnow
 
-__all__ = ["ColumnDrift", "DataRef", "DriftReport", "TriggerFiring", "FIRING_STATUSES"]
+__all__ = ["FIRING_STATUSES", "ColumnDrift", "DataRef", "DriftReport", "TriggerFiring"]
 
 FIRING_STATUSES = ("claimed", "fired", "failed", "dry_run", "cooldown")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from ..records import Artifact
 from .profile import merge_profiles
 from .records import DataRef
 
-__all__ = ["Side", "resolve", "parse_window", "parse_task_ref"]
+__all__ = ["Side", "parse_task_ref", "parse_window", "resolve"]
 
 _RELATIVE = re.compile(r"^-(\d+(?:\.\d+)?)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -64,12 +64,12 @@ def parse_time(text: str, now: datetime) -> datetime | None:
         raise InvalidInput(
             f"bad time {text!r}: use an ISO date/time (2026-11-01, 2026-11-01T12:00), "
             "a relative time (-7d, -12h, -30m), or 'now'") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def parse_window(text: str | None, now: datetime | None = None):
     """``('last', N)`` or ``('range', since, until)``."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if text is None or text == "" or text == "last":
         return ("last", 1)
     if text.startswith("last:"):

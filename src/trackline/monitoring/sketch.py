@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["KNOTS", "build", "cdf", "left_cdf", "quantile", "merge"]
+__all__ = ["KNOTS", "build", "cdf", "left_cdf", "merge", "quantile"]
 
 KNOTS = 129  # 128 intervals: rank error of a merge ≤ 1/128; ~2.5 KB of JSON per column
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from ..records import Artifact
 from ..monitoring.records import DriftReport, TriggerFiring
+from ..records import Artifact
 
 __all__ = ["MonitoringStore", "WindowItem"]
 

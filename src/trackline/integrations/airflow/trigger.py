@@ -16,7 +16,7 @@ import requests
 
 from ...errors import ConfigError, TracklineError
 
-__all__ = ["AirflowTriggerError", "airflow_token", "trigger_dag_run", "emit_asset_event", "run_id_for"]
+__all__ = ["AirflowTriggerError", "airflow_token", "emit_asset_event", "run_id_for", "trigger_dag_run"]
 
 
 class AirflowTriggerError(TracklineError):

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...errors import ConfigError, TracklineError
 
-__all__ = ["PrefectTriggerError", "run_prefect_deployment", "emit_prefect_event"]
+__all__ = ["PrefectTriggerError", "emit_prefect_event", "run_prefect_deployment"]
 
 
 class PrefectTriggerError(TracklineError):
@@ -59,7 +59,7 @@ def emit_prefect_event(event: str, resource_id: str, payload: dict[str, Any], *,
         # Sent and awaited here: ``emit_event`` would buffer it on a worker that may outlive us.
         try:
             _run(_send(get_events_client(), ev))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any failure means the event was not delivered
             raise PrefectTriggerError(f"could not emit Prefect event {event!r}: {exc}") from exc
     return {"system": "prefect", "event": event, "event_id": str(ev.id), "resource_id": resource_id}
 

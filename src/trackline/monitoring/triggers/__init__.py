@@ -3,4 +3,4 @@
 from .engine import RuleOutcome, evaluate_policy, run_policy
 from .policy import TriggerPolicy, load_policy, parse_policy
 
-__all__ = ["TriggerPolicy", "load_policy", "parse_policy", "evaluate_policy", "run_policy", "RuleOutcome"]
+__all__ = ["RuleOutcome", "TriggerPolicy", "evaluate_policy", "load_policy", "parse_policy", "run_policy"]

@@ -13,7 +13,7 @@ import requests
 from ...errors import TracklineError
 from .policy import AirflowAssetEvent, AirflowDagRun, PrefectDeployment, PrefectEvent, Webhook
 
-__all__ = ["perform", "TriggerError"]
+__all__ = ["TriggerError", "perform"]
 
 
 class TriggerError(TracklineError):

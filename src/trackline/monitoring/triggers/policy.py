@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ...errors import ConfigError
 from ..drift import DriftConfig
 
-__all__ = ["TriggerPolicy", "Rule", "load_policy", "parse_policy", "parse_duration"]
+__all__ = ["Rule", "TriggerPolicy", "load_policy", "parse_duration", "parse_policy"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -18,7 +18,10 @@ from ...monitoring.records import DriftReport, TriggerFiring
 from ..monitoring_base import MonitoringStore, WindowItem
 from .dialect import insert_ignore, like_prefix, utc, valid_ref
 from .monitoring_tables import (
-    DriftReportArtifactRow, DriftReportRow, MonitorEpisodeRow, TriggerFiringRow,
+    DriftReportArtifactRow,
+    DriftReportRow,
+    MonitorEpisodeRow,
+    TriggerFiringRow,
 )
 from .tables import ArtifactRow, EventRow, TaskRunRow
 

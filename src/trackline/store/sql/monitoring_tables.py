@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, String
 from sqlmodel import Field, SQLModel
 
-__all__ = ["DriftReportRow", "DriftReportArtifactRow", "MonitorEpisodeRow", "TriggerFiringRow"]
+__all__ = ["DriftReportArtifactRow", "DriftReportRow", "MonitorEpisodeRow", "TriggerFiringRow"]
 
 
 def _ts(**kw: Any) -> Any:
