@@ -124,6 +124,7 @@ def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(first.firing.started["flow_run_id"])
         runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
+    runs = [r for r in runs if r.parameters.get("team") == "fraud"]  # this policy's runs only
     assert len(runs) == 1
     assert run.deployment_id == deployment
     assert run.parameters["team"] == "fraud"
@@ -138,7 +139,7 @@ def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
     assert second.status == "fired" and second.episode != first.episode
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
-    assert len(runs) == 2
+    assert len([r for r in runs if r.parameters.get("team") == "fraud"]) == 2
 
 
 def test_unknown_deployment_is_a_recorded_failure(prefect_api, monkeypatch):
@@ -152,28 +153,52 @@ def test_unknown_deployment_is_a_recorded_failure(prefect_api, monkeypatch):
     assert trackline.connect().store.inner.list_firings("missing")[0].status == "failed"
 
 
-def test_event_reaches_the_server(prefect_api, monkeypatch):
+def test_event_starts_a_deployment_through_an_automation(prefect_api, deployment, monkeypatch):
+    """The event reaches the server, and a deployment trigger (an automation) listening for it
+    starts the retraining flow run."""
+    from datetime import timedelta
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.events.actions import RunDeployment
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
+    with get_client(sync_client=True) as client:
+        client.create_automation(AutomationCore(
+            name="retrain-on-trackline-event",
+            trigger=EventTrigger(expect={"trackline.retraining.requested"},
+                                 match={"prefect.resource.id": "trackline.model.churn"},
+                                 posture=Posture.Reactive, threshold=1, within=timedelta(0)),
+            actions=[RunDeployment(source="selected", deployment_id=deployment,
+                                   parameters={"team": "from-event"})]))
     policy = parse_policy({"name": "churn-event", "rules": [_rule({
         "type": "prefect_event", "event": "trackline.retraining.requested",
         "resource_id": "trackline.model.churn", "api_url": prefect_api})]})
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
+    time.sleep(2)  # let the server's trigger service load the new automation
     out = evaluate_policy(policy)[0]
     assert out.status == "fired", out.message
     event_id = out.firing.started["event_id"]
-    found = []
-    for _ in range(60):  # the server persists events asynchronously
-        resp = requests.post(f"{prefect_api}/events/filter", json={
-            "filter": {"event": {"name": ["trackline.retraining.requested"]}}, "limit": 10}, timeout=10)
-        resp.raise_for_status()
-        found = [e for e in resp.json()["events"] if e["id"] == event_id]
-        if found:
+    found, started = [], []
+    for _ in range(120):  # the server persists events and runs automations asynchronously
+        if not found:
+            resp = requests.post(f"{prefect_api}/events/filter", json={
+                "filter": {"event": {"name": ["trackline.retraining.requested"]}}, "limit": 10}, timeout=10)
+            resp.raise_for_status()
+            found = [e for e in resp.json()["events"] if e["id"] == event_id]
+        with get_client(sync_client=True) as client:
+            started = [r for r in client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
+                if r.parameters.get("team") == "from-event"]
+        if found and started:
             break
         time.sleep(0.5)
     assert found, "the event never arrived"
     assert found[0]["resource"]["prefect.resource.id"] == "trackline.model.churn"
     assert found[0]["payload"]["episode"] == out.episode
+    assert len(started) == 1, "the automation did not start the deployment"
 
 
 def test_monitor_as_a_prefect_task(prefect_api, deployment, monkeypatch, tmp_path):
