@@ -269,3 +269,50 @@ def test_watched_columns(use_store, hook):
         "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["xx"]}}}))
     out = evaluate_policy(typo)[0]
     assert out.status == "error" and "does not have: xx" in out.message
+
+
+def test_model_degradation_from_registry_evaluations(use_store, hook):
+    """Baseline: the production version's evaluations up to its promotion; current: later ones.
+    The firing is also in the audit log."""
+    from trackline.gates import parse_policy as parse_gate
+
+    class Model:  # any picklable object registers by content
+        coef = [0.3, 0.7]
+
+    holdout = _batch(500, 9)
+    trackline.register_model("churn", Model())
+    for auc in (0.90, 0.91, 0.89):
+        trackline.log_evaluation("churn/1", holdout, {"auc": auc}, dataset_name="holdout")
+    trackline.promote("churn", 1, alias="production",
+                      policy=parse_gate({"name": "bootstrap", "rules": [{"require_lineage": False}]}))
+    trackline.log_evaluation("churn/1", _batch(500, 10), {"auc": 0.905}, dataset_name="prod-week-1")
+
+    rule = {"name": "auc-drop", "when": {"degradation": {
+        "metric": "auc", "model": "churn@production", "window": "last", "relative": 0.05, "sigmas": 3}},
+        "action": {"type": "webhook", "url": f"http://127.0.0.1:{hook.server_port}/"}}
+    policy = parse_policy({"name": "quality", "rules": [rule]})
+    calm = evaluate_policy(policy)[0]
+    assert calm.status == "clear", calm.message
+    assert [p["value"] for p in calm.evidence["baseline"]["points"]] == [0.90, 0.91, 0.89]
+    assert calm.evidence["current"]["points"][0]["dataset"] == "prod-week-1"
+
+    trackline.log_evaluation("churn/1", _batch(500, 11), {"auc": 0.80}, dataset_name="prod-week-2")
+    out = evaluate_policy(policy)[0]
+    assert out.status == "fired", out.message
+    assert out.evidence["current"]["value"] == pytest.approx(0.80)
+    assert out.evidence["baseline"]["model"] == "churn/1"
+    assert len(hook.calls) == 1 and "metric degradation" in hook.calls[0]["body"]["reason"]
+    audit = [e for e in trackline.audit_log() if e.action.startswith("trigger.")]
+    assert [(e.action, e.model, e.version) for e in audit] == [("trigger.fired", "churn", 1)]
+    assert audit[0].data["key"] == out.firing.key
+
+    runner = CliRunner()
+    res = runner.invoke(cli, ["monitor", "degradation", "auc", "--model", "churn@production",
+                              "--window", "last:2", "--absolute", "0.03", "--json"])
+    assert res.exit_code == 1, res.output
+    assert json.loads(res.output)["current"]["value"] == pytest.approx((0.905 + 0.80) / 2)
+    never = runner.invoke(cli, ["monitor", "degradation", "auc", "--model", "churn/1",
+                                "--dataset", "nope", "--absolute", "0.1"])
+    assert never.exit_code == 2 and "no evaluation of 'auc' on dataset 'nope'" in never.output
+    with pytest.raises(ConfigError, match="give a model"):
+        parse_policy({"name": "q", "rules": [{**rule, "when": {"degradation": {"metric": "auc", "absolute": 1}}}]})

@@ -86,27 +86,35 @@ def _started(started: dict | None) -> str:
 
 @monitor.command("degradation")
 @click.argument("metric")
-@click.option("--baseline", required=True, help="task:NAME@WINDOW of the baseline evaluation, or a number.")
-@click.option("--current", required=True, help="task:NAME@WINDOW of production / re-evaluation runs.")
+@click.option("--model", help="A registered model: churn@production, churn/3 (evaluations from the registry).")
+@click.option("--dataset", help="With --model: only evaluations on this dataset.")
+@click.option("--window", default="last", show_default=True,
+              help="With --model: later evaluations to use (last, last:N, SINCE..UNTIL).")
+@click.option("--baseline", help="task:NAME@WINDOW of the baseline evaluation, or a number.")
+@click.option("--current", help="task:NAME@WINDOW of production / re-evaluation runs.")
 @click.option("--absolute", type=float, help="Trip when worse by more than this many units.")
 @click.option("--relative", type=float, help="Trip when worse by more than this fraction of the baseline.")
 @click.option("--sigmas", type=float, help="Trip when worse by more than k × the baseline's spread.")
 @click.option("--lower-is-better", is_flag=True, help="For losses and error rates.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def degradation(ctx, metric, baseline, current, absolute, relative, sigmas, lower_is_better, as_json):
+def degradation(ctx, metric, model, dataset, window, baseline, current, absolute, relative, sigmas,
+                lower_is_better, as_json):
     """Has METRIC got worse than the baseline? Exit 0 no, 1 yes, 2 error."""
     from ..monitoring.degradation import check_degradation
     from ..monitoring.triggers.policy import DegradationCondition
     from .drift import _validated
 
-    try:
-        base: str | float = float(baseline)
-    except ValueError:
-        base = baseline
+    base: str | float | None = baseline
+    if baseline is not None:
+        try:
+            base = float(baseline)
+        except ValueError:
+            base = baseline
     cond = _validated(DegradationCondition, {
-        "metric": metric, "baseline": base, "current": current, "absolute": absolute,
-        "relative": relative, "sigmas": sigmas, "higher_is_better": not lower_is_better,
+        "metric": metric, "model": model, "dataset": dataset, "window": window, "baseline": base,
+        "current": current, "absolute": absolute, "relative": relative, "sigmas": sigmas,
+        "higher_is_better": not lower_is_better,
     }, "degradation options")
     result = check_degradation(cond, store=client(ctx).store)
     if as_json:

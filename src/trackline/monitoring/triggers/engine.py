@@ -113,6 +113,7 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
                                action=rule.action.model_dump(mode="json", exclude={"password"}),
                                evidence=evidence, finished_at=now)
         mstore.finish_firing(firing)
+        _audit(mstore, firing)
         return RuleOutcome(rule=rule.name, condition=True, status="dry_run", episode=episode,
                            firing=firing, evidence=evidence,
                            message=f"would run {rule.action.type}: {reason}")
@@ -147,10 +148,35 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
         log.warning("trackline: trigger %s failed: %s", fkey, exc)
     firing.finished_at = utcnow()
     mstore.finish_firing(firing)
+    _audit(mstore, firing)
     return RuleOutcome(rule=rule.name, condition=True, status=firing.status, episode=episode,
                        firing=firing, evidence=evidence,
                        message=firing.error or f"started {rule.action.type}: {reason}")
 
+
+
+def _audit(store: Any, firing: TriggerFiring) -> None:
+    """Append the firing to the hash-chained audit log (stores with a registry have one)."""
+    from ...store.registry_base import RegistryStore
+
+    if not isinstance(store, RegistryStore):
+        return
+    from ...audit.actor import current_actor
+
+    ev = firing.evidence
+    model, version = None, None
+    if ev.get("kind") == "degradation" and isinstance(ev.get("baseline"), dict) and ev["baseline"].get("model"):
+        model, _, v = ev["baseline"]["model"].rpartition("/")
+        version = int(v) if v.isdigit() else None
+    try:
+        store.append_audit(f"trigger.{firing.status}", actor=current_actor(), model=model or None,
+                           version=version, data={
+                               "policy": firing.policy, "rule": firing.rule, "episode": firing.episode,
+                               "key": firing.key, "firing_id": firing.id, "action": firing.action.get("type"),
+                               "started": firing.started, "error": firing.error,
+                               "drift_report": ev.get("drift_report")})
+    except Exception as exc:  # noqa: BLE001 - the firing itself is recorded; the log is a copy
+        log.warning("trackline: could not audit-log firing %s: %s", firing.key, exc)
 
 
 def run_policy(policy: TriggerPolicy | str, *, dry_run: bool | None = None, store: Any = None,

@@ -73,18 +73,28 @@ class DriftCondition(_Strict):
 
 
 class DegradationCondition(_Strict):
-    """Recent metric values against the baseline evaluation (see ``monitoring.degradation``)."""
+    """Recent metric values against the baseline evaluation (see ``monitoring.degradation``).
+
+    Either a registered ``model`` (``churn@production``, ``churn/3``): its evaluations up to its
+    promotion are the baseline, later ones (re-evaluations, production metrics) the current side;
+    or explicit ``baseline`` / ``current`` sources (``task:NAME@WINDOW``; a number as baseline).
+    """
 
     metric: str = Field(min_length=1)
-    baseline: str | float  # task:NAME@WINDOW, or the promotion-time value itself
-    current: str = Field(min_length=1)  # task:NAME@WINDOW of production / re-evaluation runs
+    model: str | None = None
+    dataset: str | None = None  # model mode: only evaluations on this dataset (name) count
+    window: str = "last"  # model mode: which later evaluations: last, last:N, SINCE..UNTIL
+    baseline: str | float | None = None
+    current: str | None = None
     higher_is_better: bool = True
     absolute: float | None = Field(default=None, ge=0)  # worse by more than this many units
     relative: float | None = Field(default=None, ge=0)  # worse by more than this fraction
     sigmas: float | None = Field(default=None, gt=0)  # worse by more than k × baseline spread
 
     @model_validator(mode="after")
-    def _one_threshold(self):
+    def _sources_and_threshold(self):
+        if self.model is None and (self.baseline is None or self.current is None):
+            raise ValueError("give a model (e.g. churn@production), or both baseline and current")
         if self.absolute is None and self.relative is None and self.sigmas is None:
             raise ValueError("give at least one threshold: absolute, relative or sigmas")
         return self
