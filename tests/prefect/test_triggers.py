@@ -70,19 +70,22 @@ def prefect_api(tmp_path_factory):
 @pytest.fixture
 def deployment(prefect_api, monkeypatch):
     """A deployment ``retrain-churn/on-drift`` registered on the server; yields its id."""
-    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
-    # Flow logs stay local: nothing left to flush to the API after the server stops.
-    monkeypatch.setenv("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    # Settings, not environment variables: Prefect reads its environment once, at import, and
+    # other test modules may have imported it already.
     from prefect import flow
     from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
 
     @flow(name="retrain-churn")
     def retrain(team: str = "ml", trigger: dict | None = None) -> str:
         return team
 
-    with get_client(sync_client=True) as client:
-        flow_id = client.create_flow(retrain)
-        yield client.create_deployment(flow_id=flow_id, name="on-drift")
+    # Flow logs stay local: nothing left to flush to the API after the server stops.
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api, PREFECT_LOGGING_TO_API_ENABLED: False}):
+        with get_client(sync_client=True) as client:
+            flow_id = client.create_flow(retrain)
+            deployment_id = client.create_deployment(flow_id=flow_id, name="on-drift")
+        yield deployment_id
 
 
 def _batch(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
