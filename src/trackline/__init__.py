@@ -14,6 +14,7 @@ from .audit import audit_log, verify_audit
 from .client import Client, connect
 from .errors import NoActiveRun, NotFound, PromotionRefused, TracklineError
 from .gates import Policy, check_gate, load_policy
+from .monitoring import check_drift
 from .registry import (
     GateDecision, ModelVersion, evaluations, list_models, log_evaluation, promote, register_model,
     resolve_model, verify_model,
@@ -25,5 +26,5 @@ __all__ = [
     "PipelineRecorder", "current_run", "describe", "register_hasher", "TracklineError",
     "NotFound", "NoActiveRun", "register_model", "resolve_model", "list_models", "log_evaluation",
     "evaluations", "check_gate", "load_policy", "Policy", "promote", "verify_model", "audit_log",
-    "verify_audit", "ModelVersion", "GateDecision", "PromotionRefused",
+    "verify_audit", "ModelVersion", "GateDecision", "PromotionRefused", "check_drift",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
@@ -54,6 +55,9 @@ class Settings(BaseModel):
     token: SecretStr | None = None
     http_timeout: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=3, ge=0, le=20)
+    # Data profiles of tabular artifacts (see trackline.monitoring): off, sampled or full.
+    profile: Literal["off", "sampled", "full"] = "sampled"
+    profile_sample_rows: int = Field(default=100_000, ge=1000)
 
     @property
     def store_url(self) -> str:

@@ -160,6 +160,23 @@ def _file_schema(path: Path, suffix: str, info: hashing.FileInfo, art: Artifact)
             art.rows = max(lines - 1, 0)
     except Exception:  # noqa: BLE001 - schema is a bonus; the digest is what matters
         return
+    finally:
+        _profile(art, path=path)
+
+
+def _profile(art: Artifact, value: Any = None, path: Path | None = None) -> None:
+    """Attach a data profile (for drift checks); never fails the describe."""
+    try:
+        from ..config import settings
+        from ..monitoring.profile import profile_artifact
+        from .context import RUN
+
+        cfg = settings()
+        # A task may choose its own mode (``@tracked_task(profile=...)``); else the global one.
+        mode = getattr(RUN.get(), "profile", None) or cfg.profile
+        profile_artifact(art, mode, cfg.profile_sample_rows, value=value, path=path)
+    except Exception:  # noqa: BLE001 - a profile is a bonus, like the schema
+        return
 
 
 def _frame(value: Any) -> Artifact:
@@ -173,9 +190,11 @@ def _frame(value: Any) -> Artifact:
         digest = hashing.hash_dataframe(value)
     except TypeError:  # unhashable cells (lists, dicts): fall back to the pickle bytes
         digest, _ = hashing.hash_pickle(value)
-    return Artifact(digest=digest, kind=ArtifactKind.DATASET, rows=len(value), columns=columns,
-                    size_bytes=int(value.memory_usage(deep=False).sum()) if hasattr(value, "memory_usage") else None,
-                    media_type="application/x-pandas")
+    art = Artifact(digest=digest, kind=ArtifactKind.DATASET, rows=len(value), columns=columns,
+                   size_bytes=int(value.memory_usage(deep=False).sum()) if hasattr(value, "memory_usage") else None,
+                   media_type="application/x-pandas")
+    _profile(art, value=value)
+    return art
 
 
 def _collection(value: Any, *, home: Path | None, use_cache: bool) -> Artifact:

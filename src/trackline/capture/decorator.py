@@ -56,22 +56,26 @@ def tracked_task(func: F, /) -> F: ...
 @overload
 def tracked_task(*, name: str | None = ..., pipeline: str | None = ..., capture_args: bool = ...,
                  capture_result: bool = ..., ignore: tuple[str, ...] = ...,
-                 kinds: Mapping[str, str] | None = ..., eager_start: bool = ...) -> Callable[[F], F]: ...
+                 kinds: Mapping[str, str] | None = ..., eager_start: bool = ...,
+                 profile: str | None = ...) -> Callable[[F], F]: ...
 
 
 def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None = None,
                  pipeline: str | None = None, capture_args: bool = True, capture_result: bool = True,
                  ignore: tuple[str, ...] = (), kinds: Mapping[str, str] | None = None,
-                 eager_start: bool = False) -> Any:
+                 eager_start: bool = False, profile: str | None = None) -> Any:
     """Record every call of the function as a task run (params, inputs, outputs, resources...).
 
     ``name`` defaults to the function's qualified name; ``ignore`` lists arguments not to record;
-    ``kinds`` maps argument names / ``"return"`` / ``"return.<key>"`` to artifact kinds.
+    ``kinds`` maps argument names / ``"return"`` / ``"return.<key>"`` to artifact kinds;
+    ``profile`` ("off", "sampled", "full") overrides ``TRACKLINE_PROFILE`` for this task's data.
     """
+    if profile not in (None, "off", "sampled", "full"):
+        raise ValueError(f"profile must be 'off', 'sampled' or 'full', not {profile!r}")
     if func is None:
         return functools.partial(tracked_task, name=name, pipeline=pipeline, capture_args=capture_args,
                                  capture_result=capture_result, ignore=ignore, kinds=kinds,
-                                 eager_start=eager_start)
+                                 eager_start=eager_start, profile=profile)
     if not callable(func):
         raise TypeError(
             f"@tracked_task decorates functions, got {type(func).__name__}; "
@@ -94,7 +98,8 @@ def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None 
             return None
         if kind_map is None:
             kind_map = {**_annotated_kinds(target), **(kinds or {})}
-        rec = RunRecorder(task_name, pipeline=pipeline, func=target, config=cfg, eager_start=eager_start)
+        rec = RunRecorder(task_name, pipeline=pipeline, func=target, config=cfg, eager_start=eager_start,
+                          profile=profile)
         rec.start()
         if capture_args:
             rec.record_arguments(_arguments(sig, args, kwargs, skip_first, ignored), kind_map)

@@ -80,6 +80,7 @@ class RunRecorder:
         config: Settings | None = None,
         eager_start: bool = False,
         use_ambient: bool = True,
+        profile: str | None = None,
     ) -> None:
         self.config = config or settings()
         self.store = store or get_store(self.config)
@@ -100,6 +101,7 @@ class RunRecorder:
         self.injected: dict[str, Any] = dict(amb.get("injected") or {})
         self.func = func
         self.eager_start = eager_start
+        self.profile = profile  # data-profile mode of this run's tabular artifacts (None: global)
         self.params: dict[str, Any] = {}
         self.inputs: list[ArtifactRef] = []
         self.outputs: list[ArtifactRef] = []

@@ -52,6 +52,7 @@ def _register() -> None:
     from . import db, runs  # noqa: F401
     from . import audit, gate, models  # noqa: F401
     from . import server, tokens  # noqa: F401
+    from . import drift, monitor  # noqa: F401
 
 
 _register()

@@ -22,6 +22,7 @@ from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
 from .migrate import ensure_schema
 from .registry import SqlRegistry
+from .monitoring import SqlMonitoring
 from .tables import (
     ArtifactRow, EnvironmentRow, EventRow, MetricRow, ParamRow, PipelineRunRow, TaskRunRow,
 )
@@ -44,7 +45,7 @@ def _wins(new_status: str, old_status: str) -> bool:
     return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
-class SqlStore(SqlRegistry, Store):
+class SqlStore(SqlRegistry, SqlMonitoring, Store):
     def __init__(self, url: str, *, busy_timeout: float = 60.0, auto_upgrade: bool = True,
                  engine: sa.Engine | None = None) -> None:
         self.url = url

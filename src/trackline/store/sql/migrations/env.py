@@ -3,6 +3,7 @@
 from alembic import context
 
 from trackline.store.sql import registry_tables  # noqa: F401 - registers its tables in metadata
+from trackline.store.sql import monitoring_tables  # noqa: F401 - registers its tables in metadata
 from trackline.store.sql.tables import metadata
 
 connection = context.config.attributes["connection"]

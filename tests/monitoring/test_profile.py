@@ -1,0 +1,158 @@
+"""Profiles: shapes, edge cases, fixed size, merging, and the capture hook."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trackline
+from trackline.monitoring import sketch
+from trackline.monitoring.profile import TOP_K, merge_profiles, profile_frame
+
+
+def _frame(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(10, 2, n)
+    x[rng.random(n) < 0.05] = np.nan
+    return pd.DataFrame({
+        "x": x,
+        "k": rng.integers(0, 5, n),
+        "c": np.array(["red", "green", "blue"])[rng.integers(0, 3, n)],
+        "b": rng.random(n) < 0.3,
+        "t": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 86400, n), unit="s"),
+    })
+
+
+def test_columns_are_typed_and_counted():
+    prof = profile_frame(_frame(10_000))
+    cols = prof["columns"]
+    assert prof["rows"] == 10_000
+    assert {c: cols[c]["kind"] for c in cols} == {
+        "x": "numeric", "k": "numeric", "c": "categorical", "b": "categorical", "t": "numeric"}
+    assert cols["x"]["count"] + cols["x"]["nulls"] == 10_000
+    assert cols["x"]["nulls"] > 300
+    assert abs(cols["x"]["mean"] - 10) < 0.1
+    assert len(cols["x"]["quantiles"]) == sketch.KNOTS
+    assert {k for k, _ in cols["c"]["top"]} == {"red", "green", "blue"}
+    assert cols["c"]["distinct"] == 3 and cols["c"]["other"] == 0
+    assert {k for k, _ in cols["b"]["top"]} == {"true", "false"}
+    assert cols["t"]["unit"] == "datetime" and cols["t"]["min"] >= pd.Timestamp("2026-01-01").timestamp()
+
+
+def test_empty_single_row_and_all_null_columns():
+    empty = profile_frame(pd.DataFrame({"x": pd.Series([], dtype=float), "c": pd.Series([], dtype=object)}))
+    assert empty["rows"] == 0
+    assert empty["columns"]["x"]["count"] == 0 and empty["columns"]["x"]["quantiles"] == []
+    assert empty["columns"]["c"]["top"] == []
+    one = profile_frame(pd.DataFrame({"x": [3.5], "c": ["a"]}))
+    assert one["columns"]["x"]["quantiles"] == [3.5] * sketch.KNOTS
+    assert one["columns"]["x"]["m2"] == 0.0
+    nulls = profile_frame(pd.DataFrame({"x": [np.nan] * 50, "c": [None] * 50}))
+    assert nulls["columns"]["x"]["count"] == 0 and nulls["columns"]["x"]["nulls"] == 50
+    assert nulls["columns"]["c"]["nulls"] == 50 and nulls["columns"]["c"]["count"] == 0
+    infs = profile_frame(pd.DataFrame({"x": [1.0, np.inf, -np.inf, 2.0]}))
+    assert infs["columns"]["x"]["inf"] == 2 and infs["columns"]["x"]["max"] == 2.0
+    json.dumps([empty, one, nulls, infs], allow_nan=False)  # storable as strict JSON
+
+
+def test_high_cardinality_is_bounded_and_estimated():
+    n = 200_000
+    prof = profile_frame(pd.DataFrame({"id": [f"user-{i}" for i in range(n)]}))
+    col = prof["columns"]["id"]
+    assert len(col["top"]) == TOP_K
+    assert col["other"] == n - TOP_K
+    assert col["distinct"] == n  # one batch: exact
+    halves = [profile_frame(pd.DataFrame({"id": [f"user-{i}" for i in range(a, b)]}))
+              for a, b in ((0, 120_000), (80_000, 200_000))]
+    merged = merge_profiles(halves)["columns"]["id"]
+    assert abs(merged["distinct"] - n) / n < 0.05  # HyperLogLog, ~2.3 % standard error
+
+
+def test_size_does_not_grow_with_rows():
+    small = len(json.dumps(profile_frame(_frame(1_000))))
+    large = len(json.dumps(profile_frame(_frame(300_000))))
+    assert large < small * 1.2
+
+
+def test_merged_profile_matches_profile_of_concatenation():
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": np.concatenate([rng.normal(0, 1, 60_000), rng.exponential(3, 40_000)]),
+                          "c": np.array(list("abcdefg"))[rng.integers(0, 7, 100_000)]})
+    frame = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    cuts = [0, 7_000, 30_000, 71_000, 100_000]
+    parts = [profile_frame(frame.iloc[a:b]) for a, b in zip(cuts, cuts[1:])]
+    merged = merge_profiles(parts)
+    whole = profile_frame(frame)
+    m, w = merged["columns"]["x"], whole["columns"]["x"]
+    assert merged["rows"] == whole["rows"] == 100_000
+    assert m["count"] == w["count"] and m["min"] == w["min"] and m["max"] == w["max"]
+    assert m["mean"] == pytest.approx(w["mean"], rel=1e-9)
+    assert m["m2"] == pytest.approx(w["m2"], rel=1e-9)  # Chan's formulas are exact
+    # Quantile summaries: the merged CDF stays within one knot interval (in rank) of the truth.
+    values = np.sort(frame["x"].to_numpy())
+    probe = np.quantile(values, np.linspace(0.01, 0.99, 99))
+    true_rank = np.searchsorted(values, probe, side="right") / values.size
+    assert np.max(np.abs(sketch.cdf(m["quantiles"], probe) - true_rank)) < 1 / 128
+    assert dict(map(tuple, merged["columns"]["c"]["top"])) == dict(map(tuple, whole["columns"]["c"]["top"]))
+
+
+def test_sampled_mode_keeps_exact_counts_and_close_quantiles():
+    frame = _frame(300_000, seed=3)
+    full, sampled = profile_frame(frame, "full"), profile_frame(frame, "sampled", 20_000)
+    f, s = full["columns"]["x"], sampled["columns"]["x"]
+    assert (s["count"], s["nulls"], s["min"], s["max"]) == (f["count"], f["nulls"], f["min"], f["max"])
+    assert s["mean"] == pytest.approx(f["mean"])
+    inner = slice(1, -1)
+    assert np.max(np.abs(np.array(s["quantiles"][inner]) - np.array(f["quantiles"][inner]))) < 0.15
+
+
+def test_merge_rejects_a_column_that_changed_kind():
+    a = profile_frame(pd.DataFrame({"v": [1.0, 2.0]}))
+    b = profile_frame(pd.DataFrame({"v": ["x", "y"]}))
+    with pytest.raises(trackline.TracklineError, match="numeric in some profiles"):
+        merge_profiles([a, b])
+
+
+def test_tracked_inputs_carry_profiles(use_store, monkeypatch, tmp_path):
+    @trackline.tracked_task(name="consume")
+    def consume(batch):
+        return len(batch) if hasattr(batch, "__len__") else 0
+
+    @trackline.tracked_task(name="quiet", profile="off")
+    def quiet(batch):
+        return len(batch) if hasattr(batch, "__len__") else 0
+
+    frame = _frame(2_000)
+    consume(frame)
+    client = trackline.connect()
+    art = client.artifact(client.run(client.runs(name="consume")[0].id).inputs[0].digest)
+    assert art.profile["rows"] == 2_000 and art.profile["columns"]["x"]["kind"] == "numeric"
+
+    quiet(_frame(2_000, seed=9))
+    art = client.artifact(client.run(client.runs(name="quiet")[0].id).inputs[0].digest)
+    assert art.profile is None
+
+    path = tmp_path / "batch.csv"
+    _frame(500, seed=2).to_csv(path, index=False)
+    consume(path)
+    run = client.run(client.runs(name="consume")[0].id)
+    assert client.artifact(run.inputs[0].digest).profile["rows"] == 500
+
+    monkeypatch.setenv("TRACKLINE_PROFILE", "off")
+    consume(_frame(2_000, seed=11))
+    run = client.run(client.runs(name="consume")[0].id)
+    assert client.artifact(run.inputs[0].digest).profile is None
+
+
+def test_bad_profile_setting_is_a_clear_error(monkeypatch):
+    from trackline.config import settings
+    from trackline.errors import ConfigError
+
+    monkeypatch.setenv("TRACKLINE_PROFILE", "sometimes")
+    with pytest.raises(ConfigError, match="TRACKLINE_PROFILE"):
+        settings()
+    with pytest.raises(ValueError, match="profile must be"):
+        trackline.tracked_task(profile="always")
