@@ -1,4 +1,4 @@
-"""Migration 0005 adds the monitoring tables to an existing store and can be rolled back."""
+"""Migration 0006 adds the monitoring tables to an existing store and can be rolled back."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ def test_upgrade_and_downgrade(store_url):
     from alembic import command
 
     engine = create_engine(store_url)
-    migrate.upgrade(engine, "0004")
+    migrate.upgrade(engine, "0005")
     assert not TABLES & set(sa.inspect(engine).get_table_names())
     migrate.upgrade(engine)
     assert migrate.current(engine) == migrate.head()
     assert TABLES <= set(sa.inspect(engine).get_table_names())
     with engine.begin() as conn:
-        command.downgrade(migrate._config(conn), "0004")
+        command.downgrade(migrate._config(conn), "0005")
     assert not TABLES & set(sa.inspect(engine).get_table_names())
     migrate.upgrade(engine)
     assert TABLES <= set(sa.inspect(engine).get_table_names())
