@@ -219,7 +219,7 @@ def test_monitor_as_a_prefect_task(prefect_api, deployment, monkeypatch, tmp_pat
         "evidence_parameter": "trigger"})]}))
     train(_batch(5_000, 1))
 
-    @task
+    @task(name="score")  # inside a Prefect task the run takes the Prefect task's name
     def score_task(batch: pd.DataFrame) -> int:
         return score(batch)
 
