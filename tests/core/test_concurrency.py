@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import trackline
 
@@ -45,3 +46,31 @@ def test_concurrent_writer_processes(use_store, tmp_path):
         assert len(d.inputs) == 1 and len(d.outputs) == 1
     assert len(seen) == 50
     assert not list(trackline.config.settings().spool_path.glob("*.json"))
+
+
+def test_processes_opening_a_fresh_store_together_build_it_once(store_url, tmp_path):
+    # An Airflow scheduler and its task processes start together on a new database: each one
+    # migrates on first use, and none may trip over another's CREATE TABLE. The processes import
+    # first and then wait for one signal, so their migrations overlap.
+    opener = textwrap.dedent("""
+        import pathlib, sys, time, trackline
+        from trackline.records import TaskRun
+        url, run_id, ready, go = sys.argv[1:]
+        pathlib.Path(ready).touch()
+        while not pathlib.Path(go).exists():
+            time.sleep(0.005)
+        store = trackline.connect(url).store
+        store.write_task_run(TaskRun(id=run_id, name="opened", status="success"))
+    """)
+    go = tmp_path / "go"
+    ready = [tmp_path / f"ready-{i}" for i in range(PROCS)]
+    procs = [subprocess.Popen([sys.executable, "-c", opener, store_url, f"open-{i}", str(ready[i]),
+                               str(go)], env={**os.environ, "TRACKLINE_STRICT": "1"},
+                              stderr=subprocess.PIPE, text=True) for i in range(PROCS)]
+    while not all(r.exists() for r in ready) and all(p.poll() is None for p in procs):
+        time.sleep(0.01)
+    go.touch()
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * PROCS, errors
+    runs = trackline.connect(store_url).runs(limit=100)
+    assert sorted(r.id for r in runs) == sorted(f"open-{i}" for i in range(PROCS))

@@ -54,10 +54,23 @@ def current(engine: Engine) -> str | None:
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
+# Any fixed 64-bit key: it names trackline's migration lock among the database's advisory locks.
+_PG_LOCK_KEY = 0x7472_6163_6B6C_696E  # "trackline" truncated to 8 bytes
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Run the migrations in one transaction that excludes every other migrating process.
+
+    Workers starting together on a fresh database (an Airflow scheduler and its task processes)
+    would otherwise race to ``CREATE TABLE``. The lock is taken before Alembic reads the current
+    revision, so the processes that waited find the schema at head and do nothing.
+    """
     from alembic import command
 
-    with engine.begin() as conn:
+    with engine.connect().execution_options(trackline_write=True) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        # On SQLite, ``trackline_write`` makes the transaction BEGIN IMMEDIATE: the same exclusion.
         command.upgrade(_config(conn), revision)
 
 
