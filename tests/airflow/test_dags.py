@@ -86,6 +86,15 @@ def test_failed_try_is_recorded_then_retried(run_dag, cli):
     # A task that skips itself (listener only) is recorded as skipped.
     [skipper] = tasks["skipper"]
     assert skipper["status"] == "skipped"
+    assert key(skipper)[1] == 1 and "state" not in skipper["external_ids"]
+    # Tasks the scheduler settled without running them are recorded at the dag run's end, once.
+    never_ran = {"notify": "upstream_failed", "after_skip": "skipped", "not_taken": "skipped"}
+    for name, state in never_ran.items():
+        [run] = tasks[name]
+        assert run["status"] == "skipped", (name, run)
+        assert run["external_ids"]["state"] == state and key(run)[1] == 0
+        assert cli("show", run["id"])["pipeline_run_id"] == run["pipeline_run_id"]
+    assert [r["status"] for r in tasks["taken"]] == ["success"]
 
     [pipe] = cli("pipelines", "--pipeline", "tl_retry")
     assert pipe["status"] == "failed"
@@ -119,7 +128,7 @@ def test_without_the_listener_retry_status_comes_from_the_entry_point(run_dag, c
     assert [r["status"] for r in tasks["flaky_tracked"]] == ["up_for_retry", "success"]
     assert [r["status"] for r in tasks["flaky"]] == ["failed", "success"]
     assert [r["status"] for r in tasks["doomed"]] == ["failed"]
-    assert "skipper" not in tasks
+    assert not {"skipper", "notify", "after_skip", "not_taken"} & set(tasks)
     assert dr.state == "failed"
 
 

@@ -1,4 +1,5 @@
-"""A task that fails its first try and is retried, and one that fails for good."""
+"""A task that fails its first try and is retried, one that fails for good, and tasks never run:
+downstream of the failure, of a self-skipping task, and on the branch not taken."""
 
 from __future__ import annotations
 
@@ -35,9 +36,30 @@ def tl_retry():
     def skipper():
         raise AirflowSkipException("nothing new upstream")
 
-    doomed(flaky())
+    @task
+    def notify(_):
+        return "never runs: its upstream failed"
+
+    @task
+    def after_skip():
+        return "never runs: its upstream skipped"
+
+    @task.branch
+    def choose():
+        return "taken"
+
+    @task
+    def taken():
+        return "ran"
+
+    @task
+    def not_taken():
+        return "never runs: the branch went elsewhere"
+
+    notify(doomed(flaky()))
     flaky_tracked()
-    skipper()
+    skipper() >> after_skip()
+    choose() >> [taken(), not_taken()]
 
 
 retry_dag = tl_retry()

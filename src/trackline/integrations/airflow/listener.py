@@ -95,11 +95,15 @@ class TracklineListener:
 
     @hookimpl
     def on_dag_run_success(self, dag_run: Any, msg: str) -> None:
+        if capture_all_tasks():
+            recording.guarded("listener (tasks never run)", recording.record_unrun, dag_run)
         if record_dag_runs():
             recording.guarded("listener (dag run success)", close_dag_run, dag_run, RunStatus.SUCCESS.value)
 
     @hookimpl
     def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
+        if capture_all_tasks():
+            recording.guarded("listener (tasks never run)", recording.record_unrun, dag_run)
         if record_dag_runs():
             recording.guarded("listener (dag run failed)", close_dag_run, dag_run, RunStatus.FAILED.value)
 

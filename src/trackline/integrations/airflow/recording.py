@@ -20,7 +20,7 @@ from .facts import record_operator_facts
 from .identity import task_identity
 
 __all__ = ["open_recorder", "current", "close", "discard", "failure_status", "record_after_the_fact",
-           "guarded"]
+           "record_unrun", "guarded"]
 
 log = logging.getLogger("trackline")
 
@@ -92,7 +92,8 @@ def failure_status(ti: Any, exc: BaseException) -> str:
     return RunStatus.FAILED.value
 
 
-def record_after_the_fact(ti: Any, status: str, error: Any = None) -> None:
+def record_after_the_fact(ti: Any, status: str, error: Any = None, *,
+                          airflow_state: str | None = None) -> None:
     """A task instance we never saw run (its process died; state set from the UI/API).
 
     Written from Airflow's own timestamps, without resources or environment: the process this
@@ -104,7 +105,8 @@ def record_after_the_fact(ti: Any, status: str, error: Any = None) -> None:
                       pipeline_run_id=ident["pipeline_run_id"], external_ids=ident["external_ids"],
                       config=cfg, use_ambient=False)
     rec.start()
-    started: datetime | None = getattr(ti, "start_date", None)
+    ended: datetime | None = getattr(ti, "end_date", None)
+    started: datetime | None = getattr(ti, "start_date", None) or ended
     if started is not None:
         rec.started_at = started
         rec.started_mono = time.monotonic() - max((utcnow() - started).total_seconds(), 0.0)
@@ -112,7 +114,44 @@ def record_after_the_fact(ti: Any, status: str, error: Any = None) -> None:
     operator = getattr(ti, "operator", None)
     if operator:
         rec.external_ids["operator"] = str(operator)
-    rec.finish(status, _error_info(error), ended_at=getattr(ti, "end_date", None))
+    if airflow_state:
+        rec.external_ids["state"] = airflow_state
+    rec.finish(status, _error_info(error), ended_at=ended)
+
+
+# Task instances the scheduler settles without running them: no task hook ever fires for these.
+_DECIDED_WITHOUT_RUNNING = frozenset({"skipped", "upstream_failed"})
+
+
+def record_unrun(dag_run: Any) -> int:
+    """At the end of a dag run, record the tasks that branching or trigger rules never ran.
+
+    Runs in the scheduler, which may read Airflow's database; it uses the dag run's own session
+    so the states the scheduler has just decided are visible. A task that skipped itself was
+    already recorded by its own process under the same deterministic id and is left alone.
+    """
+    from sqlalchemy.orm import object_session
+
+    from ...errors import NotFound
+    from ...store import get_store
+
+    session = object_session(dag_run)
+    tis = (dag_run.get_task_instances(session=session) if session is not None
+           else dag_run.get_task_instances())
+    store, written = get_store(), 0
+    for ti in tis:
+        state = str(getattr(ti.state, "value", ti.state) or "")
+        if state not in _DECIDED_WITHOUT_RUNNING:
+            continue
+        try:
+            store.get_run(task_identity(ti)["run_id"])
+            continue
+        except NotFound:
+            pass
+        # Recorded as skipped (it never ran); Airflow's own state says why.
+        record_after_the_fact(ti, RunStatus.SKIPPED.value, airflow_state=state)
+        written += 1
+    return written
 
 
 def _error_info(error: Any) -> BaseException | ErrorInfo | None:
