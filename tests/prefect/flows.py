@@ -17,7 +17,7 @@ CALLS: list[str] = []
 
 @task
 def load(n: int) -> list[int]:
-    """Undecorated: recorded from the Prefect API only."""
+    """Undecorated: recorded by the task hooks a tracked flow adds, and from the Prefect API."""
     return list(range(n))
 
 
@@ -86,6 +86,11 @@ def _user_hook(flow, flow_run, state) -> None:
 @flow(name="hooked-flow", **flow_hooks(on_completion=[_user_hook]))
 def hooked_flow(word: str = "hi") -> int:
     return square(len(word))
+
+
+@flow(name="untracked-flow")
+def untracked_flow() -> int:
+    return square(2)
 
 
 @tracked_flow(name="tracked-with-hooks", on_completion=[_user_hook], log_prints=True)

@@ -17,6 +17,10 @@ def _by_name(runs: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
+def attempts_of(by: dict[str, list[dict]], name: str) -> list[dict]:
+    return sorted(by[name], key=lambda r: r["external_ids"]["run_count"])
+
+
 def _node_names(graph: dict) -> set[str]:
     return {n["name"] for n in graph["nodes"] if n["type"] == "task_run"}
 
@@ -66,20 +70,31 @@ def test_decorated_undecorated_mapped_retried_and_unhashable(use_store):
     assert first["error"]["type"] == "ConnectionError"
     assert first["error"]["message"] == "transient outage"
 
-    # An undecorated task: name, state, times, flow parameter it received, links.
+    # An undecorated task, recorded by the task hooks the tracked flow gave it: the argument it
+    # got, its code, resources, its result by content digest, plus Prefect's upstream link node.
     [load] = by["load"]
     shown = cli("show", load["id"])
     assert shown["status"] == "success" and shown["duration_s"] is not None
-    assert shown["code"] is None  # never decorated: what Prefect's API knows
-    assert [o["kind"] for o in shown["outputs"]] == ["task_result"]
+    assert shown["params"] == {"n": 4}
+    assert shown["code"]["qualname"] == "load" and shown["resources"] is not None
+    assert sorted(o["kind"] for o in shown["outputs"]) == ["task_result", "value"]
+    [loaded] = [o for o in shown["outputs"] if o["kind"] == "value"]
+    scaled = cli("show", by["scale"][0]["id"])
+    assert loaded["digest"] in {i["digest"] for i in scaled["inputs"] if i["name"] == "values"}
+    squares = [cli("show", r["id"]) for r in by["square"]]
+    assert sorted(s["params"]["x"] for s in squares) == [0, 1, 2, 3]
 
     # Lineage across tasks: use_lock got an unhashable lock from make_lock and a total from
     # flaky_sum, which got the outputs of scale (decorated) and the four squares (undecorated).
     [use_lock] = by["use_lock"]
     up = cli("lineage", use_lock["id"])
     assert _node_names(up) == {"use_lock", "make_lock", "flaky_sum", "scale", "square", "load"}
-    lock_edges = [e for e in up["edges"] if e["name"] == "lock"]
-    assert len(lock_edges) == 1
+    # The lock itself is an opaque value (nothing can hash it); Prefect's task input is the link.
+    kinds = {n["id"]: n["kind"] for n in up["nodes"]}
+    lock_inputs = sorted(kinds[e["source"]] for e in up["edges"] if e["name"] == "lock")
+    assert lock_inputs == ["opaque", "task_result"]
+    made = {e["target"] for e in up["edges"] if e["source"] == by["make_lock"][0]["id"]}
+    assert [kinds[d] for d in made] == ["task_result"]
     down = cli("lineage", load["id"], "--direction", "downstream")
     assert _node_names(down) == {"load", "scale", "square", "flaky_sum", "use_lock"}
 
@@ -97,8 +112,12 @@ def test_retries_ending_in_failure():
     for name, message in (("always_fails", "bad input 7"), ("plain_always_fails", "bad plain input 7")):
         attempts = sorted(by[name], key=lambda r: r["external_ids"]["run_count"])
         assert [r["status"] for r in attempts] == ["up_for_retry", "failed"], name
-        last = cli("show", attempts[1]["id"])
+        first, last = (cli("show", a["id"]) for a in attempts)
         assert message in last["error"]["message"], last["error"]
+        assert message in first["error"]["message"], first["error"]
+        assert first["params"] == last["params"] == {"x": 7}
+    # The undecorated task's final failure is the exception itself, caught by its failure hook.
+    assert cli("show", attempts_of(by, "plain_always_fails")[1]["id"])["error"]["type"] == "ValueError"
     assert len(cli("runs", "--status", "failed")) == 2
 
 
@@ -114,6 +133,16 @@ def test_flow_hooks_keep_user_hooks():
     assert pipes["hooked-flow"]["config"] == {"word": "four"}
     assert {p["status"] for p in pipes.values()} == {"success"}
     assert {r["name"] for r in cli("runs")} == {"square"}
+    assert {cli("show", r["id"])["params"]["x"] for r in cli("runs")} == {4, 3}
+
+
+def test_task_hooks_stay_quiet_in_untracked_flows():
+    from flows import hooked_flow, untracked_flow
+
+    assert hooked_flow(word="abc") == 9  # gives `square` trackline's task hooks
+    assert untracked_flow() == 4  # runs the same task object in a flow nobody tracks
+    assert {p["pipeline"] for p in cli("pipelines")} == {"hooked-flow"}
+    assert [cli("show", r["id"])["params"]["x"] for r in cli("runs")] == [3]
 
 
 def test_process_pool_task_runner():

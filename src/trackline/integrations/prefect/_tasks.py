@@ -1,9 +1,10 @@
 """Zero-code task runs: after a tracked flow ends, record every task run Prefect knows of.
 
-Runs of undecorated ``@task`` functions get name, state, times, attempts, upstream links and
-(when Prefect persisted it) a result digest. Their argument values are not in Prefect's API: it
-records only where each input came from. Runs a ``@tracked_task`` already recorded share the same
-deterministic id, so they only gain their upstream links and final status.
+Runs a ``@tracked_task`` or trackline's task hooks (``_task_hooks.py``) already recorded share the
+same deterministic id, so they only gain their upstream links and final status. Other runs of
+undecorated tasks get name, state, times, attempts, upstream links and (when Prefect persisted
+it) a result digest; their argument values are not in Prefect's API, which records only where
+each input came from.
 
 Prefect's ``task_inputs`` name each upstream task run, so every link is written as a synthetic
 "task_result" artifact: an output of the upstream run and an input of the downstream one. That
@@ -91,7 +92,11 @@ def _record(run: Any, names: Mapping[str, str], flow_name: str, flow_run: Any,
         run_id = task_run_key(run.id, number)
         known = _existing(store, run_id)
         if known is not None:
-            _add_links(store, known, RunStatus.UP_FOR_RETRY.value, _external(run, number, flow_run), [])
+            # A hook saw the attempt start but not why it failed: Prefect's message says why.
+            error = (ErrorInfo(type="prefect.Retrying", message=message or "attempt failed")
+                     if known.error is None or known.error.type == "prefect.Retrying" else None)
+            _add_links(store, known, RunStatus.UP_FOR_RETRY.value, _external(run, number, flow_run), [],
+                       flow_name, error)
             continue
         rec = _recorder(run, number, names, flow_name, flow_run)
         _times(rec, began, (ended - began).total_seconds())
@@ -103,7 +108,7 @@ def _record(run: Any, names: Mapping[str, str], flow_name: str, flow_run: Any,
     known = _existing(store, task_run_key(run.id, attempts))
     if known is not None:
         final = known.status if known.status in TERMINAL else status  # the decorator saw the call
-        _add_links(store, known, final, _external(run, attempts, flow_run), links)
+        _add_links(store, known, final, _external(run, attempts, flow_run), links, flow_name)
         return
     rec = _recorder(run, attempts, names, flow_name, flow_run)
     began = plain_time(run.start_time or run.expected_start_time)
@@ -143,7 +148,8 @@ def _external(run: Any, attempt: int, flow_run: Any) -> dict[str, Any]:
 
 
 def _add_links(store: Any, known: TaskRun, status: str, external: dict[str, Any],
-               links: list[tuple[str, str, _TaskResult]]) -> None:
+               links: list[tuple[str, str, _TaskResult]], flow_name: str,
+               error: ErrorInfo | None = None) -> None:
     """Fold Prefect's view into a run the decorator recorded: links, ids and the final status.
 
     Written as a bare record, not through a recorder, because everything else (times, host, pid,
@@ -152,8 +158,9 @@ def _add_links(store: Any, known: TaskRun, status: str, external: dict[str, Any]
     refs = {d: [ArtifactRef(name=slot, digest=a.digest, kind=a.kind, uri=a.uri) for dd, slot, a in arts if dd == d]
             for d in ("input", "output")}
     store.write_task_run(TaskRun(
-        id=known.id, name=known.name, pipeline=known.pipeline, pipeline_run_id=known.pipeline_run_id,
-        status=status, started_at=known.started_at, external_ids=external, inputs=refs["input"],
+        id=known.id, name=known.name, pipeline=known.pipeline or flow_name,
+        pipeline_run_id=known.pipeline_run_id, status=status, started_at=known.started_at,
+        error=error, external_ids=external, inputs=refs["input"],
         outputs=refs["output"], artifacts=[a for _, _, a in arts]))
 
 

@@ -2,7 +2,8 @@
 
 Prefect runs flow hooks client-side, in the flow's own process: ``on_running`` opens the pipeline
 run (with a lease kept by trackline's heartbeat thread, so a SIGKILLed flow is reaped as
-``crashed``); the terminal hooks close it and then record the flow's task runs from the API.
+``crashed``) and gives the flow's undecorated tasks trackline's task hooks; the terminal hooks
+close it and then record the flow's task runs from the API.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ...capture.pipeline import PipelineRecorder
 from ...config import settings
 from ...records import RunStatus
 from ._ids import flow_run_key
+from ._task_hooks import install_task_hooks
 from ._tasks import record_task_runs
 
 __all__ = ["flow_hooks", "tracked_flow", "HOOK_NAMES"]
@@ -60,6 +62,8 @@ class _Hook:
     """One trackline flow hook. A module-level class, not a closure: Prefect's process-pool
     runner pickles the flow (hooks included) into every task it ships to a worker."""
 
+    tracks_flow = True  # what task hooks look for to tell a tracked flow from an untracked one
+
     def __init__(self, event: str, record_tasks: bool, settle_timeout: float) -> None:
         self.event = event
         self.record_tasks = record_tasks
@@ -74,6 +78,8 @@ class _Hook:
             return
         if self.event == "on_running":
             _guard("opening the pipeline run", lambda: _open_run(flow, flow_run))
+            if self.record_tasks:
+                _guard("adding task hooks", lambda: install_task_hooks(flow))
             return
         with _lock:
             rec = _open.pop(str(flow_run.id), None)
