@@ -15,7 +15,7 @@ def main(n: int = 20_000) -> None:
     os.environ["TRACKLINE_HOME"] = str(home)
     os.environ.pop("TRACKLINE_STORE", None)
     import trackline
-    from trackline.records import Metric, TaskRun, utcnow
+    from trackline.records import Metric, TaskRun
     from trackline.store import get_store
 
     with trackline.task_run("warmup"):

@@ -46,12 +46,20 @@ def _fast(cls, data: dict):
     return obj
 
 
+def _member(mark: str, column: str, batch: list[str]) -> tuple[str, list]:
+    """``column IN batch`` as SQL and parameters. PostgreSQL gets one array parameter: binding
+    thousands of separate parameters cost several times the query itself."""
+    if mark == "%s":
+        return f"{column} = ANY(%s)", [batch]
+    return f"{column} IN ({', '.join([mark] * len(batch))})", batch
+
+
 def _hop(cur, mark: str, wanted: str, key: str, batch: list[str]):
     # Plain DBAPI: a hop is one indexed query, and SQLAlchemy's per-execution work for an
     # expanding IN list cost more than the query itself. ``key`` is one of two column names.
-    marks = ", ".join([mark] * len(batch))
+    member, params = _member(mark, key, batch)
     cur.execute(f"SELECT task_run_id, artifact_digest, slot FROM events "
-                f"WHERE direction = {mark} AND {key} IN ({marks})", [wanted, *batch])
+                f"WHERE direction = {mark} AND {member}", [wanted, *params])
     return cur.fetchall()
 
 
@@ -83,12 +91,13 @@ def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
     cur = conn.connection.driver_connection.cursor()
     nodes: list[LineageNode] = []
     for batch in chunks(sorted(runs), _CHUNK):
-        cur.execute(f"SELECT id, name, status FROM task_runs WHERE id IN ({', '.join([mark] * len(batch))})", batch)
+        member, params = _member(mark, "id", batch)
+        cur.execute(f"SELECT id, name, status FROM task_runs WHERE {member}", params)
         nodes.extend(_fast(LineageNode, {"id": rid, "type": "task_run", "name": name, "kind": None,
                                          "status": status, "uri": None}) for rid, name, status in cur.fetchall())
     for batch in chunks(sorted(arts), _CHUNK):
-        cur.execute(f"SELECT digest, kind, name, uri FROM artifacts WHERE digest IN ({', '.join([mark] * len(batch))})",
-                    batch)
+        member, params = _member(mark, "digest", batch)
+        cur.execute(f"SELECT digest, kind, name, uri FROM artifacts WHERE {member}", params)
         nodes.extend(_fast(LineageNode, {"id": d, "type": "artifact", "name": n or _short(u, d), "kind": k,
                                          "status": None, "uri": u}) for d, k, n, u in cur.fetchall())
     return nodes

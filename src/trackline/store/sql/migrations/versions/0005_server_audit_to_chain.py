@@ -7,7 +7,6 @@ Events already in the table are appended to the chain first (oldest first), so u
 server's store loses none of its history of denied requests and token changes.
 """
 import hashlib
-import json
 from datetime import timezone
 
 from alembic import op
