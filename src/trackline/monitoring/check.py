@@ -24,7 +24,7 @@ log = logging.getLogger("trackline")
 
 
 def monitoring_store(store: Any) -> Any:
-    """The store itself when it supports monitoring (all SQL stores do)."""
+    """The store itself when it supports monitoring (SQL stores and the HTTP store do)."""
     from ..store.monitoring_base import MonitoringStore
 
     inner = getattr(store, "inner", store)

@@ -59,7 +59,7 @@ class TaskRunIn(TaskRun):
 
 
 class WriteResult(BaseModel):
-    kind: str  # "task_run" or "pipeline_run"
+    kind: str  # "task_run", "pipeline_run", "drift_report" or "trigger_firing"
     id: str
 
 

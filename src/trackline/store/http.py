@@ -11,6 +11,10 @@ The registry side (``RegistryStore``) maps one method to one endpoint. Registry 
 spooled (``registry_store`` bypasses the fail-safe wrapper), and the server records the token's
 name as actor whatever a client sends; a gate decision is re-checked by the server, and
 ``write_decision`` returns the decision the server recorded.
+
+Monitoring (``MonitoringStore``: drift reports, windows of a task's data, trigger episodes and
+firings) comes from ``HttpMonitoring`` in ``http_monitoring.py``, so ``trackline drift`` and
+``trackline monitor`` work against a server like against a SQL store.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from ..registry.records import (
     AliasMove, AuditEntry, Evaluation, Expectation, GateDecision, ModelSummary, ModelVersion,
 )
 from .base import Store
+from .http_monitoring import HttpMonitoring
 from .registry_base import RegistryStore
 
 __all__ = ["HttpStore"]
@@ -52,11 +57,14 @@ _BY_STATUS: dict[int, type[TracklineError]] = {
 }
 
 
-def _session(retries: int, token: str | None) -> requests.Session:
+def _session(retries: int, token: str | None, *, replay: bool = True) -> requests.Session:
+    """With ``replay=False`` only connections that failed before the request went out are
+    retried (for compare-and-set writes, whose answer a replay would change)."""
     session = requests.Session()
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
-                  backoff_factor=0.2, status_forcelist=(502, 503, 504), allowed_methods=None,
-                  raise_on_status=False, respect_retry_after_header=True)
+    again = retries if replay else 0
+    retry = Retry(total=retries, connect=retries, read=again, status=again, other=0,
+                  backoff_factor=0.2, status_forcelist=(502, 503, 504) if replay else (),
+                  allowed_methods=None, raise_on_status=False, respect_retry_after_header=True)
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -76,7 +84,7 @@ def _error(resp: requests.Response) -> TracklineError:
     return cls(message)
 
 
-class HttpStore(Store, RegistryStore):
+class HttpStore(Store, RegistryStore, HttpMonitoring):
     def __init__(self, url: str, settings: Settings | None = None, *, token: str | None = None) -> None:
         cfg = settings or current_settings()
         if not url.startswith(("http://", "https://")):
@@ -86,11 +94,14 @@ class HttpStore(Store, RegistryStore):
         secret = token or (cfg.token.get_secret_value() if cfg.token else None)
         self._timeout = (min(5.0, cfg.http_timeout), cfg.http_timeout)
         self._session = _session(cfg.http_retries, secret)
+        self._once = _session(cfg.http_retries, secret, replay=False)
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> requests.Response:
+    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
+              replay: bool = True) -> requests.Response:
+        session = self._session if replay else self._once
         try:
-            resp = self._session.request(method, self._api + path, json=json, params=params,
-                                         timeout=self._timeout)
+            resp = session.request(method, self._api + path, json=json, params=params,
+                                   timeout=self._timeout)
         except requests.RequestException as exc:
             raise StoreUnavailable(f"trackline server {self.url} unreachable: {exc}") from exc
         if resp.status_code >= 400:
@@ -234,6 +245,7 @@ class HttpStore(Store, RegistryStore):
 
     def close(self) -> None:
         self._session.close()
+        self._once.close()
 
 
 def _seg(ref: str) -> str:

@@ -1,7 +1,7 @@
 """The store-side interface of monitoring: drift reports, trigger episodes and firings.
 
-A backend that supports monitoring inherits ``MonitoringStore`` next to ``Store`` (the SQL store
-does; the HTTP store can implement the same methods over REST).
+A backend that supports monitoring inherits ``MonitoringStore`` next to ``Store``: the SQL store
+does, and the HTTP store implements the same methods over the team server's REST API.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ WindowItem = tuple[str, str, datetime | None, Artifact]  # (run id, slot, run st
 
 
 class MonitoringStore(ABC):
+    # True when ``finish_firing`` also appends the firing to the audit log (the team server does,
+    # with the token's name as actor); otherwise the trigger engine appends it.
+    audits_firings: bool = False
+
     # -- drift reports ----------------------------------------------------------------------
     @abstractmethod
     def write_drift_report(self, report: DriftReport) -> None:

@@ -23,7 +23,7 @@ from ..records import TriggerFiring
 from .actions import perform
 from .policy import Rule, TriggerPolicy
 
-__all__ = ["RuleOutcome", "evaluate_policy", "run_policy"]
+__all__ = ["RuleOutcome", "audit_firing", "evaluate_policy", "run_policy"]
 
 log = logging.getLogger("trackline")
 
@@ -113,7 +113,7 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
                                action=rule.action.model_dump(mode="json", exclude={"password"}),
                                evidence=evidence, finished_at=now)
         mstore.finish_firing(firing)
-        _audit(mstore, firing)
+        audit_firing(mstore, firing)
         return RuleOutcome(rule=rule.name, condition=True, status="dry_run", episode=episode,
                            firing=firing, evidence=evidence,
                            message=f"would run {rule.action.type}: {reason}")
@@ -148,18 +148,19 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
         log.warning("trackline: trigger %s failed: %s", fkey, exc)
     firing.finished_at = utcnow()
     mstore.finish_firing(firing)
-    _audit(mstore, firing)
+    audit_firing(mstore, firing)
     return RuleOutcome(rule=rule.name, condition=True, status=firing.status, episode=episode,
                        firing=firing, evidence=evidence,
                        message=firing.error or f"started {rule.action.type}: {reason}")
 
 
-
-def _audit(store: Any, firing: TriggerFiring) -> None:
-    """Append the firing to the hash-chained audit log (stores with a registry have one)."""
+def audit_firing(store: Any, firing: TriggerFiring, actor: str | None = None) -> None:
+    """Append the firing to the hash-chained audit log (stores with a registry have one). A store
+    whose ``finish_firing`` appends the entry itself (the team server, through ``HttpStore``,
+    with the token's name as actor) is left alone."""
     from ...store.registry_base import RegistryStore
 
-    if not isinstance(store, RegistryStore):
+    if getattr(store, "audits_firings", False) or not isinstance(store, RegistryStore):
         return
     from ...audit.actor import current_actor
 
@@ -169,7 +170,7 @@ def _audit(store: Any, firing: TriggerFiring) -> None:
         model, _, v = ev["baseline"]["model"].rpartition("/")
         version = int(v) if v.isdigit() else None
     try:
-        store.append_audit(f"trigger.{firing.status}", actor=current_actor(), model=model or None,
+        store.append_audit(f"trigger.{firing.status}", actor=current_actor(actor), model=model or None,
                            version=version, data={
                                "policy": firing.policy, "rule": firing.rule, "episode": firing.episode,
                                "key": firing.key, "firing_id": firing.id, "action": firing.action.get("type"),

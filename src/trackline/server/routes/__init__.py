@@ -1,9 +1,9 @@
 """One router per concern; ``app.py`` mounts each under ``/api/v1``. Adding a concern is one
 module here and one entry in ``API_ROUTERS``."""
 
-from . import artifacts, audit, lineage, models, pipelines, runs, tokens, writes
+from . import artifacts, audit, lineage, models, monitoring, pipelines, runs, tokens, writes
 
 __all__ = ["API_ROUTERS"]
 
 API_ROUTERS = [runs.router, writes.router, pipelines.router, artifacts.router, lineage.router,
-               tokens.router, audit.router, models.router]
+               tokens.router, audit.router, models.router, monitoring.router]
