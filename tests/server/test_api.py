@@ -189,6 +189,12 @@ def test_tokens_over_the_api_and_revocation(server):
     audit = _call(server, "GET", "/api/v1/audit?actor=admin-bot", "reader").json()
     actions = {(e["action"], e["target"]) for e in audit}
     assert ("token.create", name) in actions and ("token.revoke", name) in actions
+    [last] = _call(server, "GET", "/api/v1/audit/entries?actor=admin-bot&action=token.revoke&limit=1",
+                   "reader").json()
+    assert (last["actor"], last["action"], last["data"]["target"]) == ("admin-bot", "token.revoke", name)
+    older = _call(server, "GET", f"/api/v1/audit/entries?actor=admin-bot&before={last['seq']}",
+                  "reader").json()
+    assert older and all(e["seq"] < last["seq"] and e["actor"] == "admin-bot" for e in older)
 
 
 def test_denied_actions_are_audited_with_the_token_name(server):

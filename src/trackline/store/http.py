@@ -227,12 +227,11 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
         body = {"action": action, "model": model, "version": version, "data": data or {}}
         return AuditEntry.model_validate_json(self._call("POST", "/audit/entries", json=body).content)
 
-    def audit_entries(self, *, model: str | None = None, limit: int | None = None) -> list[AuditEntry]:
-        params: dict[str, Any] = {}
-        if model:
-            params["model"] = model
-        if limit:
-            params["limit"] = limit
+    def audit_entries(self, *, model: str | None = None, limit: int | None = None,
+                      actor: str | None = None, action: str | None = None,
+                      before: int | None = None) -> list[AuditEntry]:
+        given = {"model": model, "limit": limit, "actor": actor, "action": action, "before": before}
+        params = {k: v for k, v in given.items() if v is not None and v != ""}
         return [AuditEntry.model_validate(e) for e in self._call("GET", "/audit/entries", params=params).json()]
 
     def audit_head(self) -> tuple[int, str]:

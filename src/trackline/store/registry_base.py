@@ -93,8 +93,11 @@ class RegistryStore(ABC):
         ...
 
     @abstractmethod
-    def audit_entries(self, *, model: str | None = None, limit: int | None = None) -> list[AuditEntry]:
-        """Entries in sequence order (with ``limit``: the newest ``limit`` of them)."""
+    def audit_entries(self, *, model: str | None = None, limit: int | None = None,
+                      actor: str | None = None, action: str | None = None,
+                      before: int | None = None) -> list[AuditEntry]:
+        """Entries in sequence order (with ``limit``: the newest ``limit`` of them), optionally
+        only those of one model, actor or action, or with a sequence number below ``before``."""
 
     @abstractmethod
     def audit_head(self) -> tuple[int, str]:

@@ -62,16 +62,20 @@ class ServerAuditLog:
 
     def list(self, *, limit: int = 100, actor: str | None = None, action: str | None = None,
              outcome: str | None = None, model: str | None = None) -> list[AuditEvent]:
-        """Newest first. Filters other than ``model`` are applied here: they look into ``data``,
-        which has no portable index across SQLite and PostgreSQL."""
+        """Newest first. Model, actor and action are filtered by the store; the outcome lives in
+        ``data`` (no portable index across SQLite and PostgreSQL), so with an outcome filter the
+        log is read backwards page by page until ``limit`` events are found."""
         found: list[AuditEvent] = []
-        for entry in reversed(self.store.audit_entries(model=model)):
-            if (actor and entry.actor != actor) or (action and entry.action != action):
-                continue
-            event = AuditEvent.of(entry)
-            if outcome and event.outcome != outcome:
-                continue
-            found.append(event)
-            if len(found) >= limit:
+        before: int | None = None
+        page = limit if outcome is None else max(limit * 4, 500)
+        while len(found) < limit:
+            entries = self.store.audit_entries(model=model, actor=actor, action=action,
+                                               limit=page, before=before)
+            for entry in reversed(entries):
+                event = AuditEvent.of(entry)
+                if outcome is None or event.outcome == outcome:
+                    found.append(event)
+            if len(entries) < page:
                 break
-        return found
+            before = entries[0].seq
+        return found[:limit]

@@ -36,10 +36,15 @@ def audit_log(request: Request, _=READ_AUDIT,
 
 @router.get("/audit/entries", response_model=list[AuditEntry])
 def audit_entries(request: Request, _=READ_AUDIT, model: ModelFilter = None,
-                  limit: Annotated[int | None, Query(ge=1)] = None) -> list[AuditEntry]:
-    """The chain itself in sequence order (with ``limit``: the newest ``limit`` entries)."""
+                  limit: Annotated[int | None, Query(ge=1)] = None,
+                  actor: Annotated[str | None, Query(max_length=255)] = None,
+                  action: Annotated[str | None, Query(max_length=128)] = None,
+                  before: Annotated[int | None, Query(ge=1)] = None) -> list[AuditEntry]:
+    """The chain itself in sequence order (with ``limit``: the newest ``limit`` entries; with
+    ``before``: only entries older than that sequence number, to page backwards)."""
     return get_ctx(request).audit.store.audit_entries(model=check_name(model) if model else None,
-                                                      limit=limit)
+                                                      limit=limit, actor=actor, action=action,
+                                                      before=before)
 
 
 @router.get("/audit/head", response_model=AuditHead)

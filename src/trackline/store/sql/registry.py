@@ -65,10 +65,14 @@ class SqlRegistry(RegistryStore):
         with self._write() as conn, conn.begin():
             return self._append(conn, action, actor, model, version, dict(data or {}))
 
-    def audit_entries(self, *, model=None, limit=None) -> list[AuditEntry]:
+    def audit_entries(self, *, model=None, limit=None, actor=None, action=None,
+                      before=None) -> list[AuditEntry]:
         stmt = sa.select(T_AUDIT)
-        if model:
-            stmt = stmt.where(T_AUDIT.c.model == model)
+        for column, value in (("model", model), ("actor", actor), ("action", action)):
+            if value:
+                stmt = stmt.where(T_AUDIT.c[column] == value)
+        if before is not None:
+            stmt = stmt.where(T_AUDIT.c.seq < before)
         stmt = stmt.order_by(T_AUDIT.c.seq.desc() if limit else T_AUDIT.c.seq)
         if limit:
             stmt = stmt.limit(limit)
