@@ -34,6 +34,12 @@ def test_versions_number_per_name_and_same_bytes_are_idempotent(train, workdir, 
     other = trackline.register_model("fraud", workdir / "model-1.pkl")
     assert other.version == 1
     assert [m.name for m in trackline.list_models()] == ["churn", "fraud"]
+    # From bytes back to the registry: every version of any model whose artifact they are.
+    store = trackline.connect().store
+    found = store.model_versions_with_digest(v1.digest)
+    assert [(v.name, v.version) for v in found] == [("churn", 1), ("fraud", 1)]
+    assert [v.ref for v in store.model_versions_with_digest(v2.digest[:12])] == [v2.ref]
+    assert store.model_versions_with_digest("0" * 64) == []
 
 
 def test_register_object_and_digest_outside_a_run(use_store, workdir):

@@ -102,6 +102,7 @@ def test_the_server_records_token_names_and_registers_idempotently(server, regis
     versions = _call(server, "GET", f"/model-versions?digest={v1.digest[:16]}", "reader").json()
     assert [(v["name"], v["version"]) for v in versions] == [("churn", 1)]
     assert "production" in versions[0]["aliases"]
+    assert [v.ref for v in writer.model_versions_with_digest(v1.digest)] == [v1.ref]
 
 
 def test_bad_registry_input_gets_clear_4xx(server, registry):

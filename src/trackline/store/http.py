@@ -174,6 +174,10 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
     def list_model_versions(self, name: str) -> list[ModelVersion]:
         return [ModelVersion.model_validate(v) for v in self._call("GET", f"/models/{_seg(name)}/versions").json()]
 
+    def model_versions_with_digest(self, digest: str) -> list[ModelVersion]:
+        found = self._call("GET", "/model-versions", params={"digest": digest}).json()
+        return [ModelVersion.model_validate(v) for v in found]
+
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         return ModelVersion.model_validate_json(
             self._call("GET", f"/models/{_seg(name)}/versions/{int(version)}").content)

@@ -40,6 +40,11 @@ class RegistryStore(ABC):
         """All versions of one model, oldest first (``NotFound`` for an unknown name)."""
 
     @abstractmethod
+    def model_versions_with_digest(self, digest: str) -> list[ModelVersion]:
+        """The versions (of any model) whose artifact is these bytes; a prefix shorter than a
+        full digest matches every digest it starts."""
+
+    @abstractmethod
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         ...
 

@@ -67,9 +67,7 @@ def get_version(name: Name, version: Version, request: Request, _=READ) -> Model
 def versions_of_digest(request: Request, digest: Annotated[str, Query(pattern=r"^[0-9a-f]{8,128}$")],
                        _=READ) -> list[ModelVersion]:
     """The versions (of any model) whose artifact is these bytes: from lineage to the registry."""
-    reg = _reg(request)
-    return [v for m in reg.list_models() for v in reg.list_model_versions(m.name)
-            if v.digest == digest or (len(digest) < 64 and v.digest.startswith(digest))]
+    return _reg(request).model_versions_with_digest(digest)
 
 
 @router.post("/models/{name}/versions", response_model=ModelVersion, status_code=201)

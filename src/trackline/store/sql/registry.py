@@ -116,7 +116,7 @@ class SqlRegistry(RegistryStore):
         rows = conn.execute(
             sa.select(T_VERSIONS, T_ARTIFACTS.c.uri, T_ARTIFACTS.c.kind)
             .join(T_ARTIFACTS, T_ARTIFACTS.c.digest == T_VERSIONS.c.digest, isouter=True)
-            .where(*where).order_by(T_VERSIONS.c.version)).all()
+            .where(*where).order_by(T_VERSIONS.c.name, T_VERSIONS.c.version)).all()
         if not rows:
             return []
         names = {r.name for r in rows}
@@ -148,6 +148,12 @@ class SqlRegistry(RegistryStore):
         if not found:
             raise NotFound(f"no model named {name!r}")
         return found
+
+    def model_versions_with_digest(self, digest) -> list[ModelVersion]:
+        column = T_VERSIONS.c.digest
+        match = column == digest if len(digest) >= 64 else column.startswith(digest, autoescape=True)
+        with self.engine.connect() as conn:
+            return self._versions(conn, match)
 
     def get_model_version(self, name, version) -> ModelVersion:
         with self.engine.connect() as conn:
