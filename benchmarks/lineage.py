@@ -8,12 +8,11 @@ over the same indexed tables, fetching the same rows, measured in the same run.
 from __future__ import annotations
 
 import os
-import statistics
 import time
 
 import sqlalchemy as sa
 
-from _common import report, workdir
+from _common import median_us, report, workdir
 
 STEPS, REFS = 10, 50
 EDGES_PER_CHAIN = STEPS * 3 - 1
@@ -85,16 +84,6 @@ def _load(engine: sa.Engine, chains: int) -> None:
         conn.execute(sa.text("ANALYZE"))
 
 
-def _median_ms(fn, n: int = 5) -> float:
-    fn()
-    samples = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1000
-
-
 def bench(url: str, label: str, edges: int) -> None:
     from trackline.store.sql.store import SqlStore
 
@@ -122,9 +111,9 @@ def bench(url: str, label: str, edges: int) -> None:
 
     if sum(1 for _, is_run in cte() if is_run) != expected_runs:
         raise SystemExit(f"{label}: the CTE baseline disagrees")
-    up = _median_ms(lambda: store.lineage(last, "upstream", 20))
+    up = median_us(lambda: store.lineage(last, "upstream", 20), 5, warmup=1) / 1000
     report(f"lineage upstream depth 20, {chains * EDGES_PER_CHAIN:,} edges, {label}", up, "ms",
-           "plain recursive CTE (same rows)", _median_ms(cte))
+           "plain recursive CTE (same rows)", median_us(cte, 5, warmup=1) / 1000)
     ref = f"ref{7:061d}"
     t = time.perf_counter()
     down = store.lineage(ref, "downstream", 20)
