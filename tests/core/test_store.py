@@ -158,6 +158,19 @@ def test_lineage_diamond_expands_each_node_once(store):
     assert len(g.edges) == 7
 
 
+def test_lineage_of_a_hub_spans_several_query_batches(store):
+    # More readers than one batch of keys (1,000 on PostgreSQL, 5,000 on SQLite).
+    hub, n = "h" * 64, 5_200
+    runs = [_run(f"r{i:05d}", inputs=[("data", hub)], outputs=[("o", f"{i:064d}")]) for i in range(n)]
+    for r in runs:
+        store.write_task_run(r)
+    down = store.lineage(hub, "downstream")
+    assert sum(n.type == "task_run" for n in down.nodes) == n
+    assert sum(n.type == "artifact" for n in down.nodes) == n + 1
+    assert len(down.edges) == 2 * n
+    assert {n.name for n in down.nodes if n.type == "task_run"} == {"step"}
+
+
 def test_pipeline_runs(store):
     store.write_pipeline_run(PipelineRun(id="p1", pipeline="etl", config={"day": "x"}))
     store.write_pipeline_run(PipelineRun(id="p1", pipeline="etl", status="success", ended_at=utcnow()))

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 __all__ = ["closure"]
 
 _CHUNK = 5000
+# PostgreSQL's estimate of rows per key is skewed by hub artifacts (a dataset thousands of runs
+# read); past a few thousand keys it scans the whole table, several times slower than the index
+# probes it chooses for smaller batches.
+_PG_CHUNK = 1000
 
 
 def closure(conn: sa.Connection, root: str, root_type: str, direction: str,
@@ -46,21 +50,27 @@ def _fast(cls, data: dict):
     return obj
 
 
-def _member(mark: str, column: str, batch: list[str]) -> tuple[str, list]:
-    """``column IN batch`` as SQL and parameters. PostgreSQL gets one array parameter: binding
-    thousands of separate parameters cost several times the query itself."""
+def _rows_with(cur, mark: str, select: str, table: str, column: str, batch: list[str],
+               where: str = "", params: tuple = ()) -> list[tuple]:
+    """Rows of ``table`` whose ``column`` is in ``batch``, as one indexed query.
+
+    Plain DBAPI: SQLAlchemy's per-execution work for an expanding IN list cost more than the
+    query. PostgreSQL gets the batch as one array parameter: binding thousands of separate
+    parameters cost several times the query itself."""
     if mark == "%s":
-        return f"{column} = ANY(%s)", [batch]
-    return f"{column} IN ({', '.join([mark] * len(batch))})", batch
+        cur.execute(f"SELECT {select} FROM {table} t WHERE t.{column} = ANY(%s)"
+                    + (f" AND {where}" if where else ""), [batch, *params])
+    else:
+        marks = ", ".join([mark] * len(batch))
+        cur.execute(f"SELECT {select} FROM {table} t WHERE t.{column} IN ({marks})"
+                    + (f" AND {where}" if where else ""), [*batch, *params])
+    return cur.fetchall()
 
 
 def _hop(cur, mark: str, wanted: str, key: str, batch: list[str]):
-    # Plain DBAPI: a hop is one indexed query, and SQLAlchemy's per-execution work for an
-    # expanding IN list cost more than the query itself. ``key`` is one of two column names.
-    member, params = _member(mark, key, batch)
-    cur.execute(f"SELECT task_run_id, artifact_digest, slot FROM events "
-                f"WHERE direction = {mark} AND {member}", [wanted, *params])
-    return cur.fetchall()
+    # ``key`` is one of two column names, never user input.
+    return _rows_with(cur, mark, "t.task_run_id, t.artifact_digest, t.slot", "events", key, batch,
+                      f"t.direction = {mark}", (wanted,))
 
 
 def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
@@ -72,7 +82,7 @@ def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
         wanted = ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
         key = "task_run_id" if at_runs else "artifact_digest"
         found: set[str] = set()
-        for batch in chunks(sorted(frontier), _CHUNK):
+        for batch in chunks(sorted(frontier), _PG_CHUNK if mark == "%s" else _CHUNK):
             for run_id, digest, slot in _hop(cur, mark, wanted, key, batch):
                 if wanted == "input":
                     edges.add((digest, run_id, "input", slot))
@@ -90,16 +100,15 @@ def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cur = conn.connection.driver_connection.cursor()
     nodes: list[LineageNode] = []
-    for batch in chunks(sorted(runs), _CHUNK):
-        member, params = _member(mark, "id", batch)
-        cur.execute(f"SELECT id, name, status FROM task_runs WHERE {member}", params)
+    size = _PG_CHUNK if mark == "%s" else _CHUNK
+    for batch in chunks(sorted(runs), size):
+        rows = _rows_with(cur, mark, "t.id, t.name, t.status", "task_runs", "id", batch)
         nodes.extend(_fast(LineageNode, {"id": rid, "type": "task_run", "name": name, "kind": None,
-                                         "status": status, "uri": None}) for rid, name, status in cur.fetchall())
-    for batch in chunks(sorted(arts), _CHUNK):
-        member, params = _member(mark, "digest", batch)
-        cur.execute(f"SELECT digest, kind, name, uri FROM artifacts WHERE {member}", params)
+                                         "status": status, "uri": None}) for rid, name, status in rows)
+    for batch in chunks(sorted(arts), size):
+        rows = _rows_with(cur, mark, "t.digest, t.kind, t.name, t.uri", "artifacts", "digest", batch)
         nodes.extend(_fast(LineageNode, {"id": d, "type": "artifact", "name": n or _short(u, d), "kind": k,
-                                         "status": None, "uri": u}) for d, k, n, u in cur.fetchall())
+                                         "status": None, "uri": u}) for d, k, n, u in rows)
     return nodes
 
 
