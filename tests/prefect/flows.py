@@ -122,6 +122,7 @@ def pool_flow(xs: list[int]) -> list[int]:
     cubes = cube.map(xs)
     results = [f.result() for f in plus_one.map(cubes)]
     count(results)
+    square.map(xs).wait()  # undecorated, in the workers: recorded there by the task hooks
     return results
 
 

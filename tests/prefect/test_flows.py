@@ -162,6 +162,10 @@ def test_process_pool_task_runner():
     assert {s["status"] for s in shown} == {"success"}
     lineage = cli("lineage", by["plus_one"][0]["id"])
     assert _node_names(lineage) == {"plus_one", "cube"}
+    squares = [cli("show", r["id"]) for r in by["square"]]
+    assert sorted(s["params"]["x"] for s in squares) == [1, 2, 3]
+    assert all(s["pid"] != os.getpid() and s["pipeline"] == "pool-flow" for s in squares)
+    assert {s["status"] for s in squares} == {"success"}
 
 
 def test_tracked_flow_rejects_misuse():
