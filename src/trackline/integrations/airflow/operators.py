@@ -21,7 +21,7 @@ from .identity import injected_context
 
 __all__ = ["TrackedOperatorMixin", "TrackedPythonOperator", "tracked"]
 
-O = TypeVar("O", bound=type)
+OperatorClass = TypeVar("OperatorClass", bound=type)
 
 # Control-flow exceptions that end ``execute`` without ending the task instance.
 _NOT_AN_END = frozenset({"TaskDeferred", "AirflowRescheduleException"})
@@ -74,7 +74,7 @@ class TrackedPythonOperator(TrackedOperatorMixin, PythonOperator):
 
 
 @functools.cache
-def tracked(operator_class: O) -> O:
+def tracked(operator_class: OperatorClass) -> OperatorClass:
     """A tracked subclass of any operator class: ``tracked(BashOperator)(task_id=..., ...)``."""
     if not (isinstance(operator_class, type) and callable(getattr(operator_class, "execute", None))):
         raise TypeError(f"tracked() takes an operator class, got {operator_class!r}")
