@@ -207,3 +207,33 @@ def test_async_flow_and_async_tracked_task():
     assert set(by) == {"fetch", "square"}
     assert cli("show", by["fetch"]["id"])["code"]["qualname"] == "fetch"
     assert by["square"]["status"] == "success"
+
+
+def test_trackline_hooks_do_not_flood_prefect_logs():
+    import logging
+
+    from flows import tracked_with_hooks
+
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect(level=logging.DEBUG)
+    loggers = [logging.getLogger("prefect.task_runs"), logging.getLogger("prefect.flow_runs")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:  # the suite runs Prefect at WARNING; this test reads its INFO lines
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        assert tracked_with_hooks() == 9
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+    assert any("Finished in state Completed" in m for m in seen), seen
+    assert any("_user_hook" in m for m in seen), seen  # the user's own hook is still logged
+    assert not [m for m in seen if "trackline_" in m]
+    [run] = cli("runs")
+    assert cli("show", run["id"])["params"] == {"x": 3}  # the quiet hooks still recorded it

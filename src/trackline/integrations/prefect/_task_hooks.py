@@ -20,12 +20,30 @@ from ...config import settings
 from ...records import ErrorInfo, RunStatus
 from ._ids import flow_run_key, task_run_key
 
-__all__ = ["install_task_hooks", "TaskHook"]
+__all__ = ["install_task_hooks", "quiet_hook_logs", "TaskHook"]
 
 log = logging.getLogger("trackline")
 
 _open: dict[tuple[str, int], RunRecorder] = {}
 _lock = threading.Lock()
+
+
+class _QuietHooks(logging.Filter):
+    """Prefect logs two INFO lines per hook call; for hooks on every task that drowns the task's
+    own log. Only trackline's success chatter is dropped: a failing hook still logs its error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or "hook 'trackline_" not in record.getMessage().lower()
+
+
+_QUIET = _QuietHooks()
+
+
+def quiet_hook_logs() -> None:
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logger = logging.getLogger(name)
+        if _QUIET not in logger.filters:
+            logger.addFilter(_QUIET)
 
 
 class TaskHook:
@@ -49,6 +67,7 @@ class TaskHook:
         cfg = settings()
         if cfg.disabled or getattr(task.fn, "__trackline_task__", False) or not _in_tracked_flow():
             return  # a decorated task records itself; an untracked flow is left alone
+        quiet_hook_logs()  # in a process-pool worker, this is the first trackline code to run
         try:
             if self.event == "on_running":
                 _start(task, task_run)
@@ -128,6 +147,7 @@ def install_task_hooks(flow: Any) -> int:
     """Add trackline's hooks to the undecorated tasks the flow's function reaches by name."""
     from prefect import Task
 
+    quiet_hook_logs()
     fn = getattr(flow, "fn", None)
     if fn is None:
         return 0
