@@ -173,7 +173,9 @@ def test_the_listener_alone_links_plain_python_tasks(run_dag, cli):
     assert_recorded_once(runs)
     assert_identities(runs, "tl_worker", dr.run_id)
     tasks = by_name(runs)
-    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report"}
+    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report", "on_failure"}
+    [on_failure] = tasks["on_failure"]
+    assert (on_failure["status"], on_failure["external_ids"]["state"]) == ("skipped", "skipped")
     # "total" is a plain @task: its argument and its XCom come from the listener.
     total = cli("show", tasks["total"][0]["id"])
     assert total["external_ids"]["operator"].endswith("_PythonDecoratedOperator")

@@ -118,7 +118,12 @@ def test_a_dag_run_by_scheduler_and_workers_is_recorded(airflow_components, cli)
     assert_recorded_once(runs)
     assert_identities(runs, DAG_ID, run_id)
     tasks = by_name(runs)
-    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report"}
+    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report", "on_failure"}
+    # The scheduler skipped on_failure (trigger rule one_failed) without running it; its hook
+    # at the dag run's end recorded that, reading the task instances through its own session.
+    [on_failure] = tasks.pop("on_failure")
+    assert (on_failure["status"], on_failure["external_ids"]["state"]) == ("skipped", "skipped")
+    assert key(on_failure)[1] == 0
     # Infrastructure hiccups may cost a try (retries=1): the last try of each task succeeded.
     for name, found in tasks.items():
         last = {}

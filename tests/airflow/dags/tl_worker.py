@@ -53,7 +53,9 @@ def tl_worker():
     total(summary.output)
     square.expand(x=[1, 2, 3])
     report = BashOperator(task_id="report", bash_command="echo done", inlets=[REPORT])
-    summary >> report
+    # Runs only if something failed: the scheduler skips it without starting a task process.
+    on_failure = BashOperator(task_id="on_failure", bash_command="echo cleanup", trigger_rule="one_failed")
+    summary >> report >> on_failure
 
 
 worker_dag = tl_worker()

@@ -136,6 +136,8 @@ def record_unrun(dag_run: Any) -> int:
     from ...store import get_store
 
     session = object_session(dag_run)
+    # No savepoint around the read: releasing one counts as a commit to the scheduler's
+    # HA-lock guard ("UNEXPECTED COMMIT"), which raises.
     tis = (dag_run.get_task_instances(session=session) if session is not None
            else dag_run.get_task_instances())
     store, written = get_store(), 0
