@@ -18,7 +18,8 @@ from typing import Any
 from ...capture.recorder import RunRecorder
 from ...config import settings
 from ...records import ErrorInfo, RunStatus
-from ._ids import flow_run_key, task_run_key
+from ._ids import task_run_key
+from .ambient import identity
 
 __all__ = ["install_task_hooks", "quiet_hook_logs", "TaskHook"]
 
@@ -95,7 +96,7 @@ def _in_tracked_flow() -> bool:
 
 
 def _start(task: Any, task_run: Any) -> None:
-    from prefect.context import FlowRunContext, TaskRunContext
+    from prefect.context import TaskRunContext
 
     attempt = max(int(task_run.run_count or 1), 1)
     key = str(task_run.id)
@@ -106,23 +107,15 @@ def _start(task: Any, task_run: Any) -> None:
     if earlier is not None:  # Prefect retries without a failure hook: close the failed attempt
         earlier.finish(RunStatus.UP_FOR_RETRY.value,
                        ErrorInfo(type="prefect.Retrying", message="attempt failed; Prefect retried it"))
-    flow_ctx = FlowRunContext.get()
-    flow = flow_ctx.flow if flow_ctx is not None else None
-    external: dict[str, Any] = {"task_run_id": key, "run_count": attempt,
-                                "prefect_task_run_name": task_run.name}
-    if task_run.flow_run_id is not None:
-        external["flow_run_id"] = str(task_run.flow_run_id)
-    flow_run = flow_ctx.flow_run if flow_ctx is not None else None
-    if flow_run is not None and flow_run.deployment_id is not None:
-        external["deployment_id"] = str(flow_run.deployment_id)
-    rec = RunRecorder(task.name, run_id=task_run_key(task_run.id, attempt),
-                      pipeline=flow.name if flow is not None else None,
-                      pipeline_run_id=flow_run_key(task_run.flow_run_id), external_ids=external,
+    ident = identity()  # the same ids a @tracked_task inside this task would get
+    if ident is None or ident["run_id"] != task_run_key(task_run.id, attempt):
+        return  # not inside this task run's context: nothing trustworthy to record
+    rec = RunRecorder(ident["name"], run_id=ident["run_id"], pipeline=ident["pipeline"],
+                      pipeline_run_id=ident["pipeline_run_id"],
+                      external_ids={**ident["external_ids"], "prefect_task_run_name": task_run.name},
                       func=task.fn, use_ambient=False)
     rec.start()
-    ctx = TaskRunContext.get()
-    if ctx is not None and ctx.task_run is not None and ctx.task_run.id == task_run.id:
-        rec.record_arguments(dict(ctx.parameters or {}))
+    rec.record_arguments(dict(TaskRunContext.get().parameters or {}))
     with _lock:
         _open[(key, attempt)] = rec
 
