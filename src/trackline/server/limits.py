@@ -9,6 +9,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["BodyLimit"]
 
+# How much of a refused body is still read (and discarded) before answering. Closing a socket
+# with unread data makes the kernel send a reset, which can destroy the 413 before the client
+# reads it; past this much, the client may see a broken connection instead.
+DRAIN_BYTES = 64 * 1024 * 1024
+
 
 class BodyLimit:
     """Pure ASGI middleware: checks Content-Length up front and counts chunked bodies as they come."""
@@ -26,6 +31,8 @@ class BodyLimit:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            if length.isdigit() and int(length) <= self.max_bytes + DRAIN_BYTES:
+                await _drain(receive, int(length))
             await self._refuse(send)
             return
         seen = 0
@@ -36,6 +43,8 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    if message.get("more_body", False):
+                        await _drain(receive, DRAIN_BYTES)
                     # Re-raised by FastAPI's body reader, answered by the HTTPException handler.
                     raise HTTPException(413, self._message())
             return message
@@ -49,3 +58,14 @@ class BodyLimit:
                                 (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and discard the rest of a request body, up to ``budget`` bytes."""
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
