@@ -24,13 +24,22 @@ def median_us(fn: Callable[[], object], n: int, warmup: int = 20) -> float:
     return statistics.median(samples) * 1e6
 
 
-def report(name: str, value: float, unit: str, baseline_name: str | None = None,
-           baseline: float | None = None, note: str = "") -> None:
+def report(
+    name: str,
+    value: float,
+    unit: str,
+    baseline_name: str | None = None,
+    baseline: float | None = None,
+    note: str = "",
+) -> None:
     row = {"benchmark": name, "value": round(value, 3), "unit": unit}
     line = f"{name:<58} {value:>12.3f} {unit}"
     if baseline is not None:
-        row.update(baseline=baseline_name, baseline_value=round(baseline, 3),
-                   ratio=round(value / baseline, 2) if baseline else None)
+        row.update(
+            baseline=baseline_name,
+            baseline_value=round(baseline, 3),
+            ratio=round(value / baseline, 2) if baseline else None,
+        )
         line += f"   | {baseline_name}: {baseline:.3f} {unit} (ratio {value / baseline:.2f}x)"
     if note:
         row["note"] = note
@@ -40,8 +49,12 @@ def report(name: str, value: float, unit: str, baseline_name: str | None = None,
 
 
 def machine() -> dict:
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def save(path: Path) -> None:

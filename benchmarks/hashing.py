@@ -22,7 +22,9 @@ def main(size_mb: int = 1024) -> None:
     shutil.rmtree(home, ignore_errors=True)
     from trackline.capture.hashing import _cache, hash_file
 
-    subprocess.run(["cat", str(data)], stdout=subprocess.DEVNULL, check=True)  # same page-cache state
+    subprocess.run(
+        ["cat", str(data)], stdout=subprocess.DEVNULL, check=True
+    )  # same page-cache state
     t = time.perf_counter()
     out = subprocess.run(["sha256sum", str(data)], capture_output=True, text=True, check=True)
     base = time.perf_counter() - t
@@ -38,9 +40,16 @@ def main(size_mb: int = 1024) -> None:
     if warm.digest != cold.digest:
         raise SystemExit("cache returned a different digest")
     mb = size_mb
-    report(f"hash {mb} MiB file, cold (reads the file)", mb / cold_s, "MiB/s", "sha256sum", mb / base)
-    report(f"hash {mb} MiB file, warm (stat-keyed cache hit)", warm_s * 1000, "ms",
-           "sha256sum", base * 1000)
+    report(
+        f"hash {mb} MiB file, cold (reads the file)", mb / cold_s, "MiB/s", "sha256sum", mb / base
+    )
+    report(
+        f"hash {mb} MiB file, warm (stat-keyed cache hit)",
+        warm_s * 1000,
+        "ms",
+        "sha256sum",
+        base * 1000,
+    )
 
 
 if __name__ == "__main__":

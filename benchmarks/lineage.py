@@ -11,11 +11,11 @@ import os
 import time
 
 import sqlalchemy as sa
-
 from _common import median_us, report, workdir
 
 STEPS, REFS = 10, 50
 EDGES_PER_CHAIN = STEPS * 3 - 1
+
 
 def _walk_sql(upstream: bool) -> str:
     """One plain recursive CTE over the same indexed tables: upstream from a run (its inputs,
@@ -26,7 +26,8 @@ def _walk_sql(upstream: bool) -> str:
 WITH RECURSIVE walk(node, is_run, depth) AS (
   SELECT CAST(:root AS VARCHAR), {1 if upstream else 0}, 0
   UNION
-  SELECT CASE WHEN w.is_run = 1 THEN e.artifact_digest ELSE e.task_run_id END, 1 - w.is_run, w.depth + 1
+  SELECT CASE WHEN w.is_run = 1 THEN e.artifact_digest ELSE e.task_run_id END,
+         1 - w.is_run, w.depth + 1
   FROM walk w JOIN events e
     ON (w.is_run = 1 AND e.task_run_id = w.node AND e.direction = '{from_run}')
     OR (w.is_run = 0 AND e.artifact_digest = w.node AND e.direction = '{from_artifact}')
@@ -67,7 +68,9 @@ def _load(engine: sa.Engine, chains: int) -> None:
             with cur.copy("COPY artifacts (digest, kind) FROM STDIN") as cp:
                 for a in arts:
                     cp.write_row(a)
-            with cur.copy("COPY events (task_run_id, direction, artifact_digest, slot) FROM STDIN") as cp:
+            with cur.copy(
+                "COPY events (task_run_id, direction, artifact_digest, slot) FROM STDIN"
+            ) as cp:
                 for e in events:
                     cp.write_row(e)
         else:
@@ -97,23 +100,35 @@ def bench(url: str, label: str, edges: int) -> None:
                 conn.execute(sa.text(f"DELETE FROM {table}"))
         t = time.perf_counter()
         _load(store.engine, chains)
-        print(f"  loaded {chains * EDGES_PER_CHAIN:,} edges into {label} in {time.perf_counter() - t:.0f}s")
+        print(
+            f"  loaded {chains * EDGES_PER_CHAIN:,} edges into {label}"
+            f" in {time.perf_counter() - t:.0f}s"
+        )
     last = f"r{chains // 2:08d}s{STEPS - 1:02d}"
     graph = store.lineage(last, "upstream", 20)
     expected_runs = STEPS
     got_runs = sum(1 for n in graph.nodes if n.type == "task_run")
     if got_runs != expected_runs:
-        raise SystemExit(f"{label}: upstream closure found {got_runs} runs, expected {expected_runs}")
+        raise SystemExit(
+            f"{label}: upstream closure found {got_runs} runs, expected {expected_runs}"
+        )
 
     def cte():
         with store.engine.connect() as conn:
-            return conn.execute(sa.text(_walk_sql(upstream=True)), {"root": last, "depth": 20}).all()
+            return conn.execute(
+                sa.text(_walk_sql(upstream=True)), {"root": last, "depth": 20}
+            ).all()
 
     if sum(1 for _, is_run in cte() if is_run) != expected_runs:
         raise SystemExit(f"{label}: the CTE baseline disagrees")
     up = median_us(lambda: store.lineage(last, "upstream", 20), 5, warmup=1) / 1000
-    report(f"lineage upstream depth 20, {chains * EDGES_PER_CHAIN:,} edges, {label}", up, "ms",
-           "plain recursive CTE (same rows)", median_us(cte, 5, warmup=1) / 1000)
+    report(
+        f"lineage upstream depth 20, {chains * EDGES_PER_CHAIN:,} edges, {label}",
+        up,
+        "ms",
+        "plain recursive CTE (same rows)",
+        median_us(cte, 5, warmup=1) / 1000,
+    )
     ref = f"ref{7:061d}"
     t = time.perf_counter()
     down = store.lineage(ref, "downstream", 20)
@@ -121,17 +136,26 @@ def bench(url: str, label: str, edges: int) -> None:
 
     def cte_down():
         with store.engine.connect() as conn:
-            return conn.execute(sa.text(_walk_sql(upstream=False)), {"root": ref, "depth": 20}).all()
+            return conn.execute(
+                sa.text(_walk_sql(upstream=False)), {"root": ref, "depth": 20}
+            ).all()
 
     t = time.perf_counter()
     rows = cte_down()
     base = (time.perf_counter() - t) * 1000
     if len({node for node, _ in rows}) != len(down.nodes):
-        raise SystemExit(f"{label}: the downstream CTE baseline found {len(rows)} nodes, "
-                         f"trackline {len(down.nodes)}")
-    report(f"lineage downstream of a shared dataset, {label}", took, "ms",
-           "plain recursive CTE (node ids only)", base,
-           note=f"{len(down.nodes):,} nodes, {len(down.edges):,} edges")
+        raise SystemExit(
+            f"{label}: the downstream CTE baseline found {len(rows)} nodes, "
+            f"trackline {len(down.nodes)}"
+        )
+    report(
+        f"lineage downstream of a shared dataset, {label}",
+        took,
+        "ms",
+        "plain recursive CTE (node ids only)",
+        base,
+        note=f"{len(down.nodes):,} nodes, {len(down.edges):,} edges",
+    )
     store.close()
 
 
@@ -142,7 +166,9 @@ def main(edges: int = 1_000_000) -> None:
         import psycopg
 
         admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = 'trackline_bench'").fetchone():
+        if not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = 'trackline_bench'"
+        ).fetchone():
             admin.execute("CREATE DATABASE trackline_bench")
         admin.close()
     except Exception as exc:  # noqa: BLE001

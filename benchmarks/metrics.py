@@ -15,7 +15,7 @@ def main(n: int = 20_000) -> None:
     os.environ["TRACKLINE_HOME"] = str(home)
     os.environ.pop("TRACKLINE_STORE", None)
     import trackline
-    from trackline.records import Metric, TaskRun
+    from trackline.model.runs import Metric, TaskRun
     from trackline.store import get_store
 
     with trackline.task_run("warmup"):
@@ -29,8 +29,14 @@ def main(n: int = 20_000) -> None:
     m = n // 20
     t = time.perf_counter()
     for i in range(m):  # what a per-metric flush costs: one run record carrying one new metric
-        store.write_task_run(TaskRun(id=f"single-{i}", name="single", status="success",
-                                     metrics=[Metric(id=f"m{i}", key="loss", value=float(i), step=i)]))
+        store.write_task_run(
+            TaskRun(
+                id=f"single-{i}",
+                name="single",
+                status="success",
+                metrics=[Metric(id=f"m{i}", key="loss", value=float(i), step=i)],
+            )
+        )
     single = m / (time.perf_counter() - t)
     import sqlite3
 
@@ -44,8 +50,13 @@ def main(n: int = 20_000) -> None:
     db.executemany("INSERT INTO m VALUES (?, 'loss', ?, ?)", ((str(i), 1.0, i) for i in range(n)))
     db.execute("COMMIT")
     floor = n / (time.perf_counter() - t)
-    report("log_metric batched in one run, incl. final commit", batched, "metrics/s",
-           "plain sqlite3 executemany, one commit", floor)
+    report(
+        "log_metric batched in one run, incl. final commit",
+        batched,
+        "metrics/s",
+        "plain sqlite3 executemany, one commit",
+        floor,
+    )
     report("one metric per committed transaction", single, "metrics/s")
     stored = trackline.connect().run(trackline.connect().runs(name="batched")[0].id)
     if len(stored.metrics) != n:

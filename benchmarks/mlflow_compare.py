@@ -70,13 +70,26 @@ def main(n: int = 200) -> None:
     try:
         ml, ml_init = mlflow_side(n // 4)
     except ImportError:
-        report("trackline run, 5 params + 5 metrics (median)", tl, "ms", note="mlflow not installed")
+        report(
+            "trackline run, 5 params + 5 metrics (median)", tl, "ms", note="mlflow not installed"
+        )
         return
     import mlflow
 
-    report("trackline run, 5 params + 5 metrics, SQLite (median)", tl, "ms",
-           f"MLflow {mlflow.__version__} run, same, SQLite", ml)
-    report("store initialisation, trackline", tl_init * 1000, "ms", f"MLflow {mlflow.__version__}", ml_init * 1000)
+    report(
+        "trackline run, 5 params + 5 metrics, SQLite (median)",
+        tl,
+        "ms",
+        f"MLflow {mlflow.__version__} run, same, SQLite",
+        ml,
+    )
+    report(
+        "store initialisation, trackline",
+        tl_init * 1000,
+        "ms",
+        f"MLflow {mlflow.__version__}",
+        ml_init * 1000,
+    )
 
 
 if __name__ == "__main__":

@@ -43,15 +43,24 @@ def main(n: int = 2000) -> None:
     i = iter(range(10**9))
     untracked_us = median_us(lambda: plain(next(i), 0.5, "x", True), n)
     tracked_us = median_us(lambda: tracked(next(i), 0.5, "x", True), n)
-    report("tracked_task call, 5 params, small output (median)", tracked_us, "us",
-           "untracked call", untracked_us)
+    report(
+        "tracked_task call, 5 params, small output (median)",
+        tracked_us,
+        "us",
+        "untracked call",
+        untracked_us,
+    )
     report("tracked_task overhead per call (median)", tracked_us - untracked_us, "us")
     report("one SQLite WAL insert+commit (plain sqlite3, same machine)", _sqlite_commit_us(n), "us")
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(500):
         tracked(next(i), 0.5, "x", True)
-    report("tracked_task CPU time per call (mean of 500)", (time.process_time() - c0) / 500 * 1e6, "us",
-           note=f"wall {(time.perf_counter() - t0) / 500 * 1e6:.0f} us")
+    report(
+        "tracked_task CPU time per call (mean of 500)",
+        (time.process_time() - c0) / 500 * 1e6,
+        "us",
+        note=f"wall {(time.perf_counter() - t0) / 500 * 1e6:.0f} us",
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from trackline.monitoring.drift import compare
-from trackline.monitoring.profile import merge_profiles, profile_frame
+from trackline.profiles.profile import merge_profiles, profile_frame
 
 
 def frame(rows: int, seed: int, shift: float = 0.0) -> pd.DataFrame:

@@ -14,8 +14,12 @@ from airflow.sdk import dag, task
 from trackline import log_metric
 
 
-@dag(schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False,
-     tags=["trackline", "example"])
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["trackline", "example"],
+)
 def trackline_mapped_sweep():
     @task.tracked
     def load():
@@ -40,8 +44,7 @@ def trackline_mapped_sweep():
         return best
 
     pick_best(train.partial(frame=load()).expand(C=[0.01, 0.1, 1.0]))
-    BashOperator.partial(task_id="shard").expand(
-        bash_command=[f"echo shard {i}" for i in range(3)])
+    BashOperator.partial(task_id="shard").expand(bash_command=[f"echo shard {i}" for i in range(3)])
 
 
 mapped_sweep = trackline_mapped_sweep()

@@ -46,8 +46,12 @@ def train_model(train, C: float = 1.0, max_iter: int = 500) -> str:
     return str(path)
 
 
-@dag(schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False,
-     tags=["trackline", "example"])
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["trackline", "example"],
+)
 def trackline_ml_pipeline():
     @task
     @tracked_task
@@ -77,8 +81,9 @@ def trackline_ml_pipeline():
         from sklearn.model_selection import train_test_split
         from sklearn.preprocessing import StandardScaler
 
-        train, test = train_test_split(frame, test_size=test_size, random_state=seed,
-                                       stratify=frame[TARGET])
+        train, test = train_test_split(
+            frame, test_size=test_size, random_state=seed, stratify=frame[TARGET]
+        )
         features = [c for c in frame.columns if c != TARGET]
         scaler = StandardScaler().fit(train[features])
         train, test = train.copy(), test.copy()
@@ -109,15 +114,17 @@ def trackline_ml_pipeline():
 
     frame = validate(ingest())
     split = featurize(frame)
-    train = TrackedPythonOperator(task_id="train", python_callable=train_model,
-                                  op_kwargs={"train": split["train"], "C": 0.5})
+    train = TrackedPythonOperator(
+        task_id="train", python_callable=train_model, op_kwargs={"train": split["train"], "C": 0.5}
+    )
     scores = evaluate(train.output, split["test"])
     archive = tracked(BashOperator)(
         task_id="archive_model",
         bash_command=f"cp {DATA_DIR}/model.joblib {DATA_DIR}/model-{{{{ ds_nodash }}}}.joblib",
     )
-    publish = BashOperator(task_id="publish_report", inlets=[METRICS],
-                           bash_command=f"cat {DATA_DIR}/metrics.json")
+    publish = BashOperator(
+        task_id="publish_report", inlets=[METRICS], bash_command=f"cat {DATA_DIR}/metrics.json"
+    )
     scores >> [archive, publish]
 
 

@@ -21,7 +21,6 @@ from typing import Annotated
 
 import joblib
 import pandas as pd
-from prefect import task
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
@@ -29,6 +28,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import trackline
+from prefect import task
 from trackline import Kind
 from trackline.prefect import tracked_flow, tracked_task
 
@@ -61,8 +61,9 @@ def validate(raw: Path, min_rows: int) -> Path:
 @tracked_task
 def featurize(raw: Path, data_dir: str, test_size: float, seed: int) -> dict[str, Path]:
     frame = pd.read_csv(raw)
-    train, test = train_test_split(frame, test_size=test_size, random_state=seed,
-                                   stratify=frame["target"])
+    train, test = train_test_split(
+        frame, test_size=test_size, random_state=seed, stratify=frame["target"]
+    )
     features = [c for c in frame.columns if c != "target"]
     scaler = StandardScaler().fit(train[features])
     out = {}
@@ -77,12 +78,18 @@ def featurize(raw: Path, data_dir: str, test_size: float, seed: int) -> dict[str
 
 @task
 @tracked_task
-def train(train_path: Path, data_dir: str, c: float, max_iter: int) -> Annotated[Path, Kind("model")]:
+def train(
+    train_path: Path, data_dir: str, c: float, max_iter: int
+) -> Annotated[Path, Kind("model")]:
     frame = pd.read_parquet(train_path)
-    model = LogisticRegression(C=c, max_iter=max_iter).fit(frame.drop(columns="target"), frame["target"])
+    model = LogisticRegression(C=c, max_iter=max_iter).fit(
+        frame.drop(columns="target"), frame["target"]
+    )
     out = Path(data_dir) / "model.joblib"
     joblib.dump(model, out)
-    trackline.log_metric("train_accuracy", model.score(frame.drop(columns="target"), frame["target"]))
+    trackline.log_metric(
+        "train_accuracy", model.score(frame.drop(columns="target"), frame["target"])
+    )
     return out
 
 
@@ -92,8 +99,11 @@ def evaluate(model_path: Path, test_path: Path, data_dir: str) -> Annotated[Path
     model = joblib.load(model_path)
     frame = pd.read_parquet(test_path)
     x, y = frame.drop(columns="target"), frame["target"]
-    scores = {"accuracy": accuracy_score(y, model.predict(x)), "f1": f1_score(y, model.predict(x)),
-              "roc_auc": roc_auc_score(y, model.predict_proba(x)[:, 1])}
+    scores = {
+        "accuracy": accuracy_score(y, model.predict(x)),
+        "f1": f1_score(y, model.predict(x)),
+        "roc_auc": roc_auc_score(y, model.predict_proba(x)[:, 1]),
+    }
     trackline.log_metrics(scores)
     out = Path(data_dir) / "metrics.json"
     out.write_text(json.dumps(scores, indent=2))
@@ -101,8 +111,14 @@ def evaluate(model_path: Path, test_path: Path, data_dir: str) -> Annotated[Path
 
 
 @tracked_flow(name="breast-cancer-classifier")
-def ml_pipeline(data_dir: str = "trackline-example-data", test_size: float = 0.25, seed: int = 7,
-                c: float = 1.0, max_iter: int = 500, min_rows: int = 100) -> dict[str, float]:
+def ml_pipeline(
+    data_dir: str = "trackline-example-data",
+    test_size: float = 0.25,
+    seed: int = 7,
+    c: float = 1.0,
+    max_iter: int = 500,
+    min_rows: int = 100,
+) -> dict[str, float]:
     raw = ingest(data_dir)
     checked = validate(raw, min_rows)
     splits = featurize(checked, data_dir, test_size, seed)

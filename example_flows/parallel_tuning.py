@@ -10,13 +10,13 @@ flow's undecorated ``pick_best`` task is recorded from the Prefect API, linked t
 
 from __future__ import annotations
 
-from prefect import task
 from prefect.task_runners import ProcessPoolTaskRunner
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import cross_val_score
 
 import trackline
+from prefect import task
 from trackline.prefect import tracked_flow, tracked_task
 
 
@@ -24,10 +24,16 @@ from trackline.prefect import tracked_flow, tracked_task
 @tracked_task
 def score_candidate(n_estimators: int, max_depth: int, seed: int = 0) -> dict:
     x, y = load_breast_cancer(return_X_y=True)
-    model = RandomForestClassifier(n_estimators=n_estimators, max_depth=max_depth, random_state=seed)
+    model = RandomForestClassifier(
+        n_estimators=n_estimators, max_depth=max_depth, random_state=seed
+    )
     scores = cross_val_score(model, x, y, cv=3)
     trackline.log_metric("cv_accuracy", float(scores.mean()))
-    return {"n_estimators": n_estimators, "max_depth": max_depth, "cv_accuracy": float(scores.mean())}
+    return {
+        "n_estimators": n_estimators,
+        "max_depth": max_depth,
+        "cv_accuracy": float(scores.mean()),
+    }
 
 
 @task

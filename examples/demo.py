@@ -23,7 +23,6 @@ import trackline
 from trackline import log_metrics, pipeline_run, tracked_task
 from trackline.cli.render import lineage_text
 
-
 POLICY = """\
 name: churn-demo-production
 rules:
@@ -48,7 +47,8 @@ def write_raw_files(folder: Path, days: int = 3, rows: int = 400, seed: int = 0)
         charges = rng.normal(70, 20, rows).round(2)
         churn = (rng.random(rows) < 1 / (1 + np.exp(0.08 * tenure - 0.02 * charges))).astype(int)
         pd.DataFrame({"tenure": tenure, "monthly_charges": charges, "churn": churn}).to_csv(
-            folder / f"day-{day}.csv", index=False)
+            folder / f"day-{day}.csv", index=False
+        )
     return folder
 
 
@@ -78,9 +78,14 @@ def evaluate(model_path: Path, features: Path) -> dict:
     df = pd.read_csv(features)
     model = pickle.loads(model_path.read_bytes())
     pred = model.predict(df.drop(columns="churn"))
-    metrics = {"accuracy": float(accuracy_score(df.churn, pred)), "f1": float(f1_score(df.churn, pred))}
+    metrics = {
+        "accuracy": float(accuracy_score(df.churn, pred)),
+        "f1": float(f1_score(df.churn, pred)),
+    }
     log_metrics(metrics)
-    trackline.log_evaluation("churn-demo@latest", dataset=features, dataset_name="holdout", metrics=metrics)
+    trackline.log_evaluation(
+        "churn-demo@latest", dataset=features, dataset_name="holdout", metrics=metrics
+    )
     return metrics
 
 
@@ -96,21 +101,29 @@ def main() -> int:
     print(f"pipeline run {run.id}: accuracy={metrics['accuracy']:.3f} f1={metrics['f1']:.3f}\n")
     steps = client.runs(pipeline_run_id=run.id, order="oldest")
     for step in steps:
-        print(f"  {step.name:<10} {step.status:<8} {step.duration_s * 1000:8.1f} ms   id {step.id[:12]}")
+        print(
+            f"  {step.name:<10} {step.status:<8} {step.duration_s * 1000:8.1f} ms"
+            f"   id {step.id[:12]}"
+        )
     print()
     last = steps[-1]
     lineage_text(client.lineage(last.id, "upstream"))
     policy = work / "policy.yaml"
     policy.write_text(POLICY)
     decision = trackline.check_gate("churn-demo@latest", policy)
-    print(f"\ngate {decision.policy_name!r} on churn-demo version {decision.model_version}: "
-          f"{decision.verdict.upper()}")
+    print(
+        f"\ngate {decision.policy_name!r} on churn-demo version {decision.model_version}: "
+        f"{decision.verdict.upper()}"
+    )
     for rule in decision.results:
         print(f"  {'pass' if rule.passed else 'FAIL'}  {rule.rule}: {rule.message}")
     cli = Path(sys.executable).parent / "trackline"
     cli = os.path.relpath(cli) if cli.exists() else "trackline"
-    print(f"\nexplore: {cli} runs | {cli} show {last.id[:12]} | {cli} lineage {last.id[:12]} --format mermaid"
-          f" | {cli} models show churn-demo")
+    print(
+        f"\nexplore: {cli} runs | {cli} show {last.id[:12]}"
+        f" | {cli} lineage {last.id[:12]} --format mermaid"
+        f" | {cli} models show churn-demo"
+    )
     return 0
 
 

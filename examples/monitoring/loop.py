@@ -26,12 +26,14 @@ def customers(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     plan = PLANS[rng.integers(0, 3, n)].astype(object)
     if shift:
         plan[rng.random(n) < 0.3] = "student"  # a plan the model never saw
-    return pd.DataFrame({
-        "tenure_months": rng.gamma(2.0, 12.0 * (1 + shift), n),
-        "monthly_usage": rng.normal(50 + 20 * shift, 10, n),
-        "support_calls": rng.poisson(1 + shift, n),
-        "plan": plan,
-    })
+    return pd.DataFrame(
+        {
+            "tenure_months": rng.gamma(2.0, 12.0 * (1 + shift), n),
+            "monthly_usage": rng.normal(50 + 20 * shift, 10, n),
+            "support_calls": rng.poisson(1 + shift, n),
+            "plan": plan,
+        }
+    )
 
 
 @trackline.tracked_task(name="train_churn")
@@ -53,7 +55,9 @@ def main(shift: float) -> None:
     report = trackline.check_drift("task:train_churn/features", "task:score_batch/batch@last")
     print(f"drifted: {report.drifted} (share {report.share:.2f}); report {report.id[:12]}")
     for col in report.columns:
-        print(f"  {col.column:15s} {col.method:15s} {col.score:.4f}  {'DRIFT' if col.drifted else ''}")
+        print(
+            f"  {col.column:15s} {col.method:15s} {col.score:.4f}  {'DRIFT' if col.drifted else ''}"
+        )
 
 
 if __name__ == "__main__":

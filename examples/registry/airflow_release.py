@@ -1,8 +1,10 @@
-"""Airflow: train → evaluate → gate → promote → deploy, with the deploy path skipped on a failing gate.
+"""Airflow: train → evaluate → gate → promote → deploy, with the deploy path skipped on a failing
+gate.
 
 Copy into your dags folder and trigger with a config, e.g.
 ``{"workdir": "/data/churn", "policy": "/opt/policies/churn.yaml", "accuracy": "0.9"}``
-(``accuracy`` stands in for a real training job's result so the gate can be seen failing and passing).
+(``accuracy`` stands in for a real training job's result so the gate can be seen failing and
+passing).
 """
 
 import pickle
@@ -26,8 +28,9 @@ def release():
         model = Path(workdir) / f"model-{accuracy}.pkl"
         model.write_bytes(pickle.dumps({"accuracy": accuracy}))
         version = trackline.register_model("churn", model)
-        trackline.log_evaluation(version, dataset=data, dataset_name="holdout",
-                                 metrics={"accuracy": float(accuracy)})
+        trackline.log_evaluation(
+            version, dataset=data, dataset_name="holdout", metrics={"accuracy": float(accuracy)}
+        )
         return version.ref
 
     @task
@@ -41,11 +44,18 @@ def release():
         Path(workdir, "deployed.txt").write_text(ref)
 
     ref = train(CONF % "workdir", CONF % "accuracy")
-    gate = PromotionGateOperator(task_id="gate", model="churn", version=ref, policy=CONF % "policy",
-                                 promote_to="production", on_fail="skip")
+    gate = PromotionGateOperator(
+        task_id="gate",
+        model="churn",
+        version=ref,
+        policy=CONF % "policy",
+        promote_to="production",
+        on_fail="skip",
+    )
     # The same check failing the task instead of skipping (for runs that must go red).
-    strict = PromotionGateOperator(task_id="strict_gate", model="churn", version=ref,
-                                   policy=CONF % "policy", on_fail="fail")
+    strict = PromotionGateOperator(
+        task_id="strict_gate", model="churn", version=ref, policy=CONF % "policy", on_fail="fail"
+    )
     ref >> [gate, strict]
     gate >> deploy(CONF % "workdir", ref)
 

@@ -24,8 +24,9 @@ FEATURES = [f"f{i}" for i in range(12)]
 
 @trackline.tracked_task
 def prepare(workdir: Path) -> tuple[Path, Path]:
-    X, y = make_classification(n_samples=3000, n_features=12, n_informative=6, flip_y=0.03,
-                               random_state=7)
+    X, y = make_classification(
+        n_samples=3000, n_features=12, n_informative=6, flip_y=0.03, random_state=7
+    )
     df = pd.DataFrame(X, columns=FEATURES)
     df["churned"] = y
     workdir.mkdir(parents=True, exist_ok=True)
@@ -53,13 +54,20 @@ def evaluate(model_ref: str, holdout_csv: Path) -> dict:
     predicted = model.predict(df[FEATURES])
 
     def scores(mask) -> dict:
-        return {"accuracy": float(accuracy_score(df["churned"][mask], predicted[mask])),
-                "f1": float(f1_score(df["churned"][mask], predicted[mask]))}
+        return {
+            "accuracy": float(accuracy_score(df["churned"][mask], predicted[mask])),
+            "f1": float(f1_score(df["churned"][mask], predicted[mask])),
+        }
 
     segment = df["f0"] > 0
     metrics = scores(slice(None))
-    trackline.log_evaluation(model_ref, dataset=holdout_csv, dataset_name="holdout", metrics=metrics,
-                             slices={"high_f0": scores(segment), "low_f0": scores(~segment)})
+    trackline.log_evaluation(
+        model_ref,
+        dataset=holdout_csv,
+        dataset_name="holdout",
+        metrics=metrics,
+        slices={"high_f0": scores(segment), "low_f0": scores(~segment)},
+    )
     return metrics
 
 

@@ -2,16 +2,16 @@
 
     python examples/registry/prefect_release.py WORKDIR POLICY ACCURACY
 
-(``ACCURACY`` stands in for a real training job's result so the gate can be seen failing and passing.)
+(``ACCURACY`` stands in for a real training job's result so the gate can be seen failing and
+passing.)
 """
 
 import pickle
 import sys
 from pathlib import Path
 
-from prefect import flow, task
-
 import trackline
+from prefect import flow, task
 from trackline.integrations.prefect.gate import gate
 
 
@@ -23,8 +23,9 @@ def train(workdir: str, accuracy: float) -> str:
     model = Path(workdir) / f"model-{accuracy}.pkl"
     model.write_bytes(pickle.dumps({"accuracy": accuracy}))
     version = trackline.register_model("churn", model)
-    trackline.log_evaluation(version, dataset=data, dataset_name="holdout",
-                             metrics={"accuracy": accuracy})
+    trackline.log_evaluation(
+        version, dataset=data, dataset_name="holdout", metrics={"accuracy": accuracy}
+    )
     return version.ref
 
 

@@ -16,13 +16,32 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     if exc.name and exc.name.split(".")[0] == "airflow":
         raise ImportError(
             "trackline.airflow needs Apache Airflow 3 and its standard provider: "
-            "pip install 'trackline[airflow]'") from exc
+            "pip install 'trackline[airflow]'"
+        ) from exc
     raise
 
-from .capture import Kind, log_artifact, log_metric, log_metrics, log_param, log_params, tracked_task
+from .capture import (
+    Kind,
+    log_artifact,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    tracked_task,
+)
 
 __all__ = [
-    "TrackedPythonOperator", "TrackedOperatorMixin", "tracked", "tracked_python_task",
-    "TrackedDecoratedOperator", "PromotionGateOperator", "tracked_task", "Kind", "log_metric", "log_metrics", "log_param",
-    "log_params", "log_artifact",
+    "TrackedPythonOperator",
+    "TrackedOperatorMixin",
+    "tracked",
+    "tracked_python_task",
+    "TrackedDecoratedOperator",
+    "PromotionGateOperator",
+    "tracked_task",
+    "Kind",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_artifact",
 ]

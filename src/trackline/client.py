@@ -7,7 +7,7 @@ from typing import Any
 
 from .config import Settings, set_override, settings
 from .diff import RunDiff, diff_runs
-from .records import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun, utcnow
+from .model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun, utcnow
 from .store import Store, get_store
 from .store.spool import ReplayResult
 
@@ -24,20 +24,60 @@ class Client:
     def reap(self) -> list[str]:
         return self.store.reap(utcnow() - timedelta(seconds=self.config.stale_after))
 
-    def runs(self, *, pipeline: str | None = None, status: str | None = None, name: str | None = None,
-             pipeline_run_id: str | None = None, limit: int = 100, order: str = "newest") -> list[TaskRun]:
+    def runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: str | None = None,
+        name: str | None = None,
+        pipeline_run_id: str | None = None,
+        limit: int = 100,
+        order: str = "newest",
+    ) -> list[TaskRun]:
         self.reap()
-        return self.store.list_runs(RunQuery(pipeline=pipeline, status=status, name=name,
-                                             pipeline_run_id=pipeline_run_id, limit=limit, order=order))
+        return self.store.list_runs(
+            RunQuery(
+                pipeline=pipeline,
+                status=status,
+                name=name,
+                pipeline_run_id=pipeline_run_id,
+                limit=limit,
+                order=order,
+            )
+        )
 
     def runs_df(self, **filters: Any):
         """Runs as a pandas DataFrame (needs pandas)."""
         import pandas as pd
 
-        rows = [r.model_dump(include={"id", "name", "pipeline", "pipeline_run_id", "status",
-                                      "started_at", "ended_at", "duration_s"}) for r in self.runs(**filters)]
-        return pd.DataFrame(rows, columns=["id", "name", "pipeline", "pipeline_run_id", "status",
-                                           "started_at", "ended_at", "duration_s"])
+        rows = [
+            r.model_dump(
+                include={
+                    "id",
+                    "name",
+                    "pipeline",
+                    "pipeline_run_id",
+                    "status",
+                    "started_at",
+                    "ended_at",
+                    "duration_s",
+                }
+            )
+            for r in self.runs(**filters)
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "id",
+                "name",
+                "pipeline",
+                "pipeline_run_id",
+                "status",
+                "started_at",
+                "ended_at",
+                "duration_s",
+            ],
+        )
 
     def run(self, ref: str) -> TaskRun:
         return self.store.get_run(ref)
@@ -55,7 +95,9 @@ class Client:
     def artifact(self, ref: str) -> Artifact:
         return self.store.get_artifact(ref)
 
-    def lineage(self, ref: str, direction: str = "upstream", depth: int | None = None) -> LineageGraph:
+    def lineage(
+        self, ref: str, direction: str = "upstream", depth: int | None = None
+    ) -> LineageGraph:
         return self.store.lineage(ref, direction, depth)
 
     def diff(self, a: str, b: str) -> RunDiff:

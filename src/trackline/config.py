@@ -18,8 +18,17 @@ from .errors import ConfigError
 __all__ = ["Settings", "settings", "default_home"]
 
 _DEFAULT_ENV_ALLOWLIST = (
-    "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED",
-    "TZ", "LANG", "CI", "GITHUB_SHA", "GITHUB_RUN_ID", "GITLAB_CI", "CI_COMMIT_SHA",
+    "CUDA_VISIBLE_DEVICES",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "TZ",
+    "LANG",
+    "CI",
+    "GITHUB_SHA",
+    "GITHUB_RUN_ID",
+    "GITLAB_CI",
+    "CI_COMMIT_SHA",
 )
 
 
@@ -104,7 +113,10 @@ _ENV_NAMES = tuple(f"TRACKLINE_{name.upper()}" for name in Settings.model_fields
 def settings() -> Settings:
     """The settings in force now (environment plus whatever ``trackline.connect`` chose)."""
     # Called on every tracked call: look up the known variables only, not the whole environment.
-    key = (tuple(map(os.environ.get, _ENV_NAMES)), tuple(sorted((k, str(v)) for k, v in _override.items())))
+    key = (
+        tuple(map(os.environ.get, _ENV_NAMES)),
+        tuple(sorted((k, str(v)) for k, v in _override.items())),
+    )
     found = _cache.get(key)
     if found is None:
         found = _cache[key] = Settings.from_env(**_override)

@@ -127,11 +127,25 @@ class PayloadTooLarge(InvalidInput):
     http_status = 413
 
 
-_BY_CODE = {cls.code: cls for cls in (
-    TracklineError, ConfigError, InvalidInput, NotFound, AmbiguousRef, Conflict, PromotionRefused,
-    GateFailed, NoActiveRun, StoreUnavailable, SchemaOutdated, Unauthenticated, PermissionDenied,
-    PayloadTooLarge,
-)}
+_BY_CODE = {
+    cls.code: cls
+    for cls in (
+        TracklineError,
+        ConfigError,
+        InvalidInput,
+        NotFound,
+        AmbiguousRef,
+        Conflict,
+        PromotionRefused,
+        GateFailed,
+        NoActiveRun,
+        StoreUnavailable,
+        SchemaOutdated,
+        Unauthenticated,
+        PermissionDenied,
+        PayloadTooLarge,
+    )
+}
 
 
 def error_for_code(code: str) -> type[TracklineError]:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import BIN
 
 ROOT = Path(__file__).resolve().parents[2]
-from helpers import BIN
+
 DAG_SOURCES = [ROOT / "example_dags", Path(__file__).parent / "dags"]
 
 
@@ -45,8 +46,13 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = airflow_env(home)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # before anything imports airflow in this process
-    subprocess.run([str(BIN / "airflow"), "db", "migrate"], check=True, env=os.environ.copy(),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(
+        [str(BIN / "airflow"), "db", "migrate"],
+        check=True,
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     yield home
     for k, v in saved.items():
         if v is None:
@@ -68,7 +74,9 @@ def load_dag(home: Path, dag_id: str):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         _modules[dag_id] = module
-    found = [v for v in vars(_modules[dag_id]).values() if isinstance(v, DAG) and v.dag_id == dag_id]
+    found = [
+        v for v in vars(_modules[dag_id]).values() if isinstance(v, DAG) and v.dag_id == dag_id
+    ]
     if not found:
         raise LookupError(f"no DAG {dag_id!r} in {dag_id}.py")
     return found[0]
@@ -92,7 +100,9 @@ def trackline_cli(*args: str) -> Any:
 
     result = CliRunner().invoke(root, [*args, "--json"], catch_exceptions=False)
     if result.exit_code != 0:
-        raise AssertionError(f"trackline {' '.join(args)} failed ({result.exit_code}): {result.output}")
+        raise AssertionError(
+            f"trackline {' '.join(args)} failed ({result.exit_code}): {result.output}"
+        )
     return json.loads(result.stdout)
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from trackline.capture.recorder import deterministic_id
+from trackline.model.ids import deterministic_id
 
 BIN = Path(sys.executable).parent
 
@@ -62,8 +62,14 @@ def lineage_run_names(graph: dict[str, Any]) -> set[str]:
 
 def trackline_subprocess(*args: str) -> Any:
     """The real ``trackline`` executable, as a user runs it (slow to start: use sparingly)."""
-    proc = subprocess.run([str(BIN / "trackline"), *args, "--json"], capture_output=True, text=True,
-                          env=os.environ.copy())
+    proc = subprocess.run(
+        [str(BIN / "trackline"), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
     if proc.returncode != 0:
-        raise AssertionError(f"trackline {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+        raise AssertionError(
+            f"trackline {' '.join(args)} failed ({proc.returncode}): {proc.stderr}"
+        )
     return json.loads(proc.stdout)

@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from helpers import (
-    assert_identities, assert_recorded_once, by_name, helper_runs, key, lineage_run_names, runs_of,
+    assert_identities,
+    assert_recorded_once,
+    by_name,
+    helper_runs,
+    key,
+    lineage_run_names,
+    runs_of,
     trackline_subprocess,
 )
 
-from trackline.capture.recorder import deterministic_id
+from trackline.model.ids import deterministic_id
 
-ML_TASKS = {"ingest", "validate", "featurize", "train", "evaluate", "archive_model", "publish_report"}
+ML_TASKS = {
+    "ingest",
+    "validate",
+    "featurize",
+    "train",
+    "evaluate",
+    "archive_model",
+    "publish_report",
+}
 
 
 def test_ml_pipeline_records_every_task_once_with_lineage(run_dag, cli):
     dr = run_dag("trackline_ml_pipeline")
     assert dr.state == "success"
-    runs = runs_of(trackline_subprocess, "trackline_ml_pipeline")  # once through the real executable
+    runs = runs_of(
+        trackline_subprocess, "trackline_ml_pipeline"
+    )  # once through the real executable
     assert_recorded_once(runs)
     assert_identities(runs, "trackline_ml_pipeline", dr.run_id)
     assert {r["name"] for r in runs} == ML_TASKS
@@ -29,7 +45,10 @@ def test_ml_pipeline_records_every_task_once_with_lineage(run_dag, cli):
     assert tasks["validate"]["external_ids"]["operator"].endswith("TrackedDecoratedOperator")
     assert tasks["featurize"]["params"]["test_size"] == 0.25
     archive = tasks["archive_model"]
-    assert "model-" in archive["params"]["bash_command"] and "{{" not in archive["params"]["bash_command"]
+    assert (
+        "model-" in archive["params"]["bash_command"]
+        and "{{" not in archive["params"]["bash_command"]
+    )
     assert archive["external_ids"]["operator"].endswith("TrackedBashOperator")
     assert tasks["publish_report"]["external_ids"]["operator"].endswith("bash.BashOperator")
     assert tasks["publish_report"]["resources"]["peak_rss_bytes"] > 0
@@ -67,7 +86,10 @@ def test_failed_try_is_recorded_then_retried(run_dag, cli):
     assert_recorded_once(runs)
     assert_identities(runs, "tl_retry", dr.run_id)
     tasks = by_name(runs)
-    assert [(key(r)[1], r["status"]) for r in tasks["flaky"]] == [(1, "up_for_retry"), (2, "success")]
+    assert [(key(r)[1], r["status"]) for r in tasks["flaky"]] == [
+        (1, "up_for_retry"),
+        (2, "success"),
+    ]
     first = cli("show", tasks["flaky"][0]["id"])
     assert first["error"]["type"] == "ConnectionError"
     assert "warehouse not reachable" in first["error"]["message"]
@@ -77,7 +99,9 @@ def test_failed_try_is_recorded_then_retried(run_dag, cli):
     [doomed] = tasks["doomed"]
     assert doomed["status"] == "failed"
     shown = cli("show", doomed["id"])
-    assert shown["error"]["type"] == "ValueError" and "refusing 700 rows" in shown["error"]["message"]
+    assert (
+        shown["error"]["type"] == "ValueError" and "refusing 700 rows" in shown["error"]["message"]
+    )
     # The retried try's output is what the failed task read.
     upstream = cli("lineage", doomed["id"], "--direction", "upstream")
     assert tasks["flaky"][1]["id"] in {n["id"] for n in upstream["nodes"]}
@@ -173,7 +197,15 @@ def test_the_listener_alone_links_plain_python_tasks(run_dag, cli):
     assert_recorded_once(runs)
     assert_identities(runs, "tl_worker", dr.run_id)
     tasks = by_name(runs)
-    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report", "on_failure"}
+    assert set(tasks) == {
+        "produce",
+        "double",
+        "summarize",
+        "total",
+        "square",
+        "report",
+        "on_failure",
+    }
     [on_failure] = tasks["on_failure"]
     assert (on_failure["status"], on_failure["external_ids"]["state"]) == ("skipped", "skipped")
     # "total" is a plain @task: its argument and its XCom come from the listener.

@@ -94,26 +94,34 @@ def airflow_api(tmp_path_factory):
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__AUTH_MANAGER":
-            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__API_AUTH__JWT_SECRET": "trackline-test-secret",
     }
     airflow = str(BIN / "airflow")
-    # `airflow db migrate` + `airflow dags reserialize` in one interpreter (Airflow imports are slow).
+    # `airflow db migrate` + `airflow dags reserialize` in one interpreter (Airflow imports are
+    # slow).
     subprocess.run([sys.executable, "-c", _PREPARE], env=env, check=True, capture_output=True)
     port = _free_port()
     log = open(home / "api-server.log", "wb")
-    proc = subprocess.Popen([airflow, "api-server", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", "1"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [airflow, "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
             if proc.poll() is not None:
-                raise RuntimeError(f"airflow api-server exited: {(home / 'api-server.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"airflow api-server exited: {(home / 'api-server.log').read_text()[-2000:]}"
+                )
             try:
                 if requests.get(f"{url}/api/v2/monitor/health", timeout=2).status_code == 200:
                     break
@@ -138,14 +146,18 @@ def airflow_url(airflow_api):
 
 
 def _token(url: str) -> dict:
-    resp = requests.post(f"{url}/auth/token", json={"username": "admin", "password": "s3cret"}, timeout=10)
+    resp = requests.post(
+        f"{url}/auth/token", json={"username": "admin", "password": "s3cret"}, timeout=10
+    )
     resp.raise_for_status()
     return {"Authorization": f"Bearer {resp.json()['access_token']}"}
 
 
 def _batch(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"x": rng.normal(shift, 1, n), "c": np.array(list("abc"))[rng.integers(0, 3, n)]})
+    return pd.DataFrame(
+        {"x": rng.normal(shift, 1, n), "c": np.array(list("abc"))[rng.integers(0, 3, n)]}
+    )
 
 
 @trackline.tracked_task(name="train")
@@ -159,17 +171,39 @@ def score(batch: pd.DataFrame) -> int:
 
 
 def _rule(action: dict) -> dict:
-    return {"name": "drift", "when": {"drift": {"reference": "task:train/data",
-                                                 "current": "task:score/batch@last", "share": 0.5}},
-            "action": action}
+    return {
+        "name": "drift",
+        "when": {
+            "drift": {
+                "reference": "task:train/data",
+                "current": "task:score/batch@last",
+                "share": 0.5,
+            }
+        },
+        "action": action,
+    }
 
 
 def test_dag_run_is_started_once_per_episode(airflow_url, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", "s3cret")
-    policy = parse_policy({"name": "churn", "rules": [_rule({
-        "type": "airflow_dag_run", "url": airflow_url, "dag_id": "retrain_churn",
-        "username": "admin", "password_env": "AIRFLOW_TEST_PASSWORD", "conf": {"team": "ml"}})]})
+    policy = parse_policy(
+        {
+            "name": "churn",
+            "rules": [
+                _rule(
+                    {
+                        "type": "airflow_dag_run",
+                        "url": airflow_url,
+                        "dag_id": "retrain_churn",
+                        "username": "admin",
+                        "password_env": "AIRFLOW_TEST_PASSWORD",
+                        "conf": {"team": "ml"},
+                    }
+                )
+            ],
+        }
+    )
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
 
@@ -180,11 +214,14 @@ def test_dag_run_is_started_once_per_episode(airflow_url, monkeypatch):
     assert again.status == "already_fired"
 
     headers = _token(airflow_url)
-    runs = requests.get(f"{airflow_url}/api/v2/dags/retrain_churn/dagRuns", headers=headers, timeout=10).json()
+    runs = requests.get(
+        f"{airflow_url}/api/v2/dags/retrain_churn/dagRuns", headers=headers, timeout=10
+    ).json()
     ours = [r for r in runs["dag_runs"] if r["conf"].get("trackline", {}).get("policy") == "churn"]
     assert len(ours) == 1 and ours[0]["dag_run_id"] == run_id
-    run = requests.get(f"{airflow_url}/api/v2/dags/retrain_churn/dagRuns/{run_id}", headers=headers,
-                       timeout=10).json()
+    run = requests.get(
+        f"{airflow_url}/api/v2/dags/retrain_churn/dagRuns/{run_id}", headers=headers, timeout=10
+    ).json()
     assert run["conf"]["team"] == "ml"
     evidence = run["conf"]["trackline"]
     assert evidence["episode"] == first.episode and evidence["reason"].startswith("data drift")
@@ -195,9 +232,22 @@ def test_dag_run_is_started_once_per_episode(airflow_url, monkeypatch):
 
 def test_failed_login_is_recorded_not_raised(airflow_url, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
-    policy = parse_policy({"name": "wrong-password", "rules": [_rule({
-        "type": "airflow_dag_run", "url": airflow_url, "dag_id": "retrain_churn",
-        "username": "admin", "password": "nope"})]})
+    policy = parse_policy(
+        {
+            "name": "wrong-password",
+            "rules": [
+                _rule(
+                    {
+                        "type": "airflow_dag_run",
+                        "url": airflow_url,
+                        "dag_id": "retrain_churn",
+                        "username": "admin",
+                        "password": "nope",
+                    }
+                )
+            ],
+        }
+    )
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
     out = evaluate_policy(policy)[0]
@@ -207,17 +257,35 @@ def test_failed_login_is_recorded_not_raised(airflow_url, monkeypatch):
 def test_asset_event_is_emitted(airflow_url, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     monkeypatch.setenv("AIRFLOW_TEST_PASSWORD", "s3cret")
-    policy = parse_policy({"name": "churn-asset", "rules": [_rule({
-        "type": "airflow_asset_event", "url": airflow_url, "asset_uri": ASSET_URI,
-        "username": "admin", "password_env": "AIRFLOW_TEST_PASSWORD", "extra": {"why": "drift"}})]})
+    policy = parse_policy(
+        {
+            "name": "churn-asset",
+            "rules": [
+                _rule(
+                    {
+                        "type": "airflow_asset_event",
+                        "url": airflow_url,
+                        "asset_uri": ASSET_URI,
+                        "username": "admin",
+                        "password_env": "AIRFLOW_TEST_PASSWORD",
+                        "extra": {"why": "drift"},
+                    }
+                )
+            ],
+        }
+    )
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
     out = evaluate_policy(policy)[0]
     assert out.status == "fired", out.message
     asset_id = out.firing.started["asset_id"]
     assert evaluate_policy(policy)[0].status == "already_fired"
-    events = requests.get(f"{airflow_url}/api/v2/assets/events", params={"asset_id": asset_id},
-                          headers=_token(airflow_url), timeout=10).json()
+    events = requests.get(
+        f"{airflow_url}/api/v2/assets/events",
+        params={"asset_id": asset_id},
+        headers=_token(airflow_url),
+        timeout=10,
+    ).json()
     assert events["total_entries"] == 1
     extra = events["asset_events"][0]["extra"]
     assert extra["why"] == "drift" and extra["trackline"]["policy"] == "churn-asset"
@@ -235,16 +303,43 @@ def test_monitor_as_an_airflow_task(airflow_api, monkeypatch, tmp_path):
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
     policy = tmp_path / "policy.yaml"
-    policy.write_text(yaml.safe_dump({"name": "in-dag", "rules": [_rule({
-        "type": "airflow_dag_run", "url": url, "dag_id": "retrain_churn",
-        "username": "admin", "password_env": "AIRFLOW_TEST_PASSWORD"})]}))
-    env = {**airflow_api["env"], "TRACKLINE_STORE": store, "MONITOR_POLICY": str(policy),
-           "AIRFLOW_TEST_PASSWORD": "s3cret", "TRACKLINE_CAPTURE_ENVIRONMENT": "0"}
-    done = subprocess.run([str(BIN / "airflow"), "dags", "test", "nightly_monitor"], env=env,
-                          capture_output=True, text=True)
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "name": "in-dag",
+                "rules": [
+                    _rule(
+                        {
+                            "type": "airflow_dag_run",
+                            "url": url,
+                            "dag_id": "retrain_churn",
+                            "username": "admin",
+                            "password_env": "AIRFLOW_TEST_PASSWORD",
+                        }
+                    )
+                ],
+            }
+        )
+    )
+    env = {
+        **airflow_api["env"],
+        "TRACKLINE_STORE": store,
+        "MONITOR_POLICY": str(policy),
+        "AIRFLOW_TEST_PASSWORD": "s3cret",
+        "TRACKLINE_CAPTURE_ENVIRONMENT": "0",
+    }
+    done = subprocess.run(
+        [str(BIN / "airflow"), "dags", "test", "nightly_monitor"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     firing = trackline.connect().store.inner.list_firings("in-dag")[0]
     assert firing.status == "fired"
-    run = requests.get(f"{url}/api/v2/dags/retrain_churn/dagRuns/{firing.started['dag_run_id']}",
-                       headers=_token(url), timeout=10).json()
+    run = requests.get(
+        f"{url}/api/v2/dags/retrain_churn/dagRuns/{firing.started['dag_run_id']}",
+        headers=_token(url),
+        timeout=10,
+    ).json()
     assert run["conf"]["trackline"]["policy"] == "in-dag"

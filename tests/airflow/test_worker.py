@@ -15,10 +15,16 @@ from pathlib import Path
 
 import pytest
 from helpers import (
-    BIN, assert_identities, assert_recorded_once, by_name, key, runs_of, trackline_subprocess,
+    BIN,
+    assert_identities,
+    assert_recorded_once,
+    by_name,
+    key,
+    runs_of,
+    trackline_subprocess,
 )
 
-from trackline.capture.recorder import deterministic_id
+from trackline.model.ids import deterministic_id
 
 DAG_ID = "tl_worker"
 
@@ -37,11 +43,14 @@ def _wait(what: str, check, timeout: float, procs: list[subprocess.Popen], logs:
             return found
         for p in procs:
             if p.poll() is not None:
-                raise AssertionError(f"{p.args} exited ({p.returncode}) while waiting for {what}:\n"
-                                     + "\n".join(log.read_text()[-3000:] for log in logs))
+                raise AssertionError(
+                    f"{p.args} exited ({p.returncode}) while waiting for {what}:\n"
+                    + "\n".join(log.read_text()[-3000:] for log in logs)
+                )
         time.sleep(2)
-    raise AssertionError(f"timed out waiting for {what}:\n"
-                         + "\n".join(log.read_text()[-3000:] for log in logs))
+    raise AssertionError(
+        f"timed out waiting for {what}:\n" + "\n".join(log.read_text()[-3000:] for log in logs)
+    )
 
 
 @pytest.fixture
@@ -67,11 +76,21 @@ def airflow_components(airflow_home: Path, tmp_path: Path, pg_database, monkeypa
     logs = [tmp_path / "api-server.log", tmp_path / "scheduler.log", tmp_path / "reserialize.log"]
     try:
         # All three start at once: serializing the DAGs overlaps the servers' slow start-up.
-        for cmd, log in ((["api-server", "--port", str(api_port), "--workers", "1"], logs[0]),
-                         (["scheduler"], logs[1]), (["dags", "reserialize"], logs[2])):
+        for cmd, log in (
+            (["api-server", "--port", str(api_port), "--workers", "1"], logs[0]),
+            (["scheduler"], logs[1]),
+            (["dags", "reserialize"], logs[2]),
+        ):
             with open(log, "wb") as out:
-                procs.append(subprocess.Popen([str(BIN / "airflow"), *cmd], env=full_env, stdout=out,
-                                              stderr=subprocess.STDOUT, start_new_session=True))
+                procs.append(
+                    subprocess.Popen(
+                        [str(BIN / "airflow"), *cmd],
+                        env=full_env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
         reserialize = procs.pop()
         if reserialize.wait() != 0:
             raise AssertionError("airflow dags reserialize failed:\n" + logs[2].read_text()[-3000:])
@@ -99,16 +118,26 @@ def test_a_dag_run_by_scheduler_and_workers_is_recorded(airflow_components, cli)
     from trackline import connect
 
     env = airflow_components["env"]
-    trigger = subprocess.run([str(BIN / "airflow"), "dags", "trigger", DAG_ID, "-o", "json"],
-                             env=env, capture_output=True, text=True, check=True)
+    trigger = subprocess.run(
+        [str(BIN / "airflow"), "dags", "trigger", DAG_ID, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     client = connect()
 
     def finished():
         done = [p for p in client.pipeline_runs(DAG_ID) if p.status in ("success", "failed")]
         return done[0] if done else None
 
-    pipe = _wait("the dag run to finish", finished, 900, airflow_components["procs"],
-                 airflow_components["logs"])
+    pipe = _wait(
+        "the dag run to finish",
+        finished,
+        900,
+        airflow_components["procs"],
+        airflow_components["logs"],
+    )
     assert pipe.status == "success", trigger.stdout
     run_id = pipe.external_ids["run_id"]
     assert pipe.id == deterministic_id(DAG_ID, run_id)
@@ -118,7 +147,15 @@ def test_a_dag_run_by_scheduler_and_workers_is_recorded(airflow_components, cli)
     assert_recorded_once(runs)
     assert_identities(runs, DAG_ID, run_id)
     tasks = by_name(runs)
-    assert set(tasks) == {"produce", "double", "summarize", "total", "square", "report", "on_failure"}
+    assert set(tasks) == {
+        "produce",
+        "double",
+        "summarize",
+        "total",
+        "square",
+        "report",
+        "on_failure",
+    }
     # The scheduler skipped on_failure (trigger rule one_failed) without running it; its hook
     # at the dag run's end recorded that, reading the task instances through its own session.
     [on_failure] = tasks.pop("on_failure")
@@ -144,9 +181,13 @@ def test_a_dag_run_by_scheduler_and_workers_is_recorded(airflow_components, cli)
     assert [m["key"] for m in double["metrics"]] == ["n"]
     # "total" is a plain @task: the listener read its arguments and its XCom.
     summary_out = {ref["name"]: ref["digest"] for ref in summarize["outputs"]}["return"]
-    assert {ref["name"]: ref["digest"] for ref in shown["total"]["inputs"]}["summary"] == summary_out
+    assert {ref["name"]: ref["digest"] for ref in shown["total"]["inputs"]}[
+        "summary"
+    ] == summary_out
     assert any(ref["name"] == "return" for ref in shown["total"]["outputs"])
     report_in = {ref["name"]: ref for ref in shown["report"]["inputs"]}
     assert report_in["tl_worker_report"]["uri"] == "file:///tmp/tl_worker/report.txt"
     upstream = cli("lineage", shown["report"]["id"], "--direction", "upstream")
-    assert {"double", "produce"} <= {n["name"] for n in upstream["nodes"] if n["type"] == "task_run"}
+    assert {"double", "produce"} <= {
+        n["name"] for n in upstream["nodes"] if n["type"] == "task_run"
+    }

@@ -251,7 +251,9 @@ def test_long_calls_get_resource_samples_and_a_running_record(monkeypatch):
         deadline = time.monotonic() + 0.6
         while time.monotonic() < deadline:
             if "status" not in seen:
-                live = runs(name="test_long_calls_get_resource_samples_and_a_running_record.<locals>.slow")
+                live = runs(
+                    name="test_long_calls_get_resource_samples_and_a_running_record.<locals>.slow"
+                )
                 if live:
                     seen["status"] = live[0].status
             time.sleep(0.02)
@@ -263,8 +265,12 @@ def test_long_calls_get_resource_samples_and_a_running_record(monkeypatch):
 
 
 def test_logging_outside_a_task_is_a_clear_error():
-    for call in (lambda: log_metric("a", 1), lambda: trackline.log_param("a", 1),
-                 lambda: trackline.log_artifact(b"x"), lambda: trackline.log_metrics({"a": 1})):
+    for call in (
+        lambda: log_metric("a", 1),
+        lambda: trackline.log_param("a", 1),
+        lambda: trackline.log_artifact(b"x"),
+        lambda: trackline.log_metrics({"a": 1}),
+    ):
         with pytest.raises(NoActiveRun, match="outside a tracked task"):
             call()
 
@@ -306,7 +312,9 @@ def test_registered_hasher_and_annotations(tmp_path: Path):
         def __init__(self, x):
             self.x = x
 
-    trackline.register_hasher(Point, lambda p: (hashlib.sha256(str(p.x).encode()).hexdigest(), "value"))
+    trackline.register_hasher(
+        Point, lambda p: (hashlib.sha256(str(p.x).encode()).hexdigest(), "value")
+    )
 
     @tracked_task
     def save(p: Point, out: Path) -> Annotated[Path, Kind("model")]:
@@ -332,7 +340,9 @@ def test_log_artifact_paths_uris_and_values(tmp_path: Path):
     step()
     run = only_run("test_log_artifact_paths_uris_and_values.<locals>.step")
     assert {(r.name, r.kind) for r in run.outputs} >= {("report", "report")}
-    assert [(r.name, r.kind, r.uri) for r in run.inputs] == [("warehouse", "uri", "s3://bucket/table")]
+    assert [(r.name, r.kind, r.uri) for r in run.inputs] == [
+        ("warehouse", "uri", "s3://bucket/table")
+    ]
 
 
 def test_task_run_context_manager():

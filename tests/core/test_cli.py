@@ -27,7 +27,9 @@ def cli(*args: str, ok: bool = True):
 
 
 def cli_process(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "trackline", *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "trackline", *args], capture_output=True, text=True
+    )
 
 
 def cli_json(*args: str):
@@ -65,7 +67,15 @@ def test_runs_json_contract(pipeline):
     rows = cli_json("runs")
     assert len(rows) == 3
     for row in rows:
-        assert {"id", "name", "pipeline", "pipeline_run_id", "status", "started_at", "duration_s"} <= set(row)
+        assert {
+            "id",
+            "name",
+            "pipeline",
+            "pipeline_run_id",
+            "status",
+            "started_at",
+            "duration_s",
+        } <= set(row)
         assert row["pipeline"] == "cli-demo"
     assert [r["status"] for r in cli_json("runs", "--status", "failed")] == ["failed"]
     assert len(cli_json("runs", "--limit", "1")) == 1
@@ -77,22 +87,42 @@ def test_runs_json_contract(pipeline):
 def test_show_json_contract(pipeline):
     fit = pipeline["fit"]
     data = cli_json("show", fit.id[:10])
-    for key in ("id", "name", "pipeline", "pipeline_run_id", "status", "started_at", "ended_at",
-                "duration_s", "params", "inputs", "outputs", "metrics", "resources", "environment",
-                "code_digest", "external_ids", "error"):
+    for key in (
+        "id",
+        "name",
+        "pipeline",
+        "pipeline_run_id",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "params",
+        "inputs",
+        "outputs",
+        "metrics",
+        "resources",
+        "environment",
+        "code_digest",
+        "external_ids",
+        "error",
+    ):
         assert key in data, key
     assert data["id"] == fit.id and data["params"] == {"alpha": 0.5}
     assert data["error"] is None and data["status"] == "success"
     assert {"name", "digest", "kind", "uri"} <= set(data["inputs"][0])
     assert data["inputs"][0]["kind"] == "dataset"
-    assert [(m["key"], m["value"], m["step"]) for m in sorted(data["metrics"], key=lambda m: m["step"])] == [
-        ("loss", 0.25, 1), ("loss", 0.125, 2)]
+    assert [
+        (m["key"], m["value"], m["step"]) for m in sorted(data["metrics"], key=lambda m: m["step"])
+    ] == [("loss", 0.25, 1), ("loss", 0.125, 2)]
     assert {"key", "value", "step", "timestamp"} <= set(data["metrics"][0])
     assert {"cpu_user_s", "cpu_system_s", "peak_rss_bytes"} <= set(data["resources"])
     assert {"python", "platform", "packages_digest", "git_commit"} <= set(data["environment"])
     assert data["started_at"].endswith("Z") or "+00:00" in data["started_at"]
     broken = cli_json("show", pipeline["broken"].id)
-    assert broken["error"]["type"] == "RuntimeError" and broken["error"]["message"] == "no deploy target"
+    assert (
+        broken["error"]["type"] == "RuntimeError"
+        and broken["error"]["message"] == "no deploy target"
+    )
 
 
 def test_lineage_json_contract_and_drawings(pipeline):
@@ -114,7 +144,9 @@ def test_lineage_json_contract_and_drawings(pipeline):
     down = cli_json("lineage", artifact["id"][:12], "--direction", "downstream")
     assert down["nodes"]
     shallow = cli_json("lineage", broken.id, "--depth", "1")
-    assert {n["type"] for n in shallow["nodes"]} == {"task_run", "artifact"} and len(shallow["edges"]) == 1
+    assert {n["type"] for n in shallow["nodes"]} == {"task_run", "artifact"} and len(
+        shallow["edges"]
+    ) == 1
     assert cli("lineage", broken.id, "--format", "mermaid").stdout.startswith("flowchart LR")
     assert cli("lineage", broken.id, "--format", "dot").stdout.startswith("digraph lineage")
 
@@ -147,14 +179,17 @@ def test_artifacts_pipelines_and_db(pipeline, use_store):
     assert cli_json("db", "upgrade")["to"] == cur["head"]
 
 
-@pytest.mark.parametrize("args", [
-    ("show", "does-not-exist"),
-    ("lineage", "ffffffffffff"),
-    ("diff", "nope", "nada"),
-    ("runs", "--limit", "0"),
-    ("lineage", "x", "--direction", "sideways"),
-    ("--store", "mysql://x/y", "runs"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "does-not-exist"),
+        ("lineage", "ffffffffffff"),
+        ("diff", "nope", "nada"),
+        ("runs", "--limit", "0"),
+        ("lineage", "x", "--direction", "sideways"),
+        ("--store", "mysql://x/y", "runs"),
+    ],
+)
 def test_bad_input_is_one_line_and_nonzero(args, tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKLINE_STORE", f"sqlite:///{tmp_path / 'cli.db'}")
     trackline.connect().runs()

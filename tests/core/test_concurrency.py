@@ -30,8 +30,15 @@ WORKER = textwrap.dedent("""
 def test_concurrent_writer_processes(use_store, tmp_path):
     trackline.connect().runs()  # create the schema once, like `trackline db upgrade` would
     env = {**os.environ, "TRACKLINE_STRICT": "1"}  # any lost write must fail loudly here
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(p), str(CALLS)], env=env,
-                              stderr=subprocess.PIPE, text=True) for p in range(PROCS)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(p), str(CALLS)],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in range(PROCS)
+    ]
     errors = [p.communicate()[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * PROCS, errors
     runs = trackline.connect(use_store).runs(limit=10_000)
@@ -54,7 +61,7 @@ def test_processes_opening_a_fresh_store_together_build_it_once(store_url, tmp_p
     # first and then wait for one signal, so their migrations overlap.
     opener = textwrap.dedent("""
         import pathlib, sys, time, trackline
-        from trackline.records import TaskRun
+        from trackline.model.runs import TaskRun
         url, run_id, ready, go = sys.argv[1:]
         pathlib.Path(ready).touch()
         while not pathlib.Path(go).exists():
@@ -64,9 +71,15 @@ def test_processes_opening_a_fresh_store_together_build_it_once(store_url, tmp_p
     """)
     go = tmp_path / "go"
     ready = [tmp_path / f"ready-{i}" for i in range(PROCS)]
-    procs = [subprocess.Popen([sys.executable, "-c", opener, store_url, f"open-{i}", str(ready[i]),
-                               str(go)], env={**os.environ, "TRACKLINE_STRICT": "1"},
-                              stderr=subprocess.PIPE, text=True) for i in range(PROCS)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", opener, store_url, f"open-{i}", str(ready[i]), str(go)],
+            env={**os.environ, "TRACKLINE_STRICT": "1"},
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(PROCS)
+    ]
     while not all(r.exists() for r in ready) and all(p.poll() is None for p in procs):
         time.sleep(0.01)
     go.touch()

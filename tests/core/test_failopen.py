@@ -102,7 +102,11 @@ def test_process_killed_mid_spool_write_loses_only_that_write(tmp_path, monkeypa
     url = f"sqlite:///{db}"
     monkeypatch.setenv("TRACKLINE_STORE", url)
     double(7)  # one complete spooled record
-    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import os, time
         real_fsync = os.fsync
         def stalled(fd):
@@ -115,7 +119,12 @@ def test_process_killed_mid_spool_write_loses_only_that_write(tmp_path, monkeypa
         def victim():
             return 1
         victim()
-    """)], stdout=subprocess.PIPE, text=True, env=os.environ.copy())
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
     assert child.stdout.readline().strip() == "writing"
     child.send_signal(signal.SIGKILL)
     child.wait()
@@ -143,10 +152,14 @@ def test_cli_sync(tmp_path, monkeypatch):
     db.mkdir()
     monkeypatch.setenv("TRACKLINE_STORE", f"sqlite:///{db}")
     double(3)
-    out = subprocess.run([sys.executable, "-m", "trackline", "sync", "--json"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "trackline", "sync", "--json"], capture_output=True, text=True
+    )
     assert out.returncode == 1 and "still unavailable" in out.stderr
     assert json.loads(out.stdout)["remaining"] == 1
     db.rmdir()
-    out = subprocess.run([sys.executable, "-m", "trackline", "sync", "--json"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "trackline", "sync", "--json"], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["delivered"] == 1

@@ -12,11 +12,14 @@ class _Terminated(BaseException):
     """What orchestrators raise on SIGTERM (Prefect's TerminationSignal is a BaseException)."""
 
 
-@pytest.mark.parametrize(("exc", "status"), [
-    (ValueError("bad"), "failed"),
-    (KeyboardInterrupt(), "crashed"),
-    (_Terminated(), "crashed"),
-])
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [
+        (ValueError("bad"), "failed"),
+        (KeyboardInterrupt(), "crashed"),
+        (_Terminated(), "crashed"),
+    ],
+)
 def test_status_of_a_run_that_raised(exc, status):
     @tracked_task
     def step() -> None:

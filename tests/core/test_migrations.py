@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from trackline.errors import SchemaOutdated
-from trackline.records import TaskRun
+from trackline.model.runs import TaskRun
 from trackline.store.sql import migrate
 from trackline.store.sql.engine import create_engine
 from trackline.store.sql.store import SqlStore
@@ -24,7 +24,9 @@ def test_migrations_build_exactly_the_models(store_url):
     engine = create_engine(store_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), metadata
+        )
     assert diff == []
 
 
@@ -32,7 +34,12 @@ def test_older_store_is_upgraded_not_recreated(store_url):
     engine = create_engine(store_url)
     migrate.upgrade(engine, "0001")
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO task_runs (id, name, status, started_at) VALUES ('old', 'kept', 'success', CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO task_runs (id, name, status, started_at)"
+                " VALUES ('old', 'kept', 'success', CURRENT_TIMESTAMP)"
+            )
+        )
     store = SqlStore(store_url)  # connecting upgrades to head
     assert migrate.current(engine) == migrate.head()
     assert store.get_run("old").name == "kept"

@@ -8,8 +8,16 @@ from datetime import timedelta
 import pytest
 
 from trackline.errors import AmbiguousRef, NotFound
-from trackline.records import (
-    Artifact, ArtifactRef, Environment, ErrorInfo, Metric, PipelineRun, RunQuery, TaskRun, utcnow,
+from trackline.model.runs import (
+    Artifact,
+    ArtifactRef,
+    Environment,
+    ErrorInfo,
+    Metric,
+    PipelineRun,
+    RunQuery,
+    TaskRun,
+    utcnow,
 )
 from trackline.store.sql.store import SqlStore
 
@@ -25,24 +33,49 @@ def _art(digest: str, kind: str = "dataset", **kw) -> Artifact:
     return Artifact(digest=digest, kind=kind, **kw)
 
 
-def _run(run_id: str, name: str = "step", *, inputs=(), outputs=(), status="success", **kw) -> TaskRun:
+def _run(
+    run_id: str, name: str = "step", *, inputs=(), outputs=(), status="success", **kw
+) -> TaskRun:
     arts = [_art(d) for _, d in (*inputs, *outputs)]
     return TaskRun(
-        id=run_id, name=name, status=status, started_at=utcnow(), ended_at=utcnow(), duration_s=0.5,
+        id=run_id,
+        name=name,
+        status=status,
+        started_at=utcnow(),
+        ended_at=utcnow(),
+        duration_s=0.5,
         inputs=[ArtifactRef(name=s, digest=d, kind="dataset") for s, d in inputs],
         outputs=[ArtifactRef(name=s, digest=d, kind="dataset") for s, d in outputs],
-        artifacts=arts, **kw,
+        artifacts=arts,
+        **kw,
     )
 
 
 def test_write_and_read_back_everything(store):
-    env = Environment(digest="e" * 64, python="3.11", platform="linux", hostname="h",
-                      packages={"numpy": "2.0"}, packages_digest="p" * 64, git_commit="abc")
-    run = _run("r1", "train", inputs=[("data", "a" * 64)], outputs=[("model", "b" * 64)],
-               params={"lr": 0.1, "layers": [1, 2]}, environment=env, code_digest="c" * 64,
-               metrics=[Metric(id="m1", key="loss", value=0.5, step=1),
-                        Metric(id="m2", key="loss", value=float("nan"), step=2)],
-               external_ids={"dag_id": "d"}, error=None)
+    env = Environment(
+        digest="e" * 64,
+        python="3.11",
+        platform="linux",
+        hostname="h",
+        packages={"numpy": "2.0"},
+        packages_digest="p" * 64,
+        git_commit="abc",
+    )
+    run = _run(
+        "r1",
+        "train",
+        inputs=[("data", "a" * 64)],
+        outputs=[("model", "b" * 64)],
+        params={"lr": 0.1, "layers": [1, 2]},
+        environment=env,
+        code_digest="c" * 64,
+        metrics=[
+            Metric(id="m1", key="loss", value=0.5, step=1),
+            Metric(id="m2", key="loss", value=float("nan"), step=2),
+        ],
+        external_ids={"dag_id": "d"},
+        error=None,
+    )
     store.write_task_run(run)
     got = store.get_run("r1")
     assert got.name == "train" and got.status == "success"
@@ -57,11 +90,19 @@ def test_write_and_read_back_everything(store):
 
 
 def test_rewrite_is_idempotent_and_merges(store):
-    run = _run("r1", params={"a": 1}, metrics=[Metric(id="m1", key="k", value=1.0)], status="running")
+    run = _run(
+        "r1", params={"a": 1}, metrics=[Metric(id="m1", key="k", value=1.0)], status="running"
+    )
     store.write_task_run(run)
     store.write_task_run(run)  # a replay
-    final = _run("r1", params={"b": 2}, status="success", error=None,
-                 metrics=[Metric(id="m2", key="k", value=2.0)], external_ids={"x": 1})
+    final = _run(
+        "r1",
+        params={"b": 2},
+        status="success",
+        error=None,
+        metrics=[Metric(id="m2", key="k", value=2.0)],
+        external_ids={"x": 1},
+    )
     store.write_task_run(final)
     late_running = _run("r1", status="running", external_ids={"y": 2})
     store.write_task_run(late_running)  # a stale "running" record never downgrades a finished run
@@ -75,7 +116,9 @@ def test_rewrite_is_idempotent_and_merges(store):
 
 def test_real_finish_beats_crashed(store):
     store.write_task_run(_run("r1", status="crashed"))
-    store.write_task_run(_run("r1", status="failed", error=ErrorInfo(type="ValueError", message="bad")))
+    store.write_task_run(
+        _run("r1", status="failed", error=ErrorInfo(type="ValueError", message="bad"))
+    )
     got = store.get_run("r1")
     assert got.status == "failed" and got.error.type == "ValueError"
 
@@ -97,8 +140,14 @@ def test_prefix_resolution(store):
 
 def test_list_filters_and_order(store):
     for i in range(5):
-        store.write_task_run(_run(f"r{i}", "a" if i % 2 else "b", pipeline="p1" if i < 3 else "p2",
-                                  status="failed" if i == 4 else "success"))
+        store.write_task_run(
+            _run(
+                f"r{i}",
+                "a" if i % 2 else "b",
+                pipeline="p1" if i < 3 else "p2",
+                status="failed" if i == 4 else "success",
+            )
+        )
     assert {r.id for r in store.list_runs(RunQuery(pipeline="p2"))} == {"r3", "r4"}
     assert [r.id for r in store.list_runs(RunQuery(status="failed"))] == ["r4"]
     assert {r.id for r in store.list_runs(RunQuery(name="a"))} == {"r1", "r3"}
@@ -124,7 +173,9 @@ def _chain(store, n: int) -> list[str]:
     ids = []
     for i in range(n):
         inputs = [("in", f"{i - 1:064d}")] if i else []
-        store.write_task_run(_run(f"run{i}", f"step{i}", inputs=inputs, outputs=[("out", f"{i:064d}")]))
+        store.write_task_run(
+            _run(f"run{i}", f"step{i}", inputs=inputs, outputs=[("out", f"{i:064d}")])
+        )
         ids.append(f"run{i}")
     return ids
 
@@ -161,7 +212,9 @@ def test_lineage_diamond_expands_each_node_once(store):
 def test_lineage_of_a_hub_spans_several_query_batches(store):
     # More readers than one batch of keys (1,000 on PostgreSQL, 5,000 on SQLite).
     hub, n = "h" * 64, 5_200
-    runs = [_run(f"r{i:05d}", inputs=[("data", hub)], outputs=[("o", f"{i:064d}")]) for i in range(n)]
+    runs = [
+        _run(f"r{i:05d}", inputs=[("data", hub)], outputs=[("o", f"{i:064d}")]) for i in range(n)
+    ]
     for r in runs:
         store.write_task_run(r)
     down = store.lineage(hub, "downstream")
@@ -173,7 +226,9 @@ def test_lineage_of_a_hub_spans_several_query_batches(store):
 
 def test_pipeline_runs(store):
     store.write_pipeline_run(PipelineRun(id="p1", pipeline="etl", config={"day": "x"}))
-    store.write_pipeline_run(PipelineRun(id="p1", pipeline="etl", status="success", ended_at=utcnow()))
+    store.write_pipeline_run(
+        PipelineRun(id="p1", pipeline="etl", status="success", ended_at=utcnow())
+    )
     got = store.get_pipeline_run("p1")
     assert got.status == "success" and got.config == {"day": "x"}
     assert [p.id for p in store.list_pipeline_runs("etl")] == ["p1"]
@@ -181,12 +236,32 @@ def test_pipeline_runs(store):
 
 def test_reap_stale_and_dead_local_process(store):
     old = utcnow() - timedelta(minutes=10)
-    store.write_task_run(TaskRun(id="stale", name="s", status="running", started_at=old, heartbeat_at=old))
-    store.write_task_run(TaskRun(id="alive", name="a", status="running", started_at=utcnow(),
-                                 heartbeat_at=utcnow(), host=store._host, pid=os.getpid()))
+    store.write_task_run(
+        TaskRun(id="stale", name="s", status="running", started_at=old, heartbeat_at=old)
+    )
+    store.write_task_run(
+        TaskRun(
+            id="alive",
+            name="a",
+            status="running",
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+            host=store._host,
+            pid=os.getpid(),
+        )
+    )
     # a pid that cannot exist on this host: the process is gone, reap at once
-    store.write_task_run(TaskRun(id="dead", name="d", status="running", started_at=utcnow(),
-                                 heartbeat_at=utcnow(), host=store._host, pid=2**22 + 17))
+    store.write_task_run(
+        TaskRun(
+            id="dead",
+            name="d",
+            status="running",
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+            host=store._host,
+            pid=2**22 + 17,
+        )
+    )
     store.write_pipeline_run(PipelineRun(id="p", pipeline="x", started_at=old, heartbeat_at=old))
     reaped = store.reap(utcnow() - timedelta(minutes=1))
     assert set(reaped) == {"stale", "dead", "p"}

@@ -12,20 +12,24 @@ from click.testing import CliRunner
 import trackline
 from trackline.cli.main import cli
 from trackline.monitoring.drift import DriftConfig, compare
-from trackline.monitoring.profile import profile_frame
+from trackline.profiles.profile import profile_frame
 
 CATS = np.array(["a", "b", "c", "d"])
 
 
-def _batch(n: int, seed: int, shift: float = 0.0, scale: float = 1.0, new_share: float = 0.0) -> pd.DataFrame:
+def _batch(
+    n: int, seed: int, shift: float = 0.0, scale: float = 1.0, new_share: float = 0.0
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     cats = CATS[rng.integers(0, 4, n)].astype(object)
     cats[rng.random(n) < new_share] = "brand-new"
-    return pd.DataFrame({
-        "x": rng.normal(5 + shift * 2, 2 * scale, n),
-        "y": rng.exponential(1.0, n),
-        "c": cats,
-    })
+    return pd.DataFrame(
+        {
+            "x": rng.normal(5 + shift * 2, 2 * scale, n),
+            "y": rng.exponential(1.0, n),
+            "c": cats,
+        }
+    )
 
 
 def _by_column(report_columns):
@@ -156,7 +160,9 @@ def test_check_drift_inside_a_tracked_task(scored):
 
 
 def test_window_refs_and_errors(scored):
-    everything = trackline.check_drift("task:score/batch@-1h..now", "task:score/batch@last:2", record=False)
+    everything = trackline.check_drift(
+        "task:score/batch@-1h..now", "task:score/batch@last:2", record=False
+    )
     assert len(everything.reference.digests) == 3
     for bad, message in [
         ("task:score/batch@yesterday", "bad window"),
@@ -176,8 +182,18 @@ def test_cli_exit_codes_and_json(scored, tmp_path):
     data = json.loads(drifted.output)
     assert data["drifted"] is True and 0 < data["share"] <= 1
     assert {"column", "method", "score", "threshold", "drifted"} <= set(data["columns"][0])
-    calm = runner.invoke(cli, ["drift", "task:train/data", "task:score/batch@last:3",
-                               "--threshold", "wasserstein=5", "--threshold", "jensen_shannon=0.9"])
+    calm = runner.invoke(
+        cli,
+        [
+            "drift",
+            "task:train/data",
+            "task:score/batch@last:3",
+            "--threshold",
+            "wasserstein=5",
+            "--threshold",
+            "jensen_shannon=0.9",
+        ],
+    )
     assert calm.exit_code == 0, calm.output
     assert "no drift" in calm.output
     missing = runner.invoke(cli, ["drift", "task:nosuch/x", "task:score/batch"])
@@ -204,4 +220,6 @@ def test_profile_command(scored):
     assert shown.exit_code == 0, shown.output
     assert "15000 rows from 3 artifact(s)" in shown.output and "distinct ~5" in shown.output
     data = json.loads(runner.invoke(cli, ["profile", "task:train/data", "--json"]).output)
-    assert data["profile"]["rows"] == 20_000 and data["profile"]["columns"]["x"]["kind"] == "numeric"
+    assert (
+        data["profile"]["rows"] == 20_000 and data["profile"]["columns"]["x"]["kind"] == "numeric"
+    )

@@ -9,21 +9,23 @@ import pandas as pd
 import pytest
 
 import trackline
-from trackline.monitoring import sketch
-from trackline.monitoring.profile import TOP_K, merge_profiles, profile_frame
+from trackline.profiles import sketch
+from trackline.profiles.profile import TOP_K, merge_profiles, profile_frame
 
 
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     x = rng.normal(10, 2, n)
     x[rng.random(n) < 0.05] = np.nan
-    return pd.DataFrame({
-        "x": x,
-        "k": rng.integers(0, 5, n),
-        "c": np.array(["red", "green", "blue"])[rng.integers(0, 3, n)],
-        "b": rng.random(n) < 0.3,
-        "t": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 86400, n), unit="s"),
-    })
+    return pd.DataFrame(
+        {
+            "x": x,
+            "k": rng.integers(0, 5, n),
+            "c": np.array(["red", "green", "blue"])[rng.integers(0, 3, n)],
+            "b": rng.random(n) < 0.3,
+            "t": pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 86400, n), unit="s"),
+        }
+    )
 
 
 def test_columns_are_typed_and_counted():
@@ -31,7 +33,12 @@ def test_columns_are_typed_and_counted():
     cols = prof["columns"]
     assert prof["rows"] == 10_000
     assert {c: cols[c]["kind"] for c in cols} == {
-        "x": "numeric", "k": "numeric", "c": "categorical", "b": "categorical", "t": "numeric"}
+        "x": "numeric",
+        "k": "numeric",
+        "c": "categorical",
+        "b": "categorical",
+        "t": "numeric",
+    }
     assert cols["x"]["count"] + cols["x"]["nulls"] == 10_000
     assert cols["x"]["nulls"] > 300
     assert abs(cols["x"]["mean"] - 10) < 0.1
@@ -39,11 +46,16 @@ def test_columns_are_typed_and_counted():
     assert {k for k, _ in cols["c"]["top"]} == {"red", "green", "blue"}
     assert cols["c"]["distinct"] == 3 and cols["c"]["other"] == 0
     assert {k for k, _ in cols["b"]["top"]} == {"true", "false"}
-    assert cols["t"]["unit"] == "datetime" and cols["t"]["min"] >= pd.Timestamp("2026-01-01").timestamp()
+    assert (
+        cols["t"]["unit"] == "datetime"
+        and cols["t"]["min"] >= pd.Timestamp("2026-01-01").timestamp()
+    )
 
 
 def test_empty_single_row_and_all_null_columns():
-    empty = profile_frame(pd.DataFrame({"x": pd.Series([], dtype=float), "c": pd.Series([], dtype=object)}))
+    empty = profile_frame(
+        pd.DataFrame({"x": pd.Series([], dtype=float), "c": pd.Series([], dtype=object)})
+    )
     assert empty["rows"] == 0
     assert empty["columns"]["x"]["count"] == 0 and empty["columns"]["x"]["quantiles"] == []
     assert empty["columns"]["c"]["top"] == []
@@ -65,8 +77,10 @@ def test_high_cardinality_is_bounded_and_estimated():
     assert len(col["top"]) == TOP_K
     assert col["other"] == n - TOP_K
     assert col["distinct"] == n  # one batch: exact
-    halves = [profile_frame(pd.DataFrame({"id": [f"user-{i}" for i in range(a, b)]}))
-              for a, b in ((0, 120_000), (80_000, 200_000))]
+    halves = [
+        profile_frame(pd.DataFrame({"id": [f"user-{i}" for i in range(a, b)]}))
+        for a, b in ((0, 120_000), (80_000, 200_000))
+    ]
     merged = merge_profiles(halves)["columns"]["id"]
     assert abs(merged["distinct"] - n) / n < 0.05  # HyperLogLog, ~2.3 % standard error
 
@@ -79,8 +93,12 @@ def test_size_does_not_grow_with_rows():
 
 def test_merged_profile_matches_profile_of_concatenation():
     rng = np.random.default_rng(7)
-    frame = pd.DataFrame({"x": np.concatenate([rng.normal(0, 1, 60_000), rng.exponential(3, 40_000)]),
-                          "c": np.array(list("abcdefg"))[rng.integers(0, 7, 100_000)]})
+    frame = pd.DataFrame(
+        {
+            "x": np.concatenate([rng.normal(0, 1, 60_000), rng.exponential(3, 40_000)]),
+            "c": np.array(list("abcdefg"))[rng.integers(0, 7, 100_000)],
+        }
+    )
     frame = frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
     cuts = [0, 7_000, 30_000, 71_000, 100_000]
     parts = [profile_frame(frame.iloc[a:b]) for a, b in zip(cuts, cuts[1:])]
@@ -96,14 +114,21 @@ def test_merged_profile_matches_profile_of_concatenation():
     probe = np.quantile(values, np.linspace(0.01, 0.99, 99))
     true_rank = np.searchsorted(values, probe, side="right") / values.size
     assert np.max(np.abs(sketch.cdf(m["quantiles"], probe) - true_rank)) < 1 / 128
-    assert dict(map(tuple, merged["columns"]["c"]["top"])) == dict(map(tuple, whole["columns"]["c"]["top"]))
+    assert dict(map(tuple, merged["columns"]["c"]["top"])) == dict(
+        map(tuple, whole["columns"]["c"]["top"])
+    )
 
 
 def test_sampled_mode_keeps_exact_counts_and_close_quantiles():
     frame = _frame(300_000, seed=3)
     full, sampled = profile_frame(frame, "full"), profile_frame(frame, "sampled", 20_000)
     f, s = full["columns"]["x"], sampled["columns"]["x"]
-    assert (s["count"], s["nulls"], s["min"], s["max"]) == (f["count"], f["nulls"], f["min"], f["max"])
+    assert (s["count"], s["nulls"], s["min"], s["max"]) == (
+        f["count"],
+        f["nulls"],
+        f["min"],
+        f["max"],
+    )
     assert s["mean"] == pytest.approx(f["mean"])
     inner = slice(1, -1)
     assert np.max(np.abs(np.array(s["quantiles"][inner]) - np.array(f["quantiles"][inner]))) < 0.15

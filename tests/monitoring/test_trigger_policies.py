@@ -16,8 +16,8 @@ from click.testing import CliRunner
 import trackline
 from trackline.cli.main import cli
 from trackline.errors import ConfigError
+from trackline.model.runs import utcnow
 from trackline.monitoring.triggers import evaluate_policy, load_policy, parse_policy
-from trackline.records import utcnow
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -63,9 +63,11 @@ def score(batch: pd.DataFrame) -> int:
 
 
 def _policy(url: str, **extra) -> dict:
-    rule = {"name": "drift", "when": {"drift": {"reference": "task:train/data",
-                                                 "current": "task:score/batch@last"}},
-            "action": {"type": "webhook", "url": url}}
+    rule = {
+        "name": "drift",
+        "when": {"drift": {"reference": "task:train/data", "current": "task:score/batch@last"}},
+        "action": {"type": "webhook", "url": url},
+    }
     rule.update(extra.pop("rule", {}))
     return {"name": "retrain", "rules": [rule], **extra}
 
@@ -73,27 +75,99 @@ def _policy(url: str, **extra) -> dict:
 def test_malformed_policies_name_the_field(tmp_path):
     cases = [
         ({"name": "p"}, "rules: Field required"),
-        ({"name": "p", "rules": [{"name": "r", "when": {"drift": {"reference": "a"}},
-                                  "action": {"type": "webhook", "url": "http://h"}}]},
-         "rules[0] (r).when.drift.current: Field required"),
-        ({"name": "p", "rules": [{"name": "r", "when": {"drift": {"reference": "a", "current": "b"}},
-                                  "action": {"type": "airflow_dag_run", "url": "http://h"}}]},
-         "rules[0] (r).action.dag_id: Field required"),
-        ({"name": "p", "rules": [{"name": "r", "when": {"drift": {"reference": "a", "current": "b"}},
-                                  "action": {"type": "telegram"}}]}, "does not match any of the expected tags"),
-        ({"name": "p", "cooldown": "soon", "rules": []}, "cooldown: Value error, 'soon' is not a duration"),
-        ({"name": "p", "rules": [{"name": "r", "when": {}, "action": {"type": "webhook", "url": "http://h"}}]},
-         "needs exactly one of: drift, degradation"),
-        ({"name": "p", "rules": [{"name": "r", "when": {"degradation": {"metric": "auc", "baseline": 0.9,
-                                                                        "current": "task:e"}},
-                                  "action": {"type": "webhook", "url": "http://h"}}]},
-         "at least one threshold"),
-        ({"name": "p", "rules": [{"name": "r", "when": {"drift": {"reference": "a", "current": "b"}},
-                                  "action": {"type": "webhook", "url": "http://h", "retries": 3}}]},
-         "rules[0] (r).action.retries: Extra inputs are not permitted"),
-        ({"name": "p", "rules": [{"name": "r", "when": {"drift": {"reference": "a", "current": "b"}},
-                                  "action": {"type": "prefect_deployment", "deployment": "no-slash"}}]},
-         "rules[0] (r).action.deployment: String should match pattern"),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "name": "r",
+                        "when": {"drift": {"reference": "a"}},
+                        "action": {"type": "webhook", "url": "http://h"},
+                    }
+                ],
+            },
+            "rules[0] (r), field when.drift.current: Field required",
+        ),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "name": "r",
+                        "when": {"drift": {"reference": "a", "current": "b"}},
+                        "action": {"type": "airflow_dag_run", "url": "http://h"},
+                    }
+                ],
+            },
+            "rules[0] (r), field action.dag_id: Field required",
+        ),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "name": "r",
+                        "when": {"drift": {"reference": "a", "current": "b"}},
+                        "action": {"type": "telegram"},
+                    }
+                ],
+            },
+            "does not match any of the expected tags",
+        ),
+        (
+            {"name": "p", "cooldown": "soon", "rules": []},
+            "field cooldown: 'soon' is not a duration",
+        ),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {"name": "r", "when": {}, "action": {"type": "webhook", "url": "http://h"}}
+                ],
+            },
+            "needs exactly one of: drift, degradation",
+        ),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "name": "r",
+                        "when": {
+                            "degradation": {"metric": "auc", "baseline": 0.9, "current": "task:e"}
+                        },
+                        "action": {"type": "webhook", "url": "http://h"},
+                    }
+                ],
+            },
+            "at least one threshold",
+        ),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "name": "r",
+                        "when": {"drift": {"reference": "a", "current": "b"}},
+                        "action": {"type": "webhook", "url": "http://h", "retries": 3},
+                    }
+                ],
+            },
+            "rules[0] (r), field action.retries: unknown field (check the spelling)",
+        ),
+        (
+            {
+                "name": "p",
+                "rules": [
+                    {
+                        "name": "r",
+                        "when": {"drift": {"reference": "a", "current": "b"}},
+                        "action": {"type": "prefect_deployment", "deployment": "no-slash"},
+                    }
+                ],
+            },
+            "rules[0] (r), field action.deployment: String should match pattern",
+        ),
         (["not", "a", "mapping"], "a trigger policy is a mapping"),
     ]
     for data, message in cases:
@@ -102,9 +176,9 @@ def test_malformed_policies_name_the_field(tmp_path):
         assert message in str(err.value), str(err.value)
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: p\nrules: [\n  - oops\n")
-    with pytest.raises(ConfigError, match=r"not valid YAML \(line"):
+    with pytest.raises(ConfigError, match=r"line \d+, column \d+: not valid YAML"):
         load_policy(broken)
-    with pytest.raises(ConfigError, match="cannot read trigger policy"):
+    with pytest.raises(ConfigError, match="trigger policy file not found"):
         load_policy(tmp_path / "absent.yaml")
 
 
@@ -208,7 +282,10 @@ def test_monitor_cli(use_store, hook, tmp_path):
     listed = json.loads(runner.invoke(cli, ["monitor", "firings", "--json"]).output)
     assert len(listed) == 1 and listed[0]["status"] == "fired"
     assert len(hook.calls) == 1
-    path.write_text("name: p\nrules:\n  - name: r\n    when: {drift: {reference: a}}\n    action: {type: webhook, url: 'http://h'}\n")
+    path.write_text(
+        "name: p\nrules:\n  - name: r\n    when: {drift: {reference: a}}\n"
+        "    action: {type: webhook, url: 'http://h'}\n"
+    )
     bad = runner.invoke(cli, ["monitor", "run", "--policy", str(path)])
     assert bad.exit_code == 2 and "when.drift.current: Field required" in bad.output
 
@@ -226,10 +303,19 @@ def test_metric_degradation(use_store, hook):
         evaluate(auc)  # repeated evaluations at promotion: spread 0.01
     for auc in (0.90, 0.895):
         production_eval(auc)
-    rule = {"name": "auc-drop", "when": {"degradation": {
-        "metric": "auc", "baseline": "task:evaluate@last:3", "current": "task:production_eval@last:2",
-        "relative": 0.05, "sigmas": 3}},
-        "action": {"type": "webhook", "url": f"http://127.0.0.1:{hook.server_port}/"}}
+    rule = {
+        "name": "auc-drop",
+        "when": {
+            "degradation": {
+                "metric": "auc",
+                "baseline": "task:evaluate@last:3",
+                "current": "task:production_eval@last:2",
+                "relative": 0.05,
+                "sigmas": 3,
+            }
+        },
+        "action": {"type": "webhook", "url": f"http://127.0.0.1:{hook.server_port}/"},
+    }
     policy = parse_policy({"name": "quality", "rules": [rule]})
     assert evaluate_policy(policy)[0].status == "clear"
 
@@ -243,12 +329,37 @@ def test_metric_degradation(use_store, hook):
     assert "metric degradation" in hook.calls[0]["body"]["reason"]
 
     runner = CliRunner()
-    res = runner.invoke(cli, ["monitor", "degradation", "auc", "--baseline", "0.9",
-                              "--current", "task:production_eval@last:2", "--absolute", "0.05", "--json"])
+    res = runner.invoke(
+        cli,
+        [
+            "monitor",
+            "degradation",
+            "auc",
+            "--baseline",
+            "0.9",
+            "--current",
+            "task:production_eval@last:2",
+            "--absolute",
+            "0.05",
+            "--json",
+        ],
+    )
     assert res.exit_code == 1, res.output
     assert json.loads(res.output)["degraded"] is True
-    ok = runner.invoke(cli, ["monitor", "degradation", "auc", "--baseline", "0.9",
-                             "--current", "task:production_eval@last:2", "--absolute", "0.2"])
+    ok = runner.invoke(
+        cli,
+        [
+            "monitor",
+            "degradation",
+            "auc",
+            "--baseline",
+            "0.9",
+            "--current",
+            "task:production_eval@last:2",
+            "--absolute",
+            "0.2",
+        ],
+    )
     assert ok.exit_code == 0 and ok.output.startswith("ok:")
 
 
@@ -258,15 +369,54 @@ def test_watched_columns(use_store, hook):
     shifted = _batch(2_000, 2)
     shifted["x"] += 2.0  # only x moves
     score(shifted)
-    only_y = parse_policy(_policy(url, rule={"when": {"drift": {
-        "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["y"]}}}))
+    only_y = parse_policy(
+        _policy(
+            url,
+            rule={
+                "when": {
+                    "drift": {
+                        "reference": "task:train/data",
+                        "current": "task:score/batch@last",
+                        "columns": ["y"],
+                    }
+                }
+            },
+        )
+    )
     assert evaluate_policy(only_y)[0].status == "clear"
-    only_x = parse_policy(_policy(url, rule={"name": "x-drift", "when": {"drift": {
-        "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["x"]}}}))
+    only_x = parse_policy(
+        _policy(
+            url,
+            rule={
+                "name": "x-drift",
+                "when": {
+                    "drift": {
+                        "reference": "task:train/data",
+                        "current": "task:score/batch@last",
+                        "columns": ["x"],
+                    }
+                },
+            },
+        )
+    )
     fired = evaluate_policy(only_x)[0]
-    assert fired.status == "fired" and [c["column"] for c in fired.evidence["drifted_columns"]] == ["x"]
-    typo = parse_policy(_policy(url, rule={"when": {"drift": {
-        "reference": "task:train/data", "current": "task:score/batch@last", "columns": ["xx"]}}}))
+    assert fired.status == "fired" and [c["column"] for c in fired.evidence["drifted_columns"]] == [
+        "x"
+    ]
+    typo = parse_policy(
+        _policy(
+            url,
+            rule={
+                "when": {
+                    "drift": {
+                        "reference": "task:train/data",
+                        "current": "task:score/batch@last",
+                        "columns": ["xx"],
+                    }
+                }
+            },
+        )
+    )
     out = evaluate_policy(typo)[0]
     assert out.status == "error" and "does not have: xx" in out.message
 
@@ -283,13 +433,27 @@ def test_model_degradation_from_registry_evaluations(use_store, hook):
     trackline.register_model("churn", Model())
     for auc in (0.90, 0.91, 0.89):
         trackline.log_evaluation("churn/1", holdout, {"auc": auc}, dataset_name="holdout")
-    trackline.promote("churn", 1, alias="production",
-                      policy=parse_gate({"name": "bootstrap", "rules": [{"require_lineage": False}]}))
+    trackline.promote(
+        "churn",
+        1,
+        alias="production",
+        policy=parse_gate({"name": "bootstrap", "rules": [{"require_lineage": False}]}),
+    )
     trackline.log_evaluation("churn/1", _batch(500, 10), {"auc": 0.905}, dataset_name="prod-week-1")
 
-    rule = {"name": "auc-drop", "when": {"degradation": {
-        "metric": "auc", "model": "churn@production", "window": "last", "relative": 0.05, "sigmas": 3}},
-        "action": {"type": "webhook", "url": f"http://127.0.0.1:{hook.server_port}/"}}
+    rule = {
+        "name": "auc-drop",
+        "when": {
+            "degradation": {
+                "metric": "auc",
+                "model": "churn@production",
+                "window": "last",
+                "relative": 0.05,
+                "sigmas": 3,
+            }
+        },
+        "action": {"type": "webhook", "url": f"http://127.0.0.1:{hook.server_port}/"},
+    }
     policy = parse_policy({"name": "quality", "rules": [rule]})
     calm = evaluate_policy(policy)[0]
     assert calm.status == "clear", calm.message
@@ -307,12 +471,42 @@ def test_model_degradation_from_registry_evaluations(use_store, hook):
     assert audit[0].data["key"] == out.firing.key
 
     runner = CliRunner()
-    res = runner.invoke(cli, ["monitor", "degradation", "auc", "--model", "churn@production",
-                              "--window", "last:2", "--absolute", "0.03", "--json"])
+    res = runner.invoke(
+        cli,
+        [
+            "monitor",
+            "degradation",
+            "auc",
+            "--model",
+            "churn@production",
+            "--window",
+            "last:2",
+            "--absolute",
+            "0.03",
+            "--json",
+        ],
+    )
     assert res.exit_code == 1, res.output
     assert json.loads(res.output)["current"]["value"] == pytest.approx((0.905 + 0.80) / 2)
-    never = runner.invoke(cli, ["monitor", "degradation", "auc", "--model", "churn/1",
-                                "--dataset", "nope", "--absolute", "0.1"])
+    never = runner.invoke(
+        cli,
+        [
+            "monitor",
+            "degradation",
+            "auc",
+            "--model",
+            "churn/1",
+            "--dataset",
+            "nope",
+            "--absolute",
+            "0.1",
+        ],
+    )
     assert never.exit_code == 2 and "no evaluation of 'auc' on dataset 'nope'" in never.output
     with pytest.raises(ConfigError, match="give a model"):
-        parse_policy({"name": "q", "rules": [{**rule, "when": {"degradation": {"metric": "auc", "absolute": 1}}}]})
+        parse_policy(
+            {
+                "name": "q",
+                "rules": [{**rule, "when": {"degradation": {"metric": "auc", "absolute": 1}}}],
+            }
+        )

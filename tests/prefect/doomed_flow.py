@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from prefect import task
-
 from trackline.prefect import tracked_flow, tracked_task
 
 

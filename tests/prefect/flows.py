@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.task_runners import ProcessPoolTaskRunner
 
 import trackline
+from prefect import flow, task
 from trackline.prefect import flow_hooks, tracked_flow, tracked_task
 
 CALLS: list[str] = []
@@ -101,7 +101,7 @@ def tracked_with_hooks() -> int:
 @task
 @tracked_task
 def cube(x: int) -> dict[str, int]:
-    return {"x": x, "cube": x ** 3}
+    return {"x": x, "cube": x**3}
 
 
 @task

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from prefect import flow, task
-
 from trackline import tracked_task
 from trackline.capture.ambient import ambient_identity
 from trackline.integrations.prefect.ambient import identity

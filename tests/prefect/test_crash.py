@@ -17,10 +17,19 @@ from conftest import HERE, cli
 
 def _start(prefect_api: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     marker = tmp_path / "marker"
-    env = {**os.environ, "PREFECT_API_URL": prefect_api, "TRACKLINE_HEARTBEAT_INTERVAL": "0.2",
-           "PYTHONPATH": str(HERE)}
-    proc = subprocess.Popen([sys.executable, str(HERE / "doomed_flow.py"), str(marker)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "TRACKLINE_HEARTBEAT_INTERVAL": "0.2",
+        "PYTHONPATH": str(HERE),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "doomed_flow.py"), str(marker)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return proc, marker
 
 

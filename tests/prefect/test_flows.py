@@ -109,7 +109,10 @@ def test_retries_ending_in_failure():
     assert (pipe["id"], pipe["status"]) == (flow_run_id, "failed")
 
     by = _by_name(cli("runs", "--pipeline-run", flow_run_id))
-    for name, message in (("always_fails", "bad input 7"), ("plain_always_fails", "bad plain input 7")):
+    for name, message in (
+        ("always_fails", "bad input 7"),
+        ("plain_always_fails", "bad plain input 7"),
+    ):
         attempts = sorted(by[name], key=lambda r: r["external_ids"]["run_count"])
         assert [r["status"] for r in attempts] == ["up_for_retry", "failed"], name
         first, last = (cli("show", a["id"]) for a in attempts)
@@ -117,7 +120,9 @@ def test_retries_ending_in_failure():
         assert message in first["error"]["message"], first["error"]
         assert first["params"] == last["params"] == {"x": 7}
     # The undecorated task's final failure is the exception itself, caught by its failure hook.
-    assert cli("show", attempts_of(by, "plain_always_fails")[1]["id"])["error"]["type"] == "ValueError"
+    assert (
+        cli("show", attempts_of(by, "plain_always_fails")[1]["id"])["error"]["type"] == "ValueError"
+    )
     assert len(cli("runs", "--status", "failed")) == 2
 
 
@@ -170,7 +175,6 @@ def test_process_pool_task_runner():
 
 def test_tracked_flow_rejects_misuse():
     from prefect import flow
-
     from trackline.prefect import flow_hooks, tracked_flow
 
     with pytest.raises(TypeError, match="unexpected"):

@@ -1,4 +1,5 @@
-"""The Prefect ``gate`` task in real flows: raises on a failing verdict, or returns it; promotes on pass.
+"""The Prefect ``gate`` task in real flows: raises on a failing verdict, or returns it; promotes on
+pass.
 
 Self-contained: it reuses a Prefect API the session already runs (the Prefect tests' harness) or
 starts its own test harness for this module.
@@ -18,8 +19,10 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 import trackline
 from trackline.errors import GateFailed
 
-POLICY = "name: prefect-release\nrules:\n  - metric: accuracy\n    dataset: holdout\n    min: 0.85\n" \
-         "  - require_lineage: true\n"
+POLICY = (
+    "name: prefect-release\nrules:\n  - metric: accuracy\n    dataset: holdout\n    min: 0.85\n"
+    "  - require_lineage: true\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,9 @@ def test_gate_task_raises_returns_and_promotes(gate_prefect_api, tmp_path, monke
     with pytest.raises(GateFailed, match="gate 'prefect-release' failed for churn/1"):
         release(str(tmp_path), 0.6, str(policy))
     lenient = release(str(tmp_path), 0.7, str(policy), strict=False)
-    assert lenient["verdict"] == "fail" and lenient["version"] == 2 and lenient["promoted_to"] is None
+    assert (
+        lenient["verdict"] == "fail" and lenient["version"] == 2 and lenient["promoted_to"] is None
+    )
     assert lenient["failed_rules"] == ["accuracy on holdout >= 0.85"]
     passed = release(str(tmp_path), 0.95, str(policy))
     assert passed["verdict"] == "pass" and passed["promoted_to"] == "production"

@@ -36,19 +36,29 @@ def _free_port() -> int:
 def prefect_api(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect_home")
     port = _free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-           "PREFECT_UI_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_UI_ENABLED": "false",
+    }
     env.pop("PREFECT_API_URL", None)
     log = open(home / "server.log", "wb")
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     api = f"http://127.0.0.1:{port}/api"
     try:
         for _ in range(360):
             if proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited: {(home / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"prefect server exited: {(home / 'server.log').read_text()[-2000:]}"
+                )
             try:
                 if requests.get(f"{api}/health", timeout=2).status_code == 200:
                     break
@@ -72,16 +82,19 @@ def deployment(prefect_api, monkeypatch):
     """A deployment ``retrain-churn/on-drift`` registered on the server; yields its id."""
     # Settings, not environment variables: Prefect reads its environment once, at import, and
     # other test modules may have imported it already.
-    from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
+
+    from prefect import flow
 
     @flow(name="retrain-churn")
     def retrain(team: str = "ml", trigger: dict | None = None) -> str:
         return team
 
     # Flow logs stay local: nothing left to flush to the API after the server stops.
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api, PREFECT_LOGGING_TO_API_ENABLED: False}):
+    with temporary_settings(
+        updates={PREFECT_API_URL: prefect_api, PREFECT_LOGGING_TO_API_ENABLED: False}
+    ):
         with get_client(sync_client=True) as client:
             flow_id = client.create_flow(retrain)
             deployment_id = client.create_deployment(flow_id=flow_id, name="on-drift")
@@ -104,9 +117,11 @@ def score(batch: pd.DataFrame) -> int:
 
 
 def _rule(action: dict) -> dict:
-    return {"name": "drift", "when": {"drift": {"reference": "task:train/data",
-                                                 "current": "task:score/batch@last"}},
-            "action": action}
+    return {
+        "name": "drift",
+        "when": {"drift": {"reference": "task:train/data", "current": "task:score/batch@last"}},
+        "action": action,
+    }
 
 
 def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
@@ -114,9 +129,22 @@ def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
-    policy = parse_policy({"name": "churn", "rules": [_rule({
-        "type": "prefect_deployment", "deployment": "retrain-churn/on-drift",
-        "parameters": {"team": "fraud"}, "evidence_parameter": "trigger", "api_url": prefect_api})]})
+    policy = parse_policy(
+        {
+            "name": "churn",
+            "rules": [
+                _rule(
+                    {
+                        "type": "prefect_deployment",
+                        "deployment": "retrain-churn/on-drift",
+                        "parameters": {"team": "fraud"},
+                        "evidence_parameter": "trigger",
+                        "api_url": prefect_api,
+                    }
+                )
+            ],
+        }
+    )
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
 
@@ -126,7 +154,9 @@ def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
 
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(first.firing.started["flow_run_id"])
-        runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment]))
+        )
     runs = [r for r in runs if r.parameters.get("team") == "fraud"]  # this policy's runs only
     assert len(runs) == 1
     assert run.deployment_id == deployment
@@ -141,14 +171,28 @@ def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
     second = evaluate_policy(policy)[0]
     assert second.status == "fired" and second.episode != first.episode
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment]))
+        )
     assert len([r for r in runs if r.parameters.get("team") == "fraud"]) == 2
 
 
 def test_unknown_deployment_is_a_recorded_failure(prefect_api, monkeypatch):
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
-    policy = parse_policy({"name": "missing", "rules": [_rule({
-        "type": "prefect_deployment", "deployment": "nope/nothing", "api_url": prefect_api})]})
+    policy = parse_policy(
+        {
+            "name": "missing",
+            "rules": [
+                _rule(
+                    {
+                        "type": "prefect_deployment",
+                        "deployment": "nope/nothing",
+                        "api_url": prefect_api,
+                    }
+                )
+            ],
+        }
+    )
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
     out = evaluate_policy(policy)[0]
@@ -168,16 +212,40 @@ def test_event_starts_a_deployment_through_an_automation(prefect_api, deployment
 
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     with get_client(sync_client=True) as client:
-        client.create_automation(AutomationCore(
-            name="retrain-on-trackline-event",
-            trigger=EventTrigger(expect={"trackline.retraining.requested"},
-                                 match={"prefect.resource.id": "trackline.model.churn"},
-                                 posture=Posture.Reactive, threshold=1, within=timedelta(0)),
-            actions=[RunDeployment(source="selected", deployment_id=deployment,
-                                   parameters={"team": "from-event"})]))
-    policy = parse_policy({"name": "churn-event", "rules": [_rule({
-        "type": "prefect_event", "event": "trackline.retraining.requested",
-        "resource_id": "trackline.model.churn", "api_url": prefect_api})]})
+        client.create_automation(
+            AutomationCore(
+                name="retrain-on-trackline-event",
+                trigger=EventTrigger(
+                    expect={"trackline.retraining.requested"},
+                    match={"prefect.resource.id": "trackline.model.churn"},
+                    posture=Posture.Reactive,
+                    threshold=1,
+                    within=timedelta(0),
+                ),
+                actions=[
+                    RunDeployment(
+                        source="selected",
+                        deployment_id=deployment,
+                        parameters={"team": "from-event"},
+                    )
+                ],
+            )
+        )
+    policy = parse_policy(
+        {
+            "name": "churn-event",
+            "rules": [
+                _rule(
+                    {
+                        "type": "prefect_event",
+                        "event": "trackline.retraining.requested",
+                        "resource_id": "trackline.model.churn",
+                        "api_url": prefect_api,
+                    }
+                )
+            ],
+        }
+    )
     train(_batch(5_000, 1))
     score(_batch(2_000, 2, shift=1.5))
     time.sleep(2)  # let the server's trigger service load the new automation
@@ -187,14 +255,24 @@ def test_event_starts_a_deployment_through_an_automation(prefect_api, deployment
     found, started = [], []
     for _ in range(120):  # the server persists events and runs automations asynchronously
         if not found:
-            resp = requests.post(f"{prefect_api}/events/filter", json={
-                "filter": {"event": {"name": ["trackline.retraining.requested"]}}, "limit": 10}, timeout=10)
+            resp = requests.post(
+                f"{prefect_api}/events/filter",
+                json={
+                    "filter": {"event": {"name": ["trackline.retraining.requested"]}},
+                    "limit": 10,
+                },
+                timeout=10,
+            )
             resp.raise_for_status()
             found = [e for e in resp.json()["events"] if e["id"] == event_id]
         with get_client(sync_client=True) as client:
-            started = [r for r in client.read_flow_runs(
-                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment])))
-                if r.parameters.get("team") == "from-event"]
+            started = [
+                r
+                for r in client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment]))
+                )
+                if r.parameters.get("team") == "from-event"
+            ]
         if found and started:
             break
         time.sleep(0.5)
@@ -207,16 +285,29 @@ def test_event_starts_a_deployment_through_an_automation(prefect_api, deployment
 def test_monitor_as_a_prefect_task(prefect_api, deployment, monkeypatch, tmp_path):
     """Scoring and monitoring inside a real Prefect flow; the policy starts the retraining."""
     import yaml
-    from prefect import flow, task
     from prefect.client.orchestration import get_client
 
+    from prefect import flow, task
     from trackline.monitoring.triggers import run_policy
 
     monkeypatch.setenv("TRACKLINE_CAPTURE_ENVIRONMENT", "0")
     policy = tmp_path / "policy.yaml"
-    policy.write_text(yaml.safe_dump({"name": "in-flow", "rules": [_rule({
-        "type": "prefect_deployment", "deployment": "retrain-churn/on-drift",
-        "evidence_parameter": "trigger"})]}))
+    policy.write_text(
+        yaml.safe_dump(
+            {
+                "name": "in-flow",
+                "rules": [
+                    _rule(
+                        {
+                            "type": "prefect_deployment",
+                            "deployment": "retrain-churn/on-drift",
+                            "evidence_parameter": "trigger",
+                        }
+                    )
+                ],
+            }
+        )
+    )
     train(_batch(5_000, 1))
 
     @task(name="score")  # inside a Prefect task the run takes the Prefect task's name

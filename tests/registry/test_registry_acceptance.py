@@ -15,7 +15,9 @@ BIN = Path(sys.executable).parent
 
 def sh(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     cmd = [str(BIN / "trackline"), *args] if args[0] != "python" else [sys.executable, *args[1:]]
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=os.environ.copy(), timeout=600)
+    return subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, env=os.environ.copy(), timeout=600
+    )
 
 
 def test_register_evaluate_gate_fail_then_pass_promote_verify(tmp_path, monkeypatch):
@@ -47,7 +49,10 @@ def test_register_evaluate_gate_fail_then_pass_promote_verify(tmp_path, monkeypa
     deployed = tmp_path / "deploy" / "model.pkl"
     deployed.parent.mkdir()
     shutil.copy(tmp_path / "work" / "model-depth8.pkl", deployed)
-    assert sh("models", "verify", "churn@production", "--file", str(deployed), cwd=tmp_path).returncode == 0
+    assert (
+        sh("models", "verify", "churn@production", "--file", str(deployed), cwd=tmp_path).returncode
+        == 0
+    )
     shutil.copy(tmp_path / "work" / "model-depth1.pkl", deployed)
     wrong = sh("models", "verify", "churn@production", "--file", str(deployed), cwd=tmp_path)
     assert wrong.returncode == 1 and "MISMATCH" in wrong.stderr

@@ -1,4 +1,5 @@
-"""The audit chain detects edited, deleted and truncated entries (by direct SQL, as an intruder would)."""
+"""The audit chain detects edited, deleted and truncated entries (by direct SQL, as an intruder
+would)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from trackline.store.sql.engine import create_engine
 
 def _history(train, policy):
     train(1)
-    trackline.log_evaluation("churn/1", dataset="holdout.csv", dataset_name="holdout",
-                             metrics={"accuracy": 0.9, "f1": 0.8})
+    trackline.log_evaluation(
+        "churn/1",
+        dataset="holdout.csv",
+        dataset_name="holdout",
+        metrics={"accuracy": 0.9, "f1": 0.8},
+    )
     trackline.promote("churn", 1, alias="production", policy=policy)
     return trackline.audit_log()
 
@@ -25,8 +30,12 @@ def _sql(url: str, statement: str, **params) -> None:
 
 def test_intact_chain_and_cli(train, policy, invoke, use_store):
     entries = _history(train, policy)
-    assert [e.action for e in entries] == ["model.registered", "evaluation.logged", "gate.decision",
-                                          "alias.moved"]
+    assert [e.action for e in entries] == [
+        "model.registered",
+        "evaluation.logged",
+        "gate.decision",
+        "alias.moved",
+    ]
     assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
     res = invoke("audit", "verify")
     assert res.exit_code == 0 and "audit log intact: 4 entries" in res.output
@@ -39,7 +48,10 @@ def test_edited_entry_is_detected(train, policy, invoke, use_store):
     _history(train, policy)
     _sql(use_store, "UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4")
     res = invoke("audit", "verify")
-    assert res.exit_code == 1 and "entry 4 (alias.moved): content does not match its hash" in res.output
+    assert (
+        res.exit_code == 1
+        and "entry 4 (alias.moved): content does not match its hash" in res.output
+    )
     report = trackline.verify_audit()
     assert not report.ok and len(report.problems) == 1
 

@@ -1,4 +1,5 @@
-"""Concurrent registry writers (threads with their own connections): gap-free versions, intact chain."""
+"""Concurrent registry writers (threads with their own connections): gap-free versions, intact
+chain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Malformed and semantically wrong policies: one clear line per problem, exit 2, nothing recorded."""
+"""Malformed and semantically wrong policies: one clear line per problem, exit 2, nothing
+recorded."""
 
 from __future__ import annotations
 
@@ -11,25 +12,57 @@ from trackline.registry.store import registry_store
 
 BAD = [
     ("name: p\nrules:\n  - metric: accuracy\n    min: [0.8\n", "line 5, column 1: not valid YAML"),
-    ("- just\n- a list\n", "a policy is a mapping"),
+    ("- just\n- a list\n", "a gate policy is a mapping"),
     ("rules:\n  - require_lineage: true\n", "field name: Field required"),
     ("name: p\nrules: []\n", "field rules: List should have at least 1 item"),
     ("name: p\nrules:\n  - metrc: accuracy\n", "rules[0]: each rule needs exactly one of"),
-    ("name: p\nrules:\n  - metric: f1\n    require_lineage: true\n", "rules[0]: each rule needs exactly one of"),
-    ("name: p\nrules:\n  - require_lineage: true\n  - metric: f1\n    dataset: h\n    minimum: 0.8\n",
-     "rules[1] (metric rule), field minimum: unknown field"),
-    ("name: p\nrules:\n  - metric: f1\n    min: 0.8\n", "rules[0] (metric rule), field dataset: Field required"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    max_regression: 0.01\n",
-     "rules[0] (metric rule): max_regression/max_regression_pct need compare_to"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n", "rules[0] (metric rule): a metric rule needs min, max or compare_to"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: 0.9\n    max: 0.1\n", "min (0.9) is greater than max (0.1)"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    compare_to: production\n    max_regression: -0.1\n",
-     "field max_regression: Input should be greater than or equal to 0"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: .nan\n", "field min: must be a finite number"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: high\n", "field min: Input should be a valid number"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    compare_to: '3'\n", "compare_to names an alias"),
-    ("name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: 0\n    slices: all\n    slice: eu\n",
-     "give slice (one slice) or slices"),
+    (
+        "name: p\nrules:\n  - metric: f1\n    require_lineage: true\n",
+        "rules[0]: each rule needs exactly one of",
+    ),
+    (
+        "name: p\nrules:\n  - require_lineage: true\n"
+        "  - metric: f1\n    dataset: h\n    minimum: 0.8\n",
+        "rules[1] (metric rule), field minimum: unknown field",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    min: 0.8\n",
+        "rules[0] (metric rule), field dataset: Field required",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n    max_regression: 0.01\n",
+        "rules[0] (metric rule): max_regression/max_regression_pct need compare_to",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n",
+        "rules[0] (metric rule): a metric rule needs min, max or compare_to",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: 0.9\n    max: 0.1\n",
+        "min (0.9) is greater than max (0.1)",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n"
+        "    compare_to: production\n    max_regression: -0.1\n",
+        "field max_regression: Input should be greater than or equal to 0",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: .nan\n",
+        "field min: must be a finite number",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: high\n",
+        "field min: Input should be a valid number",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n    compare_to: '3'\n",
+        "compare_to names an alias",
+    ),
+    (
+        "name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: 0\n"
+        "    slices: all\n    slice: eu\n",
+        "give slice (one slice) or slices",
+    ),
     ("name: p\nrules:\n  - max_evaluation_age: 7 days\n", "'7 days' is not a duration"),
     ("name: p\nrules:\n  - max_evaluation_age: -5\n", "a duration must be positive"),
 ]
@@ -56,7 +89,10 @@ def test_cli_exits_2_on_bad_policy_and_unknown_model(train, policy, invoke, work
     bad.write_text(BAD[8][0])
     res = invoke("gate", "check", "churn", "1", "--policy", str(bad))
     assert res.exit_code == 2
-    assert "bad.yaml: rules[0] (metric rule): max_regression/max_regression_pct need compare_to" in res.output
+    assert (
+        "bad.yaml: rules[0] (metric rule): max_regression/max_regression_pct need compare_to"
+        in res.output
+    )
     res = invoke("gate", "validate", str(bad))
     assert res.exit_code == 2 and "need compare_to" in res.output
     for args in (["nope", "1"], ["churn", "7"], ["churn", "production"], ["churn", "x/y"]):

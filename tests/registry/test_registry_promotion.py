@@ -1,4 +1,5 @@
-"""Promotion needs a passing decision for the exact digest; racing promotions; verify before deploy."""
+"""Promotion needs a passing decision for the exact digest; racing promotions; verify before
+deploy."""
 
 from __future__ import annotations
 
@@ -19,13 +20,19 @@ def test_promotion_refused_without_a_passing_decision(train, policy, invoke, use
     train(1)
     res = invoke("models", "promote", "churn", "1", "--alias", "production")
     assert res.exit_code == 1 and "no gate decision is recorded for churn/1" in res.output
-    trackline.log_evaluation("churn/1", dataset="holdout.csv", dataset_name="holdout",
-                             metrics={"accuracy": 0.5, "f1": 0.5})
+    trackline.log_evaluation(
+        "churn/1",
+        dataset="holdout.csv",
+        dataset_name="holdout",
+        metrics={"accuracy": 0.5, "f1": 0.5},
+    )
     assert invoke("gate", "check", "churn", "1", "--policy", str(policy)).exit_code == 1
     res = invoke("models", "promote", "churn", "1", "--alias", "production", "--json")
     assert res.exit_code == 1
     assert json.loads(res.output.split("\nerror:")[0])["error"] == "promotion_refused"
-    res = invoke("models", "promote", "churn", "1", "--alias", "production", "--policy", str(policy))
+    res = invoke(
+        "models", "promote", "churn", "1", "--alias", "production", "--policy", str(policy)
+    )
     assert res.exit_code == 1 and "failed for churn/1 (rules 1" in res.output
     assert trackline.resolve_model("churn/1").aliases == []
     refused = [e for e in trackline.audit_log(model="churn") if e.action == "promotion.refused"]
@@ -36,8 +43,9 @@ def test_decision_must_be_for_the_exact_digest(train, policy, use_store):
     train(1)
     train(2)
     for ref in ("churn/1", "churn/2"):
-        trackline.log_evaluation(ref, dataset="holdout.csv", dataset_name="holdout",
-                                 metrics={"accuracy": 0.9, "f1": 0.9})
+        trackline.log_evaluation(
+            ref, dataset="holdout.csv", dataset_name="holdout", metrics={"accuracy": 0.9, "f1": 0.9}
+        )
     passed = trackline.check_gate("churn/1", policy)
     with pytest.raises(PromotionRefused, match="is about digest"):
         trackline.promote("churn", 2, alias="production", decision=passed.id)
@@ -49,15 +57,32 @@ def test_decision_must_be_for_the_exact_digest(train, policy, use_store):
 
 def test_promote_with_policy_moves_alias_and_audits_it(train, policy, invoke, use_store):
     train(1)
-    trackline.log_evaluation("churn/1", dataset="holdout.csv", dataset_name="holdout",
-                             metrics={"accuracy": 0.9, "f1": 0.8})
-    res = invoke("models", "promote", "churn", "1", "--alias", "production", "--policy", str(policy),
-                 "--reason", "first release", "--json")
+    trackline.log_evaluation(
+        "churn/1",
+        dataset="holdout.csv",
+        dataset_name="holdout",
+        metrics={"accuracy": 0.9, "f1": 0.8},
+    )
+    res = invoke(
+        "models",
+        "promote",
+        "churn",
+        "1",
+        "--alias",
+        "production",
+        "--policy",
+        str(policy),
+        "--reason",
+        "first release",
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["promoted"] is True
     train(2)
     trackline.log_evaluation("churn/2", dataset="holdout", metrics={"accuracy": 0.91, "f1": 0.795})
-    res = invoke("models", "promote", "churn", "2", "--alias", "production", "--policy", str(policy))
+    res = invoke(
+        "models", "promote", "churn", "2", "--alias", "production", "--policy", str(policy)
+    )
     assert res.exit_code == 0, res.output
     assert "churn@production -> version 2 (was version 1" in res.output
     assert trackline.resolve_model("churn@production").version == 2
@@ -69,8 +94,12 @@ def test_promote_with_policy_moves_alias_and_audits_it(train, policy, invoke, us
 
 def test_alias_moved_since_the_decision_is_a_conflict(train, policy, use_store):
     train(1)
-    trackline.log_evaluation("churn/1", dataset="holdout.csv", dataset_name="holdout",
-                             metrics={"accuracy": 0.9, "f1": 0.8})
+    trackline.log_evaluation(
+        "churn/1",
+        dataset="holdout.csv",
+        dataset_name="holdout",
+        metrics={"accuracy": 0.9, "f1": 0.8},
+    )
     train(2)
     trackline.log_evaluation("churn/2", dataset="holdout", metrics={"accuracy": 0.9, "f1": 0.85})
     stale = trackline.check_gate("churn/2", policy)  # compared against an empty production
@@ -82,16 +111,28 @@ def test_alias_moved_since_the_decision_is_a_conflict(train, policy, use_store):
 
 def test_racing_promotions_in_real_processes_leave_one_winner(train, policy, use_store):
     train(1)
-    trackline.log_evaluation("churn/1", dataset="holdout.csv", dataset_name="holdout",
-                             metrics={"accuracy": 0.9, "f1": 0.8})
+    trackline.log_evaluation(
+        "churn/1",
+        dataset="holdout.csv",
+        dataset_name="holdout",
+        metrics={"accuracy": 0.9, "f1": 0.8},
+    )
     trackline.promote("churn", 1, alias="production", policy=policy)
     for seed in (2, 3):
         train(seed)
-        trackline.log_evaluation(f"churn/{seed}", dataset="holdout", metrics={"accuracy": 0.95, "f1": 0.9})
+        trackline.log_evaluation(
+            f"churn/{seed}", dataset="holdout", metrics={"accuracy": 0.95, "f1": 0.9}
+        )
         assert trackline.check_gate(f"churn/{seed}", policy).incumbents == {"production": 1}
-    procs = [subprocess.Popen([TRACKLINE, "models", "promote", "churn", str(v), "--alias", "production"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for v in (2, 3)]
+    procs = [
+        subprocess.Popen(
+            [TRACKLINE, "models", "promote", "churn", str(v), "--alias", "production"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for v in (2, 3)
+    ]
     outcomes = [(p.wait(timeout=120), p.stdout.read() + p.stderr.read()) for p in procs]
     codes = sorted(code for code, _ in outcomes)
     assert codes == [0, 1], outcomes
@@ -103,14 +144,20 @@ def test_racing_promotions_in_real_processes_leave_one_winner(train, policy, use
     moves = [e for e in log if e.action == "alias.moved"]
     conflicts = [e for e in log if e.action == "promotion.conflict"]
     assert [(m.data["from"], m.data["to"]) for m in moves] == [(None, 1), (1, winner)]
-    assert [(c.version, c.data["expected"], c.data["found"]) for c in conflicts] == [(loser, 1, winner)]
+    assert [(c.version, c.data["expected"], c.data["found"]) for c in conflicts] == [
+        (loser, 1, winner)
+    ]
     assert trackline.verify_audit().ok
 
 
 def test_verify_right_and_tampered_file_and_directory(train, policy, invoke, workdir, use_store):
     train(1)
-    trackline.log_evaluation("churn/1", dataset="holdout.csv", dataset_name="holdout",
-                             metrics={"accuracy": 0.9, "f1": 0.8})
+    trackline.log_evaluation(
+        "churn/1",
+        dataset="holdout.csv",
+        dataset_name="holdout",
+        metrics={"accuracy": 0.9, "f1": 0.8},
+    )
     trackline.promote("churn", 1, alias="production", policy=policy)
     deployed = workdir / "deploy" / "model.pkl"
     deployed.parent.mkdir()

@@ -35,11 +35,19 @@ def recorded(server: Server, tmp_path_factory) -> dict:
     return {"first": first, "second": second}
 
 
-POLICY = {"name": "churn-production", "rules": [
-    {"metric": "accuracy", "dataset": "holdout", "min": 0.85},
-    {"metric": "accuracy", "dataset": "holdout", "compare_to": "production", "max_regression": 0.01},
-    {"require_lineage": True},
-]}
+POLICY = {
+    "name": "churn-production",
+    "rules": [
+        {"metric": "accuracy", "dataset": "holdout", "min": 0.85},
+        {
+            "metric": "accuracy",
+            "dataset": "holdout",
+            "compare_to": "production",
+            "max_regression": 0.01,
+        },
+        {"require_lineage": True},
+    ],
+}
 
 
 @pytest.fixture(scope="session")
@@ -61,8 +69,13 @@ def registry(server: Server, recorded: dict, tmp_path_factory) -> dict:
         train = writer.get_run(recorded[key]["task_runs"]["train"])
         model = next(a for a in train.outputs if a.name == "return")
         mv = register_model("churn", model.digest, run=train.id, store=writer, team=key)
-        log_evaluation(mv, dataset=holdout, dataset_name="holdout", metrics={"accuracy": accuracy},
-                       store=writer)
+        log_evaluation(
+            mv,
+            dataset=holdout,
+            dataset_name="holdout",
+            metrics={"accuracy": accuracy},
+            store=writer,
+        )
         out["versions"][key] = mv
     out["policy"] = parse_policy(POLICY)
     out["decision"] = check_gate("churn", out["policy"], 1, store=approver)

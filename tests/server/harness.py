@@ -32,15 +32,22 @@ def base_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(BIN / "trackline"), *args], env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(BIN / "trackline"), *args], env=env, capture_output=True, text=True, check=False
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"trackline {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+        raise AssertionError(
+            f"trackline {' '.join(args)} failed ({proc.returncode}): {proc.stderr}"
+        )
     return proc
 
 
 def create_token(store: str, role: str, name: str, env: dict[str, str]) -> str:
-    return json.loads(cli("--store", store, "tokens", "create", "--role", role, "--name", name, "--json",
-                          env=env).stdout)["token"]
+    return json.loads(
+        cli(
+            "--store", store, "tokens", "create", "--role", role, "--name", name, "--json", env=env
+        ).stdout
+    )["token"]
 
 
 @dataclass
@@ -60,9 +67,24 @@ class Server:
         self.log = self.home / f"server-{port}.log"
         fh = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [str(BIN / "trackline"), "server", "--store", self.store, "--port", str(port),
-             "--workers", str(workers), "--log-level", "warning", *args],
-            env=base_env(self.home), stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(BIN / "trackline"),
+                "server",
+                "--store",
+                self.store,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                *args,
+            ],
+            env=base_env(self.home),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         fh.close()
         # Readiness poll: imports on a busy 2-core machine can take many seconds.
         for _ in range(600):
@@ -92,11 +114,26 @@ class Server:
         self.proc = None
 
 
-def run_pipeline(server: Server, out: Path, lr: float, *, fail: bool = False, role: str = "writer",
-                 **env_extra: str) -> dict:
-    env = base_env(out / "home", TRACKLINE_STORE=server.url, TRACKLINE_TOKEN=server.tokens[role],
-                   TRACKLINE_SAMPLE_AFTER="0.1", TRACKLINE_SAMPLE_INTERVAL="0.05", **env_extra)
-    args = [sys.executable, str(HERE / "pipeline_app.py"), str(out), str(lr)] + (["--fail"] if fail else [])
+def run_pipeline(
+    server: Server,
+    out: Path,
+    lr: float,
+    *,
+    fail: bool = False,
+    role: str = "writer",
+    **env_extra: str,
+) -> dict:
+    env = base_env(
+        out / "home",
+        TRACKLINE_STORE=server.url,
+        TRACKLINE_TOKEN=server.tokens[role],
+        TRACKLINE_SAMPLE_AFTER="0.1",
+        TRACKLINE_SAMPLE_INTERVAL="0.05",
+        **env_extra,
+    )
+    args = [sys.executable, str(HERE / "pipeline_app.py"), str(out), str(lr)] + (
+        ["--fail"] if fail else []
+    )
     proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise AssertionError(f"pipeline failed: {proc.stderr}")

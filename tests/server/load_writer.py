@@ -11,7 +11,7 @@ import uuid
 
 import trackline
 from trackline import log_metric, pipeline_run, tracked_task
-from trackline.records import Metric, TaskRun, utcnow
+from trackline.model.runs import Metric, TaskRun, utcnow
 from trackline.store.http import HttpStore
 
 
@@ -33,10 +33,20 @@ def main() -> None:
     runs = []
     for i in range(batched):
         rid = uuid.uuid4().hex
-        runs.append(TaskRun(id=rid, name="batched", pipeline=pipeline, status="success", ended_at=utcnow(),
-                            params={"i": i},
-                            metrics=[Metric(id=f"{rid}-{s}", key="m", value=s, step=s) for s in range(3)]))
-    threads = [threading.Thread(target=store.write_batch, kwargs={"task_runs": runs}) for _ in range(2)]
+        runs.append(
+            TaskRun(
+                id=rid,
+                name="batched",
+                pipeline=pipeline,
+                status="success",
+                ended_at=utcnow(),
+                params={"i": i},
+                metrics=[Metric(id=f"{rid}-{s}", key="m", value=s, step=s) for s in range(3)],
+            )
+        )
+    threads = [
+        threading.Thread(target=store.write_batch, kwargs={"task_runs": runs}) for _ in range(2)
+    ]
     for t in threads:
         t.start()
     for t in threads:

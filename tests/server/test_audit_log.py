@@ -17,7 +17,10 @@ def test_filters_run_in_the_store_and_outcome_pages_backwards(store_url):
 
     denied = log.list(outcome="denied", limit=10)
     assert [(e.actor, e.outcome) for e in denied] == [
-        ("approver-bot", "denied"), ("reader-bot", "denied"), ("anonymous", "denied")]
+        ("approver-bot", "denied"),
+        ("reader-bot", "denied"),
+        ("anonymous", "denied"),
+    ]
     assert [e.seq for e in log.list(outcome="denied", limit=2)] == [e.seq for e in denied[:2]]
 
     newest_admin = log.list(actor="admin-bot", limit=3)
@@ -26,4 +29,6 @@ def test_filters_run_in_the_store_and_outcome_pages_backwards(store_url):
 
     older = store.audit_entries(actor="writer-bot", limit=2, before=newest_admin[-1].seq)
     assert [e.data["target"] for e in older] == ["t1191", "t1193"]  # sequence order
-    assert {e.action for e in store.audit_entries(action="GET /api/v1/tokens")} == {"GET /api/v1/tokens"}
+    assert {e.action for e in store.audit_entries(action="GET /api/v1/tokens")} == {
+        "GET /api/v1/tokens"
+    }

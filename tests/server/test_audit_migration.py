@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -15,20 +15,45 @@ from trackline.store.sql.store import SqlStore
 def test_old_server_events_join_the_chain(store_url):
     engine = create_engine(store_url)
     migrate.upgrade(engine, "0004")
-    events = sa.table("server_audit_events", sa.column("at", sa.DateTime(timezone=True)), sa.column("actor"),
-                      sa.column("action"), sa.column("target"), sa.column("outcome"), sa.column("detail", sa.JSON()))
+    events = sa.table(
+        "server_audit_events",
+        sa.column("at", sa.DateTime(timezone=True)),
+        sa.column("actor"),
+        sa.column("action"),
+        sa.column("target"),
+        sa.column("outcome"),
+        sa.column("detail", sa.JSON()),
+    )
     with engine.begin() as conn:
-        conn.execute(sa.insert(events), [
-            {"at": datetime(2026, 1, 1, tzinfo=timezone.utc), "actor": "anonymous", "action": "GET /api/v1/runs",
-             "target": None, "outcome": "denied", "detail": {"reason": "no token"}},
-            {"at": datetime(2026, 1, 2, tzinfo=timezone.utc), "actor": "admin-bot", "action": "token.create",
-             "target": "ci", "outcome": "allowed", "detail": {"role": "writer"}}])
+        conn.execute(
+            sa.insert(events),
+            [
+                {
+                    "at": datetime(2026, 1, 1, tzinfo=UTC),
+                    "actor": "anonymous",
+                    "action": "GET /api/v1/runs",
+                    "target": None,
+                    "outcome": "denied",
+                    "detail": {"reason": "no token"},
+                },
+                {
+                    "at": datetime(2026, 1, 2, tzinfo=UTC),
+                    "actor": "admin-bot",
+                    "action": "token.create",
+                    "target": "ci",
+                    "outcome": "allowed",
+                    "detail": {"role": "writer"},
+                },
+            ],
+        )
     engine.dispose()
     store = SqlStore(store_url)  # upgrades to head
     assert migrate.current(store.engine) == migrate.head()
     entries = store.audit_entries()
     assert [(e.seq, e.actor, e.action, e.data["outcome"]) for e in entries] == [
-        (1, "anonymous", "GET /api/v1/runs", "denied"), (2, "admin-bot", "token.create", "allowed")]
+        (1, "anonymous", "GET /api/v1/runs", "denied"),
+        (2, "admin-bot", "token.create", "allowed"),
+    ]
     assert entries[0].data["reason"] == "no token" and entries[1].data["target"] == "ci"
     store.append_audit("model.verified", actor="me")  # the chain continues from the copied events
     report = verify_audit(store=store)

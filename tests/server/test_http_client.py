@@ -28,7 +28,9 @@ class Flaky(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
-        Flaky.seen.append((self.command, self.path, self.client_address, self.headers.get("Authorization")))
+        Flaky.seen.append(
+            (self.command, self.path, self.client_address, self.headers.get("Authorization"))
+        )
         time.sleep(self.delay)
         if len(Flaky.seen) <= Flaky.failures:
             self._send(503, {"error": {"code": "store_unavailable", "message": "warming up"}})
@@ -40,7 +42,9 @@ class Flaky(BaseHTTPRequestHandler):
     def _send(self, status: int, payload) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json" if not isinstance(payload, bytes) else "text/html")
+        self.send_header(
+            "Content-Type", "application/json" if not isinstance(payload, bytes) else "text/html"
+        )
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

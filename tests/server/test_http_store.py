@@ -35,8 +35,9 @@ def test_tracked_pipeline_through_server_lands_in_postgres(server, recorded):
 
 
 def _cli(args: list[str], server, role: str = "reader"):
-    result = CliRunner().invoke(cli, args, env={"TRACKLINE_STORE": server.url,
-                                                "TRACKLINE_TOKEN": server.tokens[role]})
+    result = CliRunner().invoke(
+        cli, args, env={"TRACKLINE_STORE": server.url, "TRACKLINE_TOKEN": server.tokens[role]}
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -63,7 +64,7 @@ def test_http_store_raises_the_sql_stores_errors(server):
     with pytest.raises(PermissionDenied, match="needs role 'writer'"):
         reader.write_task_run(task_run())
     with pytest.raises(Unauthenticated):
-        HttpStore(server.url, token="tl_wrong").list_runs(trackline.records.RunQuery())
+        HttpStore(server.url, token="tl_wrong").list_runs(trackline.model.runs.RunQuery())
     with pytest.raises(Unauthenticated, match="needs an API token"):
         HttpStore(server.url).get_run("x")
     assert reader.whoami() == {"name": "reader-bot", "role": "reader", "anonymous": False}

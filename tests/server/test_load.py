@@ -18,10 +18,21 @@ WRITERS, TASKS, BATCHED = 4, 15, 10
 def test_concurrent_writers_lose_and_duplicate_nothing(server, tmp_path):
     procs = []
     for i in range(WRITERS):
-        env = base_env(tmp_path / f"w{i}", TRACKLINE_STORE=server.url, TRACKLINE_TOKEN=server.tokens["writer"],
-                       TRACKLINE_STRICT="1")  # strict: a failed write fails the writer, not the spool
-        procs.append(subprocess.Popen([sys.executable, str(HERE / "load_writer.py"), str(i), str(TASKS), str(BATCHED)],
-                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        env = base_env(
+            tmp_path / f"w{i}",
+            TRACKLINE_STORE=server.url,
+            TRACKLINE_TOKEN=server.tokens["writer"],
+            TRACKLINE_STRICT="1",
+        )  # strict: a failed write fails the writer, not the spool
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(HERE / "load_writer.py"), str(i), str(TASKS), str(BATCHED)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for p in procs:
         _, err = p.communicate()
         assert p.returncode == 0, err
@@ -30,18 +41,39 @@ def test_concurrent_writers_lose_and_duplicate_nothing(server, tmp_path):
         with engine.connect() as conn:
             for i in range(WRITERS):
                 pipeline = f"load-{i}"
-                runs = conn.execute(sa.text(
-                    "SELECT name, count(*) FROM task_runs WHERE pipeline = :p GROUP BY name"), {"p": pipeline}).all()
+                runs = conn.execute(
+                    sa.text(
+                        "SELECT name, count(*) FROM task_runs WHERE pipeline = :p GROUP BY name"
+                    ),
+                    {"p": pipeline},
+                ).all()
                 assert dict(runs) == {"work": TASKS, "batched": BATCHED}, pipeline
-                metrics = conn.execute(sa.text(
-                    "SELECT count(*), count(DISTINCT m.id) FROM metrics m JOIN task_runs t ON t.id = m.task_run_id "
-                    "WHERE t.pipeline = :p"), {"p": pipeline}).one()
+                metrics = conn.execute(
+                    sa.text(
+                        "SELECT count(*), count(DISTINCT m.id) FROM metrics m"
+                        " JOIN task_runs t ON t.id = m.task_run_id "
+                        "WHERE t.pipeline = :p"
+                    ),
+                    {"p": pipeline},
+                ).one()
                 assert tuple(metrics) == (3 * (TASKS + BATCHED),) * 2
-                statuses = conn.execute(sa.text(
-                    "SELECT DISTINCT status FROM task_runs WHERE pipeline = :p"), {"p": pipeline}).scalars().all()
+                statuses = (
+                    conn.execute(
+                        sa.text("SELECT DISTINCT status FROM task_runs WHERE pipeline = :p"),
+                        {"p": pipeline},
+                    )
+                    .scalars()
+                    .all()
+                )
                 assert statuses == ["success"]
-                pipes = conn.execute(sa.text(
-                    "SELECT status FROM pipeline_runs WHERE pipeline = :p"), {"p": pipeline}).scalars().all()
+                pipes = (
+                    conn.execute(
+                        sa.text("SELECT status FROM pipeline_runs WHERE pipeline = :p"),
+                        {"p": pipeline},
+                    )
+                    .scalars()
+                    .all()
+                )
                 assert pipes == ["success"]
     finally:
         engine.dispose()

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 import trackline
 from trackline.cli.main import cli
 from trackline.errors import PermissionDenied, Unauthenticated
-from trackline.monitoring.records import DataRef, DriftReport, TriggerFiring
+from trackline.model.monitoring import DataRef, DriftReport, TriggerFiring
+from trackline.model.runs import utcnow
 from trackline.monitoring.triggers import evaluate_policy, parse_policy
-from trackline.records import utcnow
 from trackline.store.http import HttpStore
 from trackline.store.sql.store import SqlStore
 
@@ -39,13 +39,23 @@ def score(batch: pd.DataFrame) -> int:
 
 def _batch(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"x": rng.normal(shift, 1, n), "y": rng.normal(shift, 1, n),
-                         "c": np.array(["a", "b", "c"])[rng.integers(0, 3, n)]})
+    return pd.DataFrame(
+        {
+            "x": rng.normal(shift, 1, n),
+            "y": rng.normal(shift, 1, n),
+            "c": np.array(["a", "b", "c"])[rng.integers(0, 3, n)],
+        }
+    )
 
 
 def _env(server, home, role: str = "writer") -> dict[str, str]:
-    return {"TRACKLINE_STORE": server.url, "TRACKLINE_TOKEN": server.tokens[role],
-            "TRACKLINE_HOME": str(home), "TRACKLINE_STRICT": "1", "TRACKLINE_CAPTURE_ENVIRONMENT": "0"}
+    return {
+        "TRACKLINE_STORE": server.url,
+        "TRACKLINE_TOKEN": server.tokens[role],
+        "TRACKLINE_HOME": str(home),
+        "TRACKLINE_STRICT": "1",
+        "TRACKLINE_CAPTURE_ENVIRONMENT": "0",
+    }
 
 
 @pytest.fixture
@@ -59,7 +69,8 @@ def as_writer(server, monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def scored(server, tmp_path_factory) -> dict:
-    """Training data and three scoring batches (the last one shifted), tracked through the server."""
+    """Training data and three scoring batches (the last one shifted), tracked through the
+    server."""
     with pytest.MonkeyPatch.context() as mp:
         for key, value in _env(server, tmp_path_factory.mktemp("mon-client")).items():
             mp.setenv(key, value)
@@ -68,8 +79,11 @@ def scored(server, tmp_path_factory) -> dict:
         score(_batch(2_000, 3))
         score(_batch(2_000, 4, shift=1.5))
     sql = SqlStore(server.store)
-    yield {"sql": sql, "reader": HttpStore(server.url, token=server.tokens["reader"]),
-           "writer": HttpStore(server.url, token=server.tokens["writer"])}
+    yield {
+        "sql": sql,
+        "reader": HttpStore(server.url, token=server.tokens["reader"]),
+        "writer": HttpStore(server.url, token=server.tokens["writer"]),
+    }
     sql.close()
 
 
@@ -96,22 +110,32 @@ def test_drift_check_through_server_is_stored_behind_it(server, scored, as_write
 
 def test_drift_cli_against_server(server, scored, tmp_path):
     runner = CliRunner()
-    out = runner.invoke(cli, ["drift", "task:mon_train/data", "task:mon_score/batch@last", "--json"],
-                        env=_env(server, tmp_path))
+    out = runner.invoke(
+        cli,
+        ["drift", "task:mon_train/data", "task:mon_score/batch@last", "--json"],
+        env=_env(server, tmp_path),
+    )
     assert out.exit_code == 1, out.output  # 1: drift
     data = json.loads(out.output)
     assert data["drifted"] is True and {c["column"] for c in data["columns"]} == {"x", "y", "c"}
     assert scored["sql"].get_drift_report(data["id"]).run_id == data["run_id"]
-    calm = runner.invoke(cli, ["drift", "task:mon_score/batch@last:3", "task:mon_score/batch@last:3",
-                               "--json"], env=_env(server, tmp_path))
+    calm = runner.invoke(
+        cli,
+        ["drift", "task:mon_score/batch@last:3", "task:mon_score/batch@last:3", "--json"],
+        env=_env(server, tmp_path),
+    )
     assert calm.exit_code == 0, calm.output
     assert json.loads(calm.output)["share"] == 0.0
-    shown = runner.invoke(cli, ["drift-reports", "--id", data["id"], "--json"],
-                          env=_env(server, tmp_path, "reader"))
+    shown = runner.invoke(
+        cli, ["drift-reports", "--id", data["id"], "--json"], env=_env(server, tmp_path, "reader")
+    )
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)["share"] == data["share"]
-    listed = runner.invoke(cli, ["drift-reports", "--artifact", data["current"]["digests"][0], "--json"],
-                           env=_env(server, tmp_path, "reader"))
+    listed = runner.invoke(
+        cli,
+        ["drift-reports", "--artifact", data["current"]["digests"][0], "--json"],
+        env=_env(server, tmp_path, "reader"),
+    )
     assert listed.exit_code == 0 and data["id"] in {r["id"] for r in json.loads(listed.output)}
 
 
@@ -155,8 +179,14 @@ def test_episode_and_firing_compare_and_set(server, scored):
     assert stores[0].open_episode(key, "late", now) is False
 
     fkey = f"{key}/{winners[0]}"
-    first = TriggerFiring(id=uuid.uuid4().hex, key=fkey, policy=key.split("/")[0], rule="rule",
-                          episode=winners[0], created_at=now)
+    first = TriggerFiring(
+        id=uuid.uuid4().hex,
+        key=fkey,
+        policy=key.split("/")[0],
+        rule="rule",
+        episode=winners[0],
+        created_at=now,
+    )
     second = first.model_copy(update={"id": uuid.uuid4().hex})
     assert (stores[1].claim_firing(first), stores[2].claim_firing(second)) == (True, False)
     assert scored["reader"].get_firing(fkey).id == first.id == scored["sql"].get_firing(fkey).id
@@ -165,9 +195,12 @@ def test_episode_and_firing_compare_and_set(server, scored):
     first.status, first.error, first.finished_at = "failed", "receiver down", utcnow()
     stores[1].finish_firing(first)
     stores[1].finish_firing(first)  # a repeated outcome is stored and audited once
-    retry = first.model_copy(update={"id": uuid.uuid4().hex, "status": "claimed", "error": None,
-                                     "finished_at": None})
-    assert stores[3].claim_firing(retry) is True and retry.id == first.id  # re-claimed: first id kept
+    retry = first.model_copy(
+        update={"id": uuid.uuid4().hex, "status": "claimed", "error": None, "finished_at": None}
+    )
+    assert (
+        stores[3].claim_firing(retry) is True and retry.id == first.id
+    )  # re-claimed: first id kept
     assert stores[0].claim_firing(second) is False
     retry.status, retry.finished_at, retry.started = "fired", utcnow(), {"status": 200}
     stores[3].finish_firing(retry)
@@ -178,8 +211,10 @@ def test_episode_and_firing_compare_and_set(server, scored):
     assert [f.status for f in scored["reader"].list_firings(policy)] == ["fired"]
     assert scored["sql"].get_firing(fkey).status == "fired"
     audit = [e for e in scored["reader"].audit_entries(limit=200) if e.data.get("key") == fkey]
-    assert [(e.action, e.actor) for e in audit] == [("trigger.failed", "writer-bot"),
-                                                    ("trigger.fired", "writer-bot")]
+    assert [(e.action, e.actor) for e in audit] == [
+        ("trigger.failed", "writer-bot"),
+        ("trigger.fired", "writer-bot"),
+    ]
 
     assert stores[0].close_episode(key, utcnow()) is True
     assert stores[1].close_episode(key, utcnow()) is False
@@ -189,8 +224,15 @@ def test_episode_and_firing_compare_and_set(server, scored):
 def test_roles_and_tokens(server, scored):
     reader = scored["reader"]
     side = DataRef(ref="task:mon_score/batch", digests=[], rows=0)
-    report = DriftReport(id=uuid.uuid4().hex, reference=side, current=side, drifted=False, share=0.0,
-                         share_threshold=0.5, columns=[])
+    report = DriftReport(
+        id=uuid.uuid4().hex,
+        reference=side,
+        current=side,
+        drifted=False,
+        share=0.0,
+        share_threshold=0.5,
+        columns=[],
+    )
     with pytest.raises(PermissionDenied, match="needs role 'writer'"):
         reader.write_drift_report(report)
     with pytest.raises(PermissionDenied, match="needs role 'writer'"):
@@ -198,19 +240,37 @@ def test_roles_and_tokens(server, scored):
     with pytest.raises(Unauthenticated, match="needs an API token"):
         HttpStore(server.url).list_drift_reports()
     api = server.url + "/api/v1"
-    anonymous = requests.post(api + "/drift-reports", json=report.model_dump(mode="json"), timeout=30)
+    anonymous = requests.post(
+        api + "/drift-reports", json=report.model_dump(mode="json"), timeout=30
+    )
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthenticated"
-    as_reader = requests.post(api + "/trigger-firings/claim", headers=server.headers("reader"), timeout=30,
-                              json=TriggerFiring(id="f", key="roles/rule/e", policy="roles", rule="rule",
-                                                 episode="e").model_dump(mode="json"))
+    as_reader = requests.post(
+        api + "/trigger-firings/claim",
+        headers=server.headers("reader"),
+        timeout=30,
+        json=TriggerFiring(
+            id="f", key="roles/rule/e", policy="roles", rule="rule", episode="e"
+        ).model_dump(mode="json"),
+    )
     assert as_reader.status_code == 403 and as_reader.json()["error"]["code"] == "permission_denied"
-    bad = requests.post(api + "/trigger-episodes/open", headers=server.headers("writer"), timeout=30,
-                        json={"key": "", "episode": "e", "at": "2026-01-01T00:00:00Z"})
+    bad = requests.post(
+        api + "/trigger-episodes/open",
+        headers=server.headers("writer"),
+        timeout=30,
+        json={"key": "", "episode": "e", "at": "2026-01-01T00:00:00Z"},
+    )
     assert bad.status_code == 422 and "key" in bad.json()["error"]["message"]
-    assert requests.get(api + "/drift-reports/nope", headers=server.headers("reader"),
-                        timeout=30).json()["error"]["code"] == "not_found"
-    denied = [(e.actor, e.action) for e in reader.audit_entries(limit=50)
-              if e.data.get("outcome") == "denied"]
+    assert (
+        requests.get(
+            api + "/drift-reports/nope", headers=server.headers("reader"), timeout=30
+        ).json()["error"]["code"]
+        == "not_found"
+    )
+    denied = [
+        (e.actor, e.action)
+        for e in reader.audit_entries(limit=50)
+        if e.data.get("outcome") == "denied"
+    ]
     assert ("reader-bot", "POST /api/v1/drift-reports") in denied
     assert ("anonymous", "POST /api/v1/drift-reports") in denied
     scored["writer"].write_drift_report(report)
@@ -222,23 +282,44 @@ ROLES = ("reader", "writer", "approver", "admin")
 
 
 def test_every_monitoring_endpoint_every_role(server, scored):
-    report = DriftReport(id=uuid.uuid4().hex, reference=DataRef(ref="a", digests=[], rows=0),
-                         current=DataRef(ref="b", digests=[], rows=0), drifted=False, share=0.0,
-                         share_threshold=0.5, columns=[]).model_dump(mode="json")
-    firing = TriggerFiring(id=uuid.uuid4().hex, key="every/role/e", policy="every", rule="role",
-                           episode="e").model_dump(mode="json")
+    report = DriftReport(
+        id=uuid.uuid4().hex,
+        reference=DataRef(ref="a", digests=[], rows=0),
+        current=DataRef(ref="b", digests=[], rows=0),
+        drifted=False,
+        share=0.0,
+        share_threshold=0.5,
+        columns=[],
+    ).model_dump(mode="json")
+    firing = TriggerFiring(
+        id=uuid.uuid4().hex, key="every/role/e", policy="every", rule="role", episode="e"
+    ).model_dump(mode="json")
     at = utcnow().isoformat()
     endpoints = [
         ("GET", "/drift-reports", "reader", {"params": {"limit": 5}}),
         ("GET", f"/drift-reports/{report['id']}", "reader", {}),
-        ("GET", "/window-artifacts", "reader", {"params": {"task": "mon_score", "direction": "input"}}),
+        (
+            "GET",
+            "/window-artifacts",
+            "reader",
+            {"params": {"task": "mon_score", "direction": "input"}},
+        ),
         ("GET", "/trigger-episodes/current", "reader", {"params": {"key": "every/role"}}),
         ("GET", "/trigger-firings", "reader", {"params": {"policy": "every"}}),
         ("GET", "/trigger-firings/by-key", "reader", {"params": {"key": "every/role/e"}}),
-        ("GET", "/trigger-firings/last", "reader", {"params": {"policy": "every", "rule": "role",
-                                                               "status": ["fired", "claimed"]}}),
+        (
+            "GET",
+            "/trigger-firings/last",
+            "reader",
+            {"params": {"policy": "every", "rule": "role", "status": ["fired", "claimed"]}},
+        ),
         ("POST", "/drift-reports", "writer", {"json": report}),
-        ("POST", "/trigger-episodes/open", "writer", {"json": {"key": "every/role", "episode": "e", "at": at}}),
+        (
+            "POST",
+            "/trigger-episodes/open",
+            "writer",
+            {"json": {"key": "every/role", "episode": "e", "at": at}},
+        ),
         ("POST", "/trigger-episodes/close", "writer", {"json": {"key": "every/role", "at": at}}),
         ("POST", "/trigger-firings/claim", "writer", {"json": firing}),
         ("POST", "/trigger-firings/finish", "writer", {"json": {**firing, "status": "dry_run"}}),
@@ -251,8 +332,13 @@ def test_every_monitoring_endpoint_every_role(server, scored):
         anon = requests.request(method, server.url + "/api/v1" + path, timeout=30, **kw)
         assert anon.status_code == 401, (method, path, anon.text)
         for role in ROLES:
-            resp = requests.request(method, server.url + "/api/v1" + path, headers=server.headers(role),
-                                    timeout=30, **kw)
+            resp = requests.request(
+                method,
+                server.url + "/api/v1" + path,
+                headers=server.headers(role),
+                timeout=30,
+                **kw,
+            )
             expected = 200 if ROLES.index(role) >= ROLES.index(least) else 403
             assert resp.status_code == expected, (method, path, role, resp.text)
     assert scored["sql"].get_firing("every/role/e").status == "dry_run"
@@ -283,10 +369,24 @@ def hook():
 
 def test_trigger_policy_evaluated_against_server(server, scored, as_writer, hook, tmp_path):
     name = f"retrain-{uuid.uuid4().hex[:8]}"
-    policy_data = {"name": name, "rules": [{
-        "name": "drift", "when": {"drift": {"reference": "task:mon_train/data",
-                                            "current": "task:mon_score/batch@last"}},
-        "action": {"type": "webhook", "url": f"http://127.0.0.1:{hook.server_port}/retrain"}}]}
+    policy_data = {
+        "name": name,
+        "rules": [
+            {
+                "name": "drift",
+                "when": {
+                    "drift": {
+                        "reference": "task:mon_train/data",
+                        "current": "task:mon_score/batch@last",
+                    }
+                },
+                "action": {
+                    "type": "webhook",
+                    "url": f"http://127.0.0.1:{hook.server_port}/retrain",
+                },
+            }
+        ],
+    }
     policy = parse_policy(policy_data)
 
     dry = evaluate_policy(policy, dry_run=True)[0]
@@ -299,21 +399,28 @@ def test_trigger_policy_evaluated_against_server(server, scored, as_writer, hook
 
     path = tmp_path / "policy.yaml"
     path.write_text(yaml.safe_dump(policy_data))
-    again = CliRunner().invoke(cli, ["monitor", "run", "--policy", str(path), "--json"], env=as_writer)
+    again = CliRunner().invoke(
+        cli, ["monitor", "run", "--policy", str(path), "--json"], env=as_writer
+    )
     assert again.exit_code == 0, again.output
     rule = json.loads(again.output)["rules"][0]
     assert rule["status"] == "already_fired" and rule["episode"] == first.episode
     assert len(hook.calls) == 1
 
-    listed = CliRunner().invoke(cli, ["monitor", "firings", "--policy", name, "--json"],
-                                env=_env(server, tmp_path, "reader"))
+    listed = CliRunner().invoke(
+        cli,
+        ["monitor", "firings", "--policy", name, "--json"],
+        env=_env(server, tmp_path, "reader"),
+    )
     assert listed.exit_code == 0, listed.output
     assert [f["status"] for f in json.loads(listed.output)] == ["fired", "dry_run"]
     stored = scored["sql"].get_firing(first.firing.key)
     assert stored.status == "fired" and stored.started["status"] == 200
     assert scored["sql"].current_episode(f"{name}/drift") == first.episode
     audit = [e for e in scored["sql"].audit_entries() if e.data.get("policy") == name]
-    assert [(e.action, e.actor) for e in audit] == [("trigger.dry_run", "writer-bot"),
-                                                    ("trigger.fired", "writer-bot")]
+    assert [(e.action, e.actor) for e in audit] == [
+        ("trigger.dry_run", "writer-bot"),
+        ("trigger.fired", "writer-bot"),
+    ]
     later = evaluate_policy(policy, now=utcnow() + timedelta(minutes=1))[0]
     assert later.status == "already_fired" and len(hook.calls) == 1

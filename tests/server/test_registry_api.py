@@ -25,7 +25,9 @@ RANK = {r: i for i, r in enumerate(ROLES)}
 
 def _call(server, method: str, path: str, role: str | None, **kw) -> requests.Response:
     headers = server.headers(role) if role else {}
-    return requests.request(method, server.url + "/api/v1" + path, headers=headers, timeout=30, **kw)
+    return requests.request(
+        method, server.url + "/api/v1" + path, headers=headers, timeout=30, **kw
+    )
 
 
 def _endpoints(reg: dict) -> list[tuple[str, str, str, dict]]:
@@ -44,31 +46,78 @@ def _endpoints(reg: dict) -> list[tuple[str, str, str, dict]]:
         ("GET", "/audit/entries?model=churn", "reader", {}),
         ("GET", "/audit/head", "reader", {}),
         ("GET", "/audit/verify", "reader", {}),
-        ("POST", "/audit/entries", "reader", {"json": {"action": "model.verified", "model": "churn", "version": 1,
-                                                       "data": {"ok": True}}}),
-        ("POST", "/models/churn/versions", "writer", {"json": {"artifact": {"digest": v1.digest, "kind": "model"}}}),
+        (
+            "POST",
+            "/audit/entries",
+            "reader",
+            {
+                "json": {
+                    "action": "model.verified",
+                    "model": "churn",
+                    "version": 1,
+                    "data": {"ok": True},
+                }
+            },
+        ),
+        (
+            "POST",
+            "/models/churn/versions",
+            "writer",
+            {"json": {"artifact": {"digest": v1.digest, "kind": "model"}}},
+        ),
         ("PATCH", "/models/churn/versions/1", "writer", {"json": {"tags": {"reviewed": "yes"}}}),
         ("POST", "/evaluations", "writer", {"json": ev}),
-        ("POST", "/audit/entries", "writer", {"json": {"action": "promotion.refused", "model": "churn", "version": 2}}),
+        (
+            "POST",
+            "/audit/entries",
+            "writer",
+            {"json": {"action": "promotion.refused", "model": "churn", "version": 2}},
+        ),
         ("POST", "/gate-decisions", "approver", {"json": d.model_dump(mode="json")}),
         ("POST", "/models/churn/versions/1/gate", "approver", {"json": {"policy": POLICY}}),
-        ("PUT", "/models/churn/aliases/matrix", "approver", {"json": {"version": 1, "decision_id": d.id}}),
-        ("POST", "/models/churn/versions/1/promote", "approver", {"json": {"alias": "matrix", "decision_id": d.id}}),
+        (
+            "PUT",
+            "/models/churn/aliases/matrix",
+            "approver",
+            {"json": {"version": 1, "decision_id": d.id}},
+        ),
+        (
+            "POST",
+            "/models/churn/versions/1/promote",
+            "approver",
+            {"json": {"alias": "matrix", "decision_id": d.id}},
+        ),
     ]
 
 
 def log_body(mv, reg: dict) -> dict:
     data = reg["writer"].list_evaluations(model_digest=mv.digest)[0]
-    return {"evaluation": {"id": uuid.uuid4().hex, "model_name": "churn", "model_version": mv.version,
-                           "model_digest": mv.digest, "dataset_digest": data.dataset_digest,
-                           "dataset_name": "holdout", "metrics": {"accuracy": 0.91}}}
+    return {
+        "evaluation": {
+            "id": uuid.uuid4().hex,
+            "model_name": "churn",
+            "model_version": mv.version,
+            "model_digest": mv.digest,
+            "dataset_digest": data.dataset_digest,
+            "dataset_name": "holdout",
+            "metrics": {"accuracy": 0.91},
+        }
+    }
 
 
 def test_registry_endpoints_every_role(server, registry):
     spec = requests.get(server.url + "/openapi.json", timeout=30).json()["paths"]
-    for path in ("/models", "/models/{name}/versions/{version}", "/models/{name}/aliases/{alias}",
-                 "/evaluations", "/gate-decisions", "/models/{name}/versions/{version}/promote",
-                 "/audit/entries", "/audit/head", "/audit/verify"):
+    for path in (
+        "/models",
+        "/models/{name}/versions/{version}",
+        "/models/{name}/aliases/{alias}",
+        "/evaluations",
+        "/gate-decisions",
+        "/models/{name}/versions/{version}/promote",
+        "/audit/entries",
+        "/audit/head",
+        "/audit/verify",
+    ):
         assert "/api/v1" + path in spec, path
     for method, path, least, kw in _endpoints(registry):
         anon = _call(server, method, path, None, **kw)
@@ -80,8 +129,12 @@ def test_registry_endpoints_every_role(server, registry):
             else:
                 assert resp.status_code == 403, (method, path, role, resp.text)
                 assert resp.json()["error"]["code"] == "permission_denied"
-    denied = _call(server, "GET", "/audit?outcome=denied&actor=reader-bot&limit=1000", "reader").json()
-    assert {"PUT /api/v1/models/churn/aliases/matrix", "POST /api/v1/evaluations"} <= {e["action"] for e in denied}
+    denied = _call(
+        server, "GET", "/audit?outcome=denied&actor=reader-bot&limit=1000", "reader"
+    ).json()
+    assert {"PUT /api/v1/models/churn/aliases/matrix", "POST /api/v1/evaluations"} <= {
+        e["action"] for e in denied
+    }
 
 
 def test_the_server_records_token_names_and_registers_idempotently(server, registry):
@@ -118,13 +171,26 @@ def test_bad_registry_input_gets_clear_4xx(server, registry):
     assert _call(server, "GET", "/models/nope/versions", "reader").status_code == 404
     assert _call(server, "GET", "/models/churn/versions/99", "reader").status_code == 404
     assert _call(server, "GET", "/models/bad'name/versions", "reader").status_code == 422
-    assert _call(server, "GET", "/evaluations?model_digest=' OR 1=1 --", "reader").status_code == 422
-    bad_policy = _call(server, "POST", "/models/churn/versions/1/gate", "approver",
-                       json={"policy": {"name": "p", "rules": [{"metric": "accuracy", "min": 0.5}]}})
-    assert bad_policy.status_code in (400, 422) and "rules[0]" in bad_policy.json()["error"]["message"]
+    assert (
+        _call(server, "GET", "/evaluations?model_digest=' OR 1=1 --", "reader").status_code == 422
+    )
+    bad_policy = _call(
+        server,
+        "POST",
+        "/models/churn/versions/1/gate",
+        "approver",
+        json={"policy": {"name": "p", "rules": [{"metric": "accuracy", "min": 0.5}]}},
+    )
+    assert (
+        bad_policy.status_code in (400, 422) and "rules[0]" in bad_policy.json()["error"]["message"]
+    )
     with pytest.raises(InvalidInput):
-        log_evaluation("churn/1", dataset=nan["evaluation"]["dataset_digest"], metrics={"a": float("nan")},
-                       store=registry["writer"])
+        log_evaluation(
+            "churn/1",
+            dataset=nan["evaluation"]["dataset_digest"],
+            metrics={"a": float("nan")},
+            store=registry["writer"],
+        )
 
 
 def test_the_server_rechecks_decisions_and_refuses_promotions_without_a_pass(server, registry):
@@ -132,8 +198,13 @@ def test_the_server_rechecks_decisions_and_refuses_promotions_without_a_pass(ser
     v2 = registry["versions"]["second"]
     honest = check_gate("churn", registry["policy"], 2, store=approver)
     assert not honest.passed and honest.actor == "approver-bot"
-    forged = honest.model_copy(update={"id": uuid.uuid4().hex, "verdict": "pass",
-                                       "results": [r.model_copy(update={"passed": True}) for r in honest.results]})
+    forged = honest.model_copy(
+        update={
+            "id": uuid.uuid4().hex,
+            "verdict": "pass",
+            "results": [r.model_copy(update={"passed": True}) for r in honest.results],
+        }
+    )
     recorded = approver.write_decision(forged)
     assert recorded.id == forged.id and recorded.verdict == "fail"  # the server's own check counts
     with pytest.raises(PromotionRefused, match="failed"):
@@ -142,7 +213,9 @@ def test_the_server_rechecks_decisions_and_refuses_promotions_without_a_pass(ser
         promote("churn", 2, alias="production", store=approver)
     # A writer cannot move aliases even with a passing decision.
     with pytest.raises(PermissionDenied):
-        registry["writer"].move_alias("churn", "staging", 1, actor="me", decision_id=registry["decision"].id)
+        registry["writer"].move_alias(
+            "churn", "staging", 1, actor="me", decision_id=registry["decision"].id
+        )
     assert resolve_model("churn@production", store=approver).version == 1
     refused = [e for e in approver.audit_entries(model="churn") if e.action == "promotion.refused"]
     mine = [e for e in refused if e.data.get("digest") == v2.digest]
@@ -160,7 +233,9 @@ def test_racing_promotions_through_the_server_leave_one_winner(server, registry,
         model = tmp_path / f"m{i}.bin"
         model.write_bytes(f"model {i}".encode())
         mv = register_model(name, model, store=writer)
-        log_evaluation(mv, dataset=data, dataset_name="holdout", metrics={"accuracy": 0.95}, store=writer)
+        log_evaluation(
+            mv, dataset=data, dataset_name="holdout", metrics={"accuracy": 0.95}, store=writer
+        )
         decisions.append(check_gate(mv, policy, store=approver))
     assert [(d.verdict, d.incumbents) for d in decisions] == [("pass", {"production": None})] * 2
     barrier, outcomes = threading.Barrier(2), {}
@@ -169,7 +244,9 @@ def test_racing_promotions_through_the_server_leave_one_winner(server, registry,
         store = HttpStore(server.url, token=server.tokens["approver"])  # own connection pool
         barrier.wait()
         try:
-            outcomes[i] = promote(name, i + 1, alias="production", decision=decisions[i], store=store)
+            outcomes[i] = promote(
+                name, i + 1, alias="production", decision=decisions[i], store=store
+            )
         except Conflict as exc:
             outcomes[i] = exc
 
@@ -192,8 +269,12 @@ def test_server_events_are_in_the_verified_chain(server, registry):
     report = verify_audit(store=reader)
     assert report.ok, report.problems
     entries = reader.audit_entries()
-    assert any(e.actor == "anonymous" and e.action == "GET /api/v1/models" and e.data["outcome"] == "denied"
-               for e in entries)
+    assert any(
+        e.actor == "anonymous"
+        and e.action == "GET /api/v1/models"
+        and e.data["outcome"] == "denied"
+        for e in entries
+    )
     assert {"model.registered", "gate.decision", "alias.moved"} <= {e.action for e in entries}
     assert _call(server, "GET", "/audit/verify", "reader").json()["ok"] is True
     events = _call(server, "GET", "/audit?model=churn&action=alias.moved", "reader").json()

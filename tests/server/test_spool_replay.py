@@ -41,7 +41,9 @@ def test_server_down_then_up(tmp_path):
     env = base_env(tmp_path / "client", TRACKLINE_STORE=srv.url, TRACKLINE_TOKEN=writer)
 
     # 1. Server down: the pipeline still runs to completion; its records are spooled.
-    done = subprocess.run([sys.executable, "-c", WRITER], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", WRITER], env=env, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["out"] == [0, 1, 4, 9, 16]
@@ -66,6 +68,7 @@ def test_server_down_then_up(tmp_path):
             assert store.get_pipeline_run(result["pipeline_run_id"]).status == "success"
             with store.engine.connect() as conn:
                 import sqlalchemy as sa
+
                 assert conn.execute(sa.text("SELECT count(*) FROM task_runs")).scalar() == 5
                 assert conn.execute(sa.text("SELECT count(*) FROM metrics")).scalar() == 15
         finally:
@@ -74,18 +77,24 @@ def test_server_down_then_up(tmp_path):
         # 3. Anonymous reads are open on this server; writes and the audit log are not.
         listed = requests.get(srv.url + "/api/v1/runs", timeout=30)
         assert listed.status_code == 200 and len(listed.json()) == 5
-        assert requests.get(srv.url + f"/api/v1/lineage/{runs[0].id}", timeout=30).status_code == 200
+        assert (
+            requests.get(srv.url + f"/api/v1/lineage/{runs[0].id}", timeout=30).status_code == 200
+        )
         assert requests.get(srv.url + "/api/v1/whoami", timeout=30).json()["anonymous"] is True
         assert requests.get(srv.url + "/api/v1/audit", timeout=30).status_code == 401
-        assert requests.post(srv.url + "/api/v1/pipeline-runs", json={}, timeout=30).status_code == 401
-        bad = requests.get(srv.url + "/api/v1/runs", headers={"Authorization": "Bearer tl_bad"}, timeout=30)
+        assert (
+            requests.post(srv.url + "/api/v1/pipeline-runs", json={}, timeout=30).status_code == 401
+        )
+        bad = requests.get(
+            srv.url + "/api/v1/runs", headers={"Authorization": "Bearer tl_bad"}, timeout=30
+        )
         assert bad.status_code == 401  # a token that is sent is still checked
     finally:
         srv.stop()
 
 
 def trackline_query(pipeline_run_id: str):
-    from trackline.records import RunQuery
+    from trackline.model.runs import RunQuery
 
     return RunQuery(pipeline_run_id=pipeline_run_id)
 
@@ -97,15 +106,29 @@ def test_tokens_cli_on_the_sql_store(tmp_path):
 
     store_url = f"sqlite:///{tmp_path / 'tokens.db'}"
     # The documented bootstrap, as a real process: the secret is printed once, as JSON.
-    created = json.loads(cli("--store", store_url, "tokens", "create", "--role", "approver",
-                             "--name", "release-bot", "--json", env=base_env(tmp_path / "home")).stdout)
+    created = json.loads(
+        cli(
+            "--store",
+            store_url,
+            "tokens",
+            "create",
+            "--role",
+            "approver",
+            "--name",
+            "release-bot",
+            "--json",
+            env=base_env(tmp_path / "home"),
+        ).stdout
+    )
     assert set(created) == {"token"} and created["token"].startswith("tl_")
 
     def run(*args: str):
         return CliRunner().invoke(root, ["--store", store_url, "tokens", *args])
 
     listed = json.loads(run("list", "--json").output)
-    assert [(t["name"], t["role"], t["active"]) for t in listed] == [("release-bot", "approver", True)]
+    assert [(t["name"], t["role"], t["active"]) for t in listed] == [
+        ("release-bot", "approver", True)
+    ]
     assert created["token"] not in json.dumps(listed)
     refused = run("create", "--role", "god", "--name", "x")
     assert refused.exit_code == 2 and "'god' is not one of" in refused.output

@@ -9,8 +9,14 @@ import re
 import pytest
 
 CHROMIUM = os.environ.get("TRACKLINE_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 # Module scope: while Playwright's sync API runs, an event loop stays set on the main thread,
@@ -77,7 +83,9 @@ def test_runs_filter_and_sort(page, server):
     ascending = page.locator("#runs-table a.run-link").all_inner_texts()
     assert ascending == sorted(ascending) and ascending[0] == "evaluate"
     page.click("#runs-table th[data-key=name]")
-    assert page.locator("#runs-table a.run-link").all_inner_texts() == sorted(ascending, reverse=True)
+    assert page.locator("#runs-table a.run-link").all_inner_texts() == sorted(
+        ascending, reverse=True
+    )
 
     # Time filter: runs started after a future instant — none.
     open_ui(page, server, "#/runs?since=2999-01-01T00:00:00.000Z")
@@ -96,18 +104,28 @@ def test_run_detail_then_lineage_then_back_to_a_run(page, server, recorded):
     metrics = page.inner_text("#metrics-table")
     assert "loss" in metrics and "accuracy" in metrics
     # Step series and sampled resources are drawn by Chart.js.
-    page.wait_for_function("Chart.getChart(document.querySelector('canvas[data-metric=loss]')) !== undefined")
-    points = page.evaluate("Chart.getChart(document.querySelector('canvas[data-metric=loss]')).data.datasets[0].data.length")
+    page.wait_for_function(
+        "Chart.getChart(document.querySelector('canvas[data-metric=loss]')) !== undefined"
+    )
+    points = page.evaluate(
+        "Chart.getChart(document.querySelector('canvas[data-metric=loss]')).data.datasets[0].data.length"
+    )
     assert points == 12
-    page.wait_for_function("Chart.getChart(document.getElementById('resource-chart')) !== undefined")
-    assert "return" in page.inner_text("#outputs-table") and "data" in page.inner_text("#inputs-table")
+    page.wait_for_function(
+        "Chart.getChart(document.getElementById('resource-chart')) !== undefined"
+    )
+    assert "return" in page.inner_text("#outputs-table") and "data" in page.inner_text(
+        "#inputs-table"
+    )
     assert "Python" in page.inner_text("#view")
 
     page.click("#lineage-link")
     wait_ready(page)
     nodes = page.locator("#lineage-nodes tbody tr")
     texts = nodes.all_inner_texts()
-    assert any(t.startswith("prepare") for t in texts) and any(t.startswith("evaluate") for t in texts)
+    assert any(t.startswith("prepare") for t in texts) and any(
+        t.startswith("evaluate") for t in texts
+    )
     assert page.evaluate("tracklineGraph.nodes().length") == nodes.count()
     assert page.evaluate("tracklineGraph.edges().length") > 0
 
@@ -145,8 +163,14 @@ def test_compare_two_runs_highlights_differences(page, server, recorded):
     assert "diff" in page.get_attribute("#cmp-params tr[data-key=lr]", "class")
     assert "diff" not in page.get_attribute("#cmp-params tr[data-key=epochs]", "class")
     assert "diff" in page.get_attribute("#cmp-metrics tr[data-key=loss]", "class")
-    page.wait_for_function("Chart.getChart(document.querySelector('#compare-charts canvas[data-metric=loss]')) !== undefined")
-    overlaid = page.evaluate("Chart.getChart(document.querySelector('#compare-charts canvas[data-metric=loss]')).data.datasets.length")
+    page.wait_for_function(
+        "Chart.getChart(document.querySelector("
+        "'#compare-charts canvas[data-metric=loss]')) !== undefined"
+    )
+    overlaid = page.evaluate(
+        "Chart.getChart(document.querySelector("
+        "'#compare-charts canvas[data-metric=loss]')).data.datasets.length"
+    )
     assert overlaid == 2
 
 
@@ -175,7 +199,8 @@ def test_audit_and_artifacts_pages(page, server, recorded):
 def test_a_reader_token_cannot_see_tokens_but_the_error_is_clear(page, server):
     open_ui(page, server, "#/runs", token="reader")
     status = page.evaluate("""async () => {
-        const r = await fetch('/api/v1/tokens', {headers: {Authorization: 'Bearer ' + localStorage.getItem('trackline.token')}});
+        const token = localStorage.getItem('trackline.token');
+        const r = await fetch('/api/v1/tokens', {headers: {Authorization: 'Bearer ' + token}});
         return [r.status, (await r.json()).error.message];
     }""")
     assert status[0] == 403 and "needs role 'admin'" in status[1]
@@ -195,12 +220,16 @@ def test_run_then_lineage_then_model_version(page, server, recorded, registry):
     pos = page.evaluate(f"tracklineGraph.getElementById('{v1.digest}').renderedPosition()")
     page.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
     page.wait_for_selector("#node-models a.open-model")
-    assert "churn v1" in page.inner_text("#node-models") and "production" in page.inner_text("#node-models")
+    assert "churn v1" in page.inner_text("#node-models") and "production" in page.inner_text(
+        "#node-models"
+    )
     page.click("#node-models a.open-model")
     wait_ready(page)
     assert page.inner_text("#version-ref") == "v1"
     assert "production" in page.inner_text("#version-aliases")
-    assert "accuracy=0.9" in page.inner_text("#evaluations-table") and "writer-bot" in page.inner_text("#evaluations-table")
+    assert "accuracy=0.9" in page.inner_text(
+        "#evaluations-table"
+    ) and "writer-bot" in page.inner_text("#evaluations-table")
     decision = page.locator(f"#decisions .decision[data-id='{registry['decision'].id}']")
     assert "churn-production" in decision.inner_text() and "approver-bot" in decision.inner_text()
     assert decision.locator("table.rules tbody tr").count() == 3

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..registry.records import AuditEntry, AuditReport
+from ..model.audit import verify_chain
+from ..model.registry import AuditEntry, AuditReport
 from ..registry.store import registry_store
-from .chain import verify_chain
 
 __all__ = ["audit_log", "verify_audit"]
 
@@ -25,6 +25,8 @@ def verify_audit(store=None, anchor: tuple[int, str] | None = None) -> AuditRepo
         seq, digest = anchor
         found = next((e for e in entries if e.seq == seq), None)
         if found is None or found.hash != digest:
-            report.problems.append(f"anchor {seq}:{digest[:16]} is not in the chain (history rewritten?)")
+            report.problems.append(
+                f"anchor {seq}:{digest[:16]} is not in the chain (history rewritten?)"
+            )
             report.ok = False
     return report

@@ -5,10 +5,22 @@ from .artifacts import describe, register_hasher
 from .context import current_pipeline, current_run
 from .decorator import Kind, tracked_task
 from .pipeline import PipelineRecorder, pipeline_run
-from .recorder import RunRecorder, deterministic_id, new_id
+from .recorder import RunRecorder
 
 __all__ = [
-    "tracked_task", "Kind", "RunRecorder", "PipelineRecorder", "pipeline_run", "task_run",
-    "log_metric", "log_metrics", "log_param", "log_params", "log_artifact", "describe",
-    "register_hasher", "current_run", "current_pipeline", "deterministic_id", "new_id",
+    "tracked_task",
+    "Kind",
+    "RunRecorder",
+    "PipelineRecorder",
+    "pipeline_run",
+    "task_run",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_artifact",
+    "describe",
+    "register_hasher",
+    "current_run",
+    "current_pipeline",
 ]

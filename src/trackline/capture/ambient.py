@@ -3,7 +3,8 @@
 An orchestrator adapter registers a provider in the ``trackline.ambient`` entry-point group: a
 callable returning a dict (``pipeline``, ``pipeline_run_id``, ``run_id``, ``name``,
 ``external_ids``, optionally ``injected``: argument name → value the orchestrator passed in,
-not recorded as an input) when its orchestrator is running the current code, else ``None``. This is how
+not recorded as an input) when its orchestrator is running the current code, else ``None``.
+This is how
 a plain ``@tracked_task`` under Airflow's ``@task`` gets Airflow's identities without the core
 importing Airflow. Providers must be cheap and must not import their orchestrator unless it is
 already imported (check ``sys.modules``).

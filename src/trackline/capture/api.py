@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from ..records import Artifact
+from ..model.runs import Artifact
 from .context import active_run
 from .recorder import RunRecorder
 
@@ -32,8 +32,9 @@ def log_params(params: Mapping[str, Any]) -> None:
     active_run("log_params").log_params(params)
 
 
-def log_artifact(value: Any, *, name: str | None = None, kind: str | None = None,
-                 direction: str = "output") -> Artifact:
+def log_artifact(
+    value: Any, *, name: str | None = None, kind: str | None = None, direction: str = "output"
+) -> Artifact:
     """Record a value, path or URI as an output (or ``direction="input"``) of the current run."""
     return active_run("log_artifact").log_artifact(value, name=name, kind=kind, direction=direction)
 

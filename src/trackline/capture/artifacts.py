@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..records import Artifact, ArtifactKind, ColumnInfo
+from ..model import canonical
+from ..model.runs import Artifact, ArtifactKind, ColumnInfo
 from . import hashing
 
 __all__ = ["describe", "register_hasher", "is_json_value", "json_size"]
@@ -21,11 +22,40 @@ __all__ = ["describe", "register_hasher", "is_json_value", "json_size"]
 Hasher = Callable[[Any], "Artifact | tuple[str, str]"]
 _HASHERS: dict[type, Hasher] = {}
 
-_TABULAR_SUFFIXES = {".csv": "text/csv", ".tsv": "text/tab-separated-values",
-                     ".parquet": "application/vnd.apache.parquet", ".pq": "application/vnd.apache.parquet"}
-_DATASET_SUFFIXES = {".jsonl", ".feather", ".arrow", ".npy", ".npz", ".h5", ".hdf5", ".avro", ".orc"}
-_MODEL_SUFFIXES = {".pkl", ".pickle", ".joblib", ".onnx", ".pt", ".pth", ".safetensors", ".h5model",
-                   ".keras", ".ckpt", ".bin", ".gguf", ".xgb", ".lgb", ".cbm"}
+_TABULAR_SUFFIXES = {
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".parquet": "application/vnd.apache.parquet",
+    ".pq": "application/vnd.apache.parquet",
+}
+_DATASET_SUFFIXES = {
+    ".jsonl",
+    ".feather",
+    ".arrow",
+    ".npy",
+    ".npz",
+    ".h5",
+    ".hdf5",
+    ".avro",
+    ".orc",
+}
+_MODEL_SUFFIXES = {
+    ".pkl",
+    ".pickle",
+    ".joblib",
+    ".onnx",
+    ".pt",
+    ".pth",
+    ".safetensors",
+    ".h5model",
+    ".keras",
+    ".ckpt",
+    ".bin",
+    ".gguf",
+    ".xgb",
+    ".lgb",
+    ".cbm",
+}
 
 
 def register_hasher(cls: type, fn: Hasher) -> None:
@@ -48,7 +78,7 @@ def is_json_value(value: Any, _depth: int = 0) -> bool:
 
 
 def json_size(value: Any) -> int:
-    return len(hashing.canonical_json(value))
+    return len(canonical.canonical_json(value))
 
 
 def _type_name(value: Any) -> str:
@@ -68,11 +98,19 @@ def _is_model(value: Any) -> bool:
     t = type(value)
     if callable(getattr(value, "fit", None)) and callable(getattr(value, "predict", None)):
         return True
-    return any(c.__module__.startswith(("torch.nn", "keras", "tensorflow.keras")) for c in t.__mro__)
+    return any(
+        c.__module__.startswith(("torch.nn", "keras", "tensorflow.keras")) for c in t.__mro__
+    )
 
 
-def describe(value: Any, *, kind: str | None = None, name: str | None = None,
-             home: Path | None = None, use_cache: bool = True) -> Artifact:
+def describe(
+    value: Any,
+    *,
+    kind: str | None = None,
+    name: str | None = None,
+    home: Path | None = None,
+    use_cache: bool = True,
+) -> Artifact:
     """The artifact record of ``value`` (files by content, frames by values, objects by pickle)."""
     try:
         art = _describe(value, home=home, use_cache=use_cache)
@@ -99,34 +137,55 @@ def _describe(value: Any, *, home: Path | None, use_cache: bool) -> Artifact:
     if module.startswith("pandas") and type(value).__name__ in ("DataFrame", "Series"):
         return _frame(value)
     if module == "numpy" and type(value).__name__ == "ndarray" and value.dtype != object:
-        return Artifact(digest=hashing.hash_array(value), kind=ArtifactKind.DATASET,
-                        size_bytes=int(value.nbytes), rows=int(value.shape[0]) if value.ndim else None,
-                        media_type="application/x-numpy")
+        return Artifact(
+            digest=hashing.hash_array(value),
+            kind=ArtifactKind.DATASET,
+            size_bytes=int(value.nbytes),
+            rows=int(value.shape[0]) if value.ndim else None,
+            media_type="application/x-numpy",
+        )
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return Artifact(digest=hashing.sha256_bytes(value), kind=ArtifactKind.BLOB,
-                        size_bytes=len(value), media_type="application/octet-stream")
+        return Artifact(
+            digest=canonical.sha256_bytes(value),
+            kind=ArtifactKind.BLOB,
+            size_bytes=len(value),
+            media_type="application/octet-stream",
+        )
     if is_json_value(value):
-        text = hashing.canonical_json(value)
-        return Artifact(digest=hashing.sha256_bytes(text.encode()), kind=ArtifactKind.VALUE,
-                        size_bytes=len(text), media_type="application/json")
+        text = canonical.canonical_json(value)
+        return Artifact(
+            digest=canonical.sha256_bytes(text.encode()),
+            kind=ArtifactKind.VALUE,
+            size_bytes=len(text),
+            media_type="application/json",
+        )
     if isinstance(value, (list, tuple, dict)) and 0 < len(value) <= 1000:
         return _collection(value, home=home, use_cache=use_cache)
     digest, size = hashing.hash_pickle(value)
     kind = ArtifactKind.MODEL if _is_model(value) else ArtifactKind.OBJECT
-    return Artifact(digest=digest, kind=kind, size_bytes=size, name=type(value).__name__,
-                    media_type="application/x-python-pickle")
+    return Artifact(
+        digest=digest,
+        kind=kind,
+        size_bytes=size,
+        name=type(value).__name__,
+        media_type="application/x-python-pickle",
+    )
 
 
 def describe_path(path: Path, *, home: Path | None = None, use_cache: bool = True) -> Artifact:
     uri = path.resolve().as_uri()
     if path.is_dir():
         info = hashing.hash_directory(path, use_cache=use_cache, home=home)
-        return Artifact(digest=info.digest, kind=ArtifactKind.DIRECTORY, uri=uri, size_bytes=info.size)
+        return Artifact(
+            digest=info.digest, kind=ArtifactKind.DIRECTORY, uri=uri, size_bytes=info.size
+        )
     if not path.exists():
-        return Artifact(digest=hashing.hash_uri(uri), kind=ArtifactKind.URI, uri=uri)
+        return Artifact(digest=canonical.hash_uri(uri), kind=ArtifactKind.URI, uri=uri)
     suffix = path.suffix.lower()
     tabular = suffix in _TABULAR_SUFFIXES
-    info = hashing.hash_file(path, use_cache=use_cache, home=home, tabular=suffix in (".csv", ".tsv"))
+    info = hashing.hash_file(
+        path, use_cache=use_cache, home=home, tabular=suffix in (".csv", ".tsv")
+    )
     if tabular:
         kind = ArtifactKind.DATASET
     elif suffix in _DATASET_SUFFIXES:
@@ -135,8 +194,13 @@ def describe_path(path: Path, *, home: Path | None = None, use_cache: bool = Tru
         kind = ArtifactKind.MODEL
     else:
         kind = ArtifactKind.FILE
-    art = Artifact(digest=info.digest, kind=kind, uri=uri, size_bytes=info.size,
-                   media_type=_TABULAR_SUFFIXES.get(suffix))
+    art = Artifact(
+        digest=info.digest,
+        kind=kind,
+        uri=uri,
+        size_bytes=info.size,
+        media_type=_TABULAR_SUFFIXES.get(suffix),
+    )
     if tabular:
         _file_schema(path, suffix, info, art)
     return art
@@ -149,7 +213,9 @@ def _file_schema(path: Path, suffix: str, info: hashing.FileInfo, art: Artifact)
 
             meta = pq.read_metadata(path)
             art.rows = meta.num_rows
-            art.columns = [ColumnInfo(name=f.name, dtype=str(f.type)) for f in meta.schema.to_arrow_schema()]
+            art.columns = [
+                ColumnInfo(name=f.name, dtype=str(f.type)) for f in meta.schema.to_arrow_schema()
+            ]
             return
         import pandas as pd
 
@@ -168,7 +234,7 @@ def _profile(art: Artifact, value: Any = None, path: Path | None = None) -> None
     """Attach a data profile (for drift checks); never fails the describe."""
     try:
         from ..config import settings
-        from ..monitoring.profile import profile_artifact
+        from ..profiles.profile import profile_artifact
         from .context import RUN
 
         cfg = settings()
@@ -190,9 +256,16 @@ def _frame(value: Any) -> Artifact:
         digest = hashing.hash_dataframe(value)
     except TypeError:  # unhashable cells (lists, dicts): fall back to the pickle bytes
         digest, _ = hashing.hash_pickle(value)
-    art = Artifact(digest=digest, kind=ArtifactKind.DATASET, rows=len(value), columns=columns,
-                   size_bytes=int(value.memory_usage(deep=False).sum()) if hasattr(value, "memory_usage") else None,
-                   media_type="application/x-pandas")
+    art = Artifact(
+        digest=digest,
+        kind=ArtifactKind.DATASET,
+        rows=len(value),
+        columns=columns,
+        size_bytes=int(value.memory_usage(deep=False).sum())
+        if hasattr(value, "memory_usage")
+        else None,
+        media_type="application/x-pandas",
+    )
     _profile(art, value=value)
     return art
 
@@ -200,10 +273,16 @@ def _frame(value: Any) -> Artifact:
 def _collection(value: Any, *, home: Path | None, use_cache: bool) -> Artifact:
     items = value.items() if isinstance(value, dict) else enumerate(value)
     lines = [f"{k}\0{describe(v, home=home, use_cache=use_cache).digest}\n" for k, v in items]
-    return Artifact(digest=hashing.sha256_bytes(("collection\0" + "".join(lines)).encode()),
-                    kind=ArtifactKind.OBJECT, name=type(value).__name__)
+    return Artifact(
+        digest=canonical.sha256_bytes(("collection\0" + "".join(lines)).encode()),
+        kind=ArtifactKind.OBJECT,
+        name=type(value).__name__,
+    )
 
 
 def _opaque(value: Any) -> Artifact:
-    return Artifact(digest=hashing.sha256_bytes(f"opaque\0{uuid.uuid4()}".encode()),
-                    kind=ArtifactKind.OPAQUE, name=_type_name(value))
+    return Artifact(
+        digest=canonical.sha256_bytes(f"opaque\0{uuid.uuid4()}".encode()),
+        kind=ArtifactKind.OPAQUE,
+        name=_type_name(value),
+    )

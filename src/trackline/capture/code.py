@@ -7,7 +7,7 @@ import inspect
 import marshal
 from typing import Any
 
-from ..records import CodeRef
+from ..model.runs import CodeRef
 
 __all__ = ["code_identity"]
 
@@ -27,7 +27,11 @@ def code_identity(func: Any) -> tuple[str | None, CodeRef | None]:
         if code is None:
             return None, None
         src = marshal.dumps(code)
-    file = inspect.getsourcefile(target) if inspect.isfunction(target) or inspect.ismethod(target) else None
+    file = (
+        inspect.getsourcefile(target)
+        if inspect.isfunction(target) or inspect.ismethod(target)
+        else None
+    )
     module_digest = None
     if file:
         try:
@@ -35,8 +39,12 @@ def code_identity(func: Any) -> tuple[str | None, CodeRef | None]:
                 module_digest = hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             pass
-    ref = CodeRef(module=getattr(target, "__module__", None), qualname=getattr(target, "__qualname__", None),
-                  file=file, module_digest=module_digest)
+    ref = CodeRef(
+        module=getattr(target, "__module__", None),
+        qualname=getattr(target, "__qualname__", None),
+        file=file,
+        module_digest=module_digest,
+    )
     hit = (hashlib.sha256(src).hexdigest(), ref)
     _cache[target] = hit
     return hit

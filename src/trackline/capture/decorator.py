@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
 from ..config import settings
-from ..records import RunStatus
+from ..model.runs import RunStatus
 from .recorder import RunRecorder, failure_status
 
 __all__ = ["tracked_task", "Kind"]
@@ -54,16 +54,32 @@ def _unwrap_partial(func: Any) -> Any:
 @overload
 def tracked_task(func: F, /) -> F: ...
 @overload
-def tracked_task(*, name: str | None = ..., pipeline: str | None = ..., capture_args: bool = ...,
-                 capture_result: bool = ..., ignore: tuple[str, ...] = ...,
-                 kinds: Mapping[str, str] | None = ..., eager_start: bool = ...,
-                 profile: str | None = ...) -> Callable[[F], F]: ...
+def tracked_task(
+    *,
+    name: str | None = ...,
+    pipeline: str | None = ...,
+    capture_args: bool = ...,
+    capture_result: bool = ...,
+    ignore: tuple[str, ...] = ...,
+    kinds: Mapping[str, str] | None = ...,
+    eager_start: bool = ...,
+    profile: str | None = ...,
+) -> Callable[[F], F]: ...
 
 
-def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None = None,
-                 pipeline: str | None = None, capture_args: bool = True, capture_result: bool = True,
-                 ignore: tuple[str, ...] = (), kinds: Mapping[str, str] | None = None,
-                 eager_start: bool = False, profile: str | None = None) -> Any:
+def tracked_task(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    pipeline: str | None = None,
+    capture_args: bool = True,
+    capture_result: bool = True,
+    ignore: tuple[str, ...] = (),
+    kinds: Mapping[str, str] | None = None,
+    eager_start: bool = False,
+    profile: str | None = None,
+) -> Any:
     """Record every call of the function as a task run (params, inputs, outputs, resources...).
 
     ``name`` defaults to the function's qualified name; ``ignore`` lists arguments not to record;
@@ -73,13 +89,22 @@ def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None 
     if profile not in (None, "off", "sampled", "full"):
         raise ValueError(f"profile must be 'off', 'sampled' or 'full', not {profile!r}")
     if func is None:
-        return functools.partial(tracked_task, name=name, pipeline=pipeline, capture_args=capture_args,
-                                 capture_result=capture_result, ignore=ignore, kinds=kinds,
-                                 eager_start=eager_start, profile=profile)
+        return functools.partial(
+            tracked_task,
+            name=name,
+            pipeline=pipeline,
+            capture_args=capture_args,
+            capture_result=capture_result,
+            ignore=ignore,
+            kinds=kinds,
+            eager_start=eager_start,
+            profile=profile,
+        )
     if not callable(func):
         raise TypeError(
             f"@tracked_task decorates functions, got {type(func).__name__}; "
-            "use @tracked_task or @tracked_task(name=...)")
+            "use @tracked_task or @tracked_task(name=...)"
+        )
     if isinstance(func, (staticmethod, classmethod)):
         raise TypeError("put @tracked_task below @staticmethod/@classmethod, next to the function")
 
@@ -98,8 +123,14 @@ def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None 
             return None
         if kind_map is None:
             kind_map = {**_annotated_kinds(target), **(kinds or {})}
-        rec = RunRecorder(task_name, pipeline=pipeline, func=target, config=cfg, eager_start=eager_start,
-                          profile=profile)
+        rec = RunRecorder(
+            task_name,
+            pipeline=pipeline,
+            func=target,
+            config=cfg,
+            eager_start=eager_start,
+            profile=profile,
+        )
         rec.start()
         if capture_args:
             rec.record_arguments(_arguments(sig, args, kwargs, skip_first, ignored), kind_map)
@@ -117,6 +148,7 @@ def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None 
             rec.finish(failure_status(exc), exc)
 
     if inspect.iscoroutinefunction(target):
+
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             rec = begin(args, kwargs)
@@ -146,8 +178,9 @@ def tracked_task(func: Callable[..., Any] | None = None, /, *, name: str | None 
     return wrapper
 
 
-def _arguments(sig: inspect.Signature, args: tuple, kwargs: dict, skip_first: bool,
-               ignored: set[str]) -> dict[str, Any]:
+def _arguments(
+    sig: inspect.Signature, args: tuple, kwargs: dict, skip_first: bool, ignored: set[str]
+) -> dict[str, Any]:
     try:
         bound = sig.bind(*args, **kwargs)
     except TypeError:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import psutil
 
-from ..records import Environment
-from . import gpu, hashing
+from ..model import canonical
+from ..model.runs import Environment
+from . import gpu
 
 __all__ = ["capture_environment", "git_info"]
 
@@ -27,16 +28,22 @@ def _packages() -> tuple[dict[str, str], str]:
         if name:
             pkgs[name.lower().replace("_", "-")] = dist.version
     pkgs = dict(sorted(pkgs.items()))
-    return pkgs, hashing.hash_json(pkgs)
+    return pkgs, canonical.hash_json(pkgs)
 
 
 @functools.lru_cache(maxsize=64)
 def git_info(directory: str) -> tuple[str | None, str | None, bool | None, str | None]:
     """(commit, branch, dirty, root) of the repository holding ``directory``, or Nones."""
+
     def git(*args: str) -> str | None:
         try:
-            out = subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
-                                 timeout=5, check=False)
+            out = subprocess.run(
+                ["git", "-C", directory, *args],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return out.stdout.strip() if out.returncode == 0 else None
@@ -71,7 +78,7 @@ def _capture(code_dir: str | None, allowlist: tuple[str, ...]) -> Environment:
         "accelerators": gpu.devices(),
         "executable": sys.executable,
     }
-    digest = hashing.hash_json({k: v for k, v in data.items() if k != "packages"})
+    digest = canonical.hash_json({k: v for k, v in data.items() if k != "packages"})
     data.pop("executable")
     return Environment(digest=digest, **data)
 

@@ -30,8 +30,13 @@ def devices() -> list[dict[str, Any]]:
     for i in range(nvml.nvmlDeviceGetCount()):
         h = nvml.nvmlDeviceGetHandleByIndex(i)
         name = nvml.nvmlDeviceGetName(h)
-        out.append({"index": i, "name": name.decode() if isinstance(name, bytes) else name,
-                    "memory_total_bytes": int(nvml.nvmlDeviceGetMemoryInfo(h).total)})
+        out.append(
+            {
+                "index": i,
+                "name": name.decode() if isinstance(name, bytes) else name,
+                "memory_total_bytes": int(nvml.nvmlDeviceGetMemoryInfo(h).total),
+            }
+        )
     return out
 
 
@@ -43,6 +48,11 @@ def usage() -> dict[str, Any]:
     per = []
     for i in range(nvml.nvmlDeviceGetCount()):
         h = nvml.nvmlDeviceGetHandleByIndex(i)
-        per.append({"index": i, "util_percent": float(nvml.nvmlDeviceGetUtilizationRates(h).gpu),
-                    "memory_used_bytes": int(nvml.nvmlDeviceGetMemoryInfo(h).used)})
+        per.append(
+            {
+                "index": i,
+                "util_percent": float(nvml.nvmlDeviceGetUtilizationRates(h).gpu),
+                "memory_used_bytes": int(nvml.nvmlDeviceGetMemoryInfo(h).used),
+            }
+        )
     return {"available": True, "devices": per}

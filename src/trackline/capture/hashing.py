@@ -15,26 +15,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["sha256_bytes", "hash_json", "hash_file", "hash_directory", "hash_dataframe",
-           "hash_array", "hash_pickle", "hash_uri", "FileInfo", "canonical_json"]
+from ..model.canonical import canonical_json, sha256_bytes
+
+__all__ = ["hash_file", "hash_directory", "hash_dataframe", "hash_array", "hash_pickle", "FileInfo"]
 
 _CHUNK = 1 << 20
-
-
-def sha256_bytes(data: bytes | bytearray | memoryview) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-
-
-def hash_json(value: Any) -> str:
-    return sha256_bytes(canonical_json(value).encode())
-
-
-def hash_uri(uri: str) -> str:
-    return sha256_bytes(b"uri\0" + uri.encode())
 
 
 class FileInfo:
@@ -60,7 +45,10 @@ class _HashCache:
                 home.mkdir(parents=True, exist_ok=True)
                 db = sqlite3.connect(path, timeout=5, check_same_thread=False, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
-                db.execute("CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, digest TEXT, extra TEXT)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS files"
+                    " (key TEXT PRIMARY KEY, digest TEXT, extra TEXT)"
+                )
                 self._db, self._db_path, self._pid = db, path, os.getpid()
             except sqlite3.Error:
                 return None
@@ -91,7 +79,10 @@ class _HashCache:
             if db is None:
                 return
             try:
-                db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", (key, digest, json.dumps(extra)))
+                db.execute(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                    (key, digest, json.dumps(extra)),
+                )
             except sqlite3.Error:
                 pass
 
@@ -99,8 +90,13 @@ class _HashCache:
 _cache = _HashCache()
 
 
-def hash_file(path: str | os.PathLike, *, use_cache: bool = True, home: Path | None = None,
-              tabular: bool = False) -> FileInfo:
+def hash_file(
+    path: str | os.PathLike,
+    *,
+    use_cache: bool = True,
+    home: Path | None = None,
+    tabular: bool = False,
+) -> FileInfo:
     """Digest of a file's bytes, read in 1 MiB chunks. ``tabular`` also counts CSV lines."""
     p = os.fspath(path)
     st = os.stat(p)
@@ -125,8 +121,9 @@ def hash_file(path: str | os.PathLike, *, use_cache: bool = True, home: Path | N
     return info
 
 
-def hash_directory(path: str | os.PathLike, *, use_cache: bool = True,
-                   home: Path | None = None) -> FileInfo:
+def hash_directory(
+    path: str | os.PathLike, *, use_cache: bool = True, home: Path | None = None
+) -> FileInfo:
     """Merkle digest: SHA-256 over sorted ``relative-path NUL file-digest`` lines."""
     root = os.fspath(path)
     lines: list[str] = []

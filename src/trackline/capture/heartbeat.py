@@ -26,7 +26,9 @@ class Beating(Protocol):
 
     def sample(self) -> None: ...
     def beat(self) -> None: ...
-    def intervals(self) -> tuple[float, float, float]:  # sample_interval, sample_after, heartbeat_interval
+    def intervals(
+        self,
+    ) -> tuple[float, float, float]:  # sample_interval, sample_after, heartbeat_interval
         ...
 
 
@@ -42,7 +44,9 @@ class _Heart:
 
     def ensure_thread(self) -> None:
         if self.thread is None or not self.thread.is_alive():
-            self.thread = threading.Thread(target=self.loop, name="trackline-heartbeat", daemon=True)
+            self.thread = threading.Thread(
+                target=self.loop, name="trackline-heartbeat", daemon=True
+            )
             self.thread.start()
 
     def tick_length(self) -> float:
@@ -64,10 +68,16 @@ class _Heart:
                 try:
                     sample_every, sample_after, beat_every = item.intervals()
                     age = now - item.started_mono
-                    if age >= sample_after and now - self.last_sample.get(key, item.started_mono) >= sample_every:
+                    if (
+                        age >= sample_after
+                        and now - self.last_sample.get(key, item.started_mono) >= sample_every
+                    ):
                         self.last_sample[key] = now
                         item.sample()
-                    if age >= beat_every and now - self.last_beat.get(key, item.started_mono) >= beat_every:
+                    if (
+                        age >= beat_every
+                        and now - self.last_beat.get(key, item.started_mono) >= beat_every
+                    ):
                         self.last_beat[key] = now
                         item.beat()
                 except Exception as exc:  # noqa: BLE001 - the thread must outlive any one run

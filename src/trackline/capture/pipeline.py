@@ -11,11 +11,11 @@ from contextvars import Token
 from typing import Any
 
 from ..config import Settings, settings
-from ..records import PipelineRun, RunStatus, utcnow
+from ..model.ids import new_id
+from ..model.runs import PipelineRun, RunStatus, utcnow
 from ..store import Store, get_store
 from . import heartbeat
 from .context import PIPELINE
-from .recorder import new_id
 
 __all__ = ["PipelineRecorder", "pipeline_run"]
 
@@ -25,15 +25,28 @@ _HOST = socket.gethostname()
 class PipelineRecorder:
     """Opens a pipeline run (written at once, with a lease) and closes it with a status."""
 
-    def __init__(self, pipeline: str, *, run_id: str | None = None, config: Mapping[str, Any] | None = None,
-                 external_ids: Mapping[str, Any] | None = None, store: Store | None = None,
-                 settings_: Settings | None = None) -> None:
+    def __init__(
+        self,
+        pipeline: str,
+        *,
+        run_id: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        external_ids: Mapping[str, Any] | None = None,
+        store: Store | None = None,
+        settings_: Settings | None = None,
+    ) -> None:
         self.settings = settings_ or settings()
         self.store = store or get_store(self.settings)
         self.pipeline = pipeline
         self.id = run_id or new_id()
-        self.record = PipelineRun(id=self.id, pipeline=pipeline, config=dict(config or {}),
-                                  external_ids=dict(external_ids or {}), host=_HOST, pid=os.getpid())
+        self.record = PipelineRun(
+            id=self.id,
+            pipeline=pipeline,
+            config=dict(config or {}),
+            external_ids=dict(external_ids or {}),
+            host=_HOST,
+            pid=os.getpid(),
+        )
         self.started_mono = 0.0
         self._token: Token | None = None
 
@@ -81,8 +94,13 @@ class PipelineRecorder:
 
 
 @contextmanager
-def pipeline_run(name: str, *, run_id: str | None = None, external_ids: Mapping[str, Any] | None = None,
-                 **config: Any) -> Iterator[PipelineRecorder]:
+def pipeline_run(
+    name: str,
+    *,
+    run_id: str | None = None,
+    external_ids: Mapping[str, Any] | None = None,
+    **config: Any,
+) -> Iterator[PipelineRecorder]:
     """Group the tracked calls inside the block into one pipeline run of pipeline ``name``."""
     rec = PipelineRecorder(name, run_id=run_id, config=config, external_ids=external_ids).start()
     try:

@@ -14,7 +14,6 @@ import os
 import socket
 import time
 import traceback
-import uuid
 from collections.abc import Mapping
 from contextvars import Token
 from datetime import datetime
@@ -23,7 +22,8 @@ from typing import Any
 
 from ..config import Settings, settings
 from ..errors import InvalidInput, TracklineError
-from ..records import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
+from ..model.ids import new_id
+from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
 from ..store import Store, get_store
 from . import heartbeat
 from .ambient import ambient_identity
@@ -33,20 +33,11 @@ from .context import PIPELINE, RUN
 from .environment import capture_environment
 from .resources import ResourceMeter
 
-__all__ = ["RunRecorder", "new_id", "deterministic_id", "failure_status"]
+__all__ = ["RunRecorder", "failure_status"]
 
 log = logging.getLogger("trackline")
 _HOST = socket.gethostname()
 _LINK_STR_LEN = 64
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def deterministic_id(*parts: object) -> str:
-    """Stable id from orchestrator identities, so two recorders of one task run agree."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, "trackline:" + "/".join(map(str, parts))).hex
 
 
 def failure_status(exc: BaseException) -> str:
@@ -90,10 +81,18 @@ class RunRecorder:
         amb = ambient or {}
         self.id = run_id or amb.get("run_id") or new_id()
         self.name = name if not amb.get("name") else amb["name"]
-        self.pipeline = pipeline or amb.get("pipeline") or (pipe.pipeline if pipe else None) or (
-            parent.pipeline if parent else None)
-        self.pipeline_run_id = pipeline_run_id or amb.get("pipeline_run_id") or (pipe.id if pipe else None) or (
-            parent.pipeline_run_id if parent else None)
+        self.pipeline = (
+            pipeline
+            or amb.get("pipeline")
+            or (pipe.pipeline if pipe else None)
+            or (parent.pipeline if parent else None)
+        )
+        self.pipeline_run_id = (
+            pipeline_run_id
+            or amb.get("pipeline_run_id")
+            or (pipe.id if pipe else None)
+            or (parent.pipeline_run_id if parent else None)
+        )
         # An adapter and a decorator may describe the same task run (same id): not its own parent.
         self.parent_id = parent_id or (parent.id if parent and parent.id != self.id else None)
         self.external_ids = {**amb.get("external_ids", {}), **(external_ids or {})}
@@ -126,8 +125,13 @@ class RunRecorder:
         heartbeat.register(self)
         return self
 
-    def finish(self, status: str = RunStatus.SUCCESS.value, error: BaseException | ErrorInfo | None = None,
-               *, ended_at: datetime | None = None) -> TaskRun | None:
+    def finish(
+        self,
+        status: str = RunStatus.SUCCESS.value,
+        error: BaseException | ErrorInfo | None = None,
+        *,
+        ended_at: datetime | None = None,
+    ) -> TaskRun | None:
         """Write the whole record in one transaction and leave the run's context."""
         heartbeat.unregister(self)
         if self._token is not None:
@@ -146,14 +150,18 @@ class RunRecorder:
             record.resources = self.meter.finish() if self.meter else None
             if isinstance(error, BaseException):
                 record.error = ErrorInfo(
-                    type=f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins."),
+                    type=f"{type(error).__module__}.{type(error).__qualname__}".removeprefix(
+                        "builtins."
+                    ),
                     message=str(error),
-                    traceback="".join(traceback.format_exception(error)))
+                    traceback="".join(traceback.format_exception(error)),
+                )
             elif error is not None:
                 record.error = error
             if self.config.capture_environment:
                 record.environment = capture_environment(
-                    record.code.file if record.code else None, self.config.env_allowlist)
+                    record.code.file if record.code else None, self.config.env_allowlist
+                )
             self.finished = record
         except Exception as exc:  # noqa: BLE001
             self._fail(exc)
@@ -178,26 +186,41 @@ class RunRecorder:
         for k, v in params.items():
             self.log_param(k, v)
 
-    def log_metric(self, key: str, value: Any, step: int | None = None,
-                   timestamp: datetime | None = None) -> None:
+    def log_metric(
+        self, key: str, value: Any, step: int | None = None, timestamp: datetime | None = None
+    ) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise InvalidInput(f"metric {key!r} must be a real number, not {type(value).__name__}")
-        self.metrics.append(Metric(id=new_id(), key=str(key), value=float(value),
-                                   step=None if step is None else int(step), timestamp=timestamp or utcnow()))
+        self.metrics.append(
+            Metric(
+                id=new_id(),
+                key=str(key),
+                value=float(value),
+                step=None if step is None else int(step),
+                timestamp=timestamp or utcnow(),
+            )
+        )
 
-    def log_artifact(self, value: Any, *, name: str | None = None, kind: str | None = None,
-                     direction: str = "output") -> Artifact:
+    def log_artifact(
+        self,
+        value: Any,
+        *,
+        name: str | None = None,
+        kind: str | None = None,
+        direction: str = "output",
+    ) -> Artifact:
         if direction not in ("input", "output"):
             raise InvalidInput(f"direction must be 'input' or 'output', not {direction!r}")
         if isinstance(value, str) and "://" in value:
-            from .hashing import hash_uri
+            from ..model.canonical import hash_uri
 
             art = Artifact(digest=hash_uri(value), kind=kind or "uri", uri=value, name=name)
         else:
             if isinstance(value, str) and os.path.exists(value):
                 value = Path(value)
-            art = describe(value, kind=kind, name=name, home=self.config.home,
-                           use_cache=self.config.hash_cache)
+            art = describe(
+                value, kind=kind, name=name, home=self.config.home, use_cache=self.config.hash_cache
+            )
         self._add(direction, name or art.name or art.digest[:12], art)
         return art
 
@@ -206,7 +229,9 @@ class RunRecorder:
         ref = ArtifactRef(name=slot, digest=art.digest, kind=art.kind, uri=art.uri)
         (self.inputs if direction == "input" else self.outputs).append(ref)
 
-    def record_arguments(self, arguments: Mapping[str, Any], kinds: Mapping[str, str] | None = None) -> None:
+    def record_arguments(
+        self, arguments: Mapping[str, Any], kinds: Mapping[str, str] | None = None
+    ) -> None:
         """Small JSON values become params; paths, frames, arrays and objects become inputs."""
         kinds = kinds or {}
         limit = self.config.max_param_bytes
@@ -227,8 +252,12 @@ class RunRecorder:
             if path.exists():
                 self._add("input", name, describe(path, kind=kind, home=home, use_cache=cache))
             return
-        if value is None or isinstance(value, (bool, int)) or (
-                isinstance(value, float)) or (isinstance(value, str) and len(value) < _LINK_STR_LEN):
+        if (
+            value is None
+            or isinstance(value, (bool, int))
+            or (isinstance(value, float))
+            or (isinstance(value, str) and len(value) < _LINK_STR_LEN)
+        ):
             self.params[name] = _param_value(value)
             return
         if is_json_value(value) and json_size(value) <= limit:
@@ -243,7 +272,11 @@ class RunRecorder:
         kinds = kinds or {}
         home, cache = self.config.home, self.config.hash_cache
         try:
-            self._add("output", "return", describe(value, kind=kinds.get("return"), home=home, use_cache=cache))
+            self._add(
+                "output",
+                "return",
+                describe(value, kind=kinds.get("return"), home=home, use_cache=cache),
+            )
             if isinstance(value, (tuple, list)) and not is_json_value(value) and len(value) <= 100:
                 items = ((str(i), v) for i, v in enumerate(value))
             elif isinstance(value, dict) and not is_json_value(value) and len(value) <= 100:
@@ -252,7 +285,9 @@ class RunRecorder:
                 items = ()
             for key, item in items:
                 slot = f"return.{key}"
-                self._add("output", slot, describe(item, kind=kinds.get(slot), home=home, use_cache=cache))
+                self._add(
+                    "output", slot, describe(item, kind=kinds.get(slot), home=home, use_cache=cache)
+                )
         except Exception as exc:  # noqa: BLE001
             self._fail(exc)
 
@@ -261,19 +296,35 @@ class RunRecorder:
         for name, (path, before) in self._watched_paths.items():
             after = _stat(path)
             if after is not None and after != before:
-                self._add("output", name, describe(path, home=self.config.home, use_cache=self.config.hash_cache))
+                self._add(
+                    "output",
+                    name,
+                    describe(path, home=self.config.home, use_cache=self.config.hash_cache),
+                )
 
     # -- records --------------------------------------------------------------------------
     def snapshot(self, status: str = RunStatus.RUNNING.value) -> TaskRun:
         digest, code = code_identity(self.func) if self.func is not None else (None, None)
-        new_metrics = self.metrics[self._flushed_metrics:]
+        new_metrics = self.metrics[self._flushed_metrics :]
         self._flushed_metrics = len(self.metrics)
         return TaskRun(
-            id=self.id, name=self.name, pipeline=self.pipeline, pipeline_run_id=self.pipeline_run_id,
-            parent_id=self.parent_id, status=status, started_at=self.started_at or utcnow(),
-            heartbeat_at=utcnow(), host=_HOST, pid=os.getpid(), params=dict(self.params),
-            inputs=list(self.inputs), outputs=list(self.outputs), metrics=new_metrics,
-            code_digest=digest, code=code, external_ids=dict(self.external_ids),
+            id=self.id,
+            name=self.name,
+            pipeline=self.pipeline,
+            pipeline_run_id=self.pipeline_run_id,
+            parent_id=self.parent_id,
+            status=status,
+            started_at=self.started_at or utcnow(),
+            heartbeat_at=utcnow(),
+            host=_HOST,
+            pid=os.getpid(),
+            params=dict(self.params),
+            inputs=list(self.inputs),
+            outputs=list(self.outputs),
+            metrics=new_metrics,
+            code_digest=digest,
+            code=code,
+            external_ids=dict(self.external_ids),
             artifacts=list(self.artifacts.values()),
         )
 
@@ -298,8 +349,11 @@ class RunRecorder:
 
     def _fail(self, exc: Exception) -> None:
         if self.config.strict:
-            raise exc if isinstance(exc, TracklineError) else TracklineError(
-                f"tracking run {self.name!r} failed: {exc}") from exc
+            raise (
+                exc
+                if isinstance(exc, TracklineError)
+                else TracklineError(f"tracking run {self.name!r} failed: {exc}")
+            ) from exc
         log.warning("trackline: tracking %s failed: %s: %s", self.name, type(exc).__name__, exc)
 
 

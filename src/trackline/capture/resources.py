@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from ..records import ResourceSample, ResourceUsage
+from ..model.runs import ResourceSample, ResourceUsage
 from . import gpu
 
 __all__ = ["ResourceMeter"]
@@ -109,16 +109,24 @@ class ResourceMeter:
         self._last_cpu = (now, total)
         rss = _rss()
         self.peak_rss = max(self.peak_rss, rss)
-        self.samples.append(ResourceSample(t=round(now - self.t0, 3), cpu_percent=round(pct, 1), rss_bytes=rss))
+        self.samples.append(
+            ResourceSample(t=round(now - self.t0, 3), cpu_percent=round(pct, 1), rss_bytes=rss)
+        )
         g = gpu.usage()
         if g.get("available"):
             self._fold_gpu(g)
 
     def _fold_gpu(self, g: dict[str, Any]) -> None:
-        peak = self.gpu_peak or {"available": True, "util_percent_peak": 0.0, "memory_used_bytes_peak": 0}
+        peak = self.gpu_peak or {
+            "available": True,
+            "util_percent_peak": 0.0,
+            "memory_used_bytes_peak": 0,
+        }
         for d in g["devices"]:
             peak["util_percent_peak"] = max(peak["util_percent_peak"], d["util_percent"])
-            peak["memory_used_bytes_peak"] = max(peak["memory_used_bytes_peak"], d["memory_used_bytes"])
+            peak["memory_used_bytes_peak"] = max(
+                peak["memory_used_bytes_peak"], d["memory_used_bytes"]
+            )
         self.gpu_peak = peak
 
     def finish(self) -> ResourceUsage:

@@ -14,7 +14,9 @@ def audit() -> None:
 
 
 @audit.command()
-@click.option("--anchor", metavar="SEQ:HASH", help="A chain head recorded earlier that must still be there.")
+@click.option(
+    "--anchor", metavar="SEQ:HASH", help="A chain head recorded earlier that must still be there."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify(ctx, anchor, as_json):
@@ -32,10 +34,14 @@ def verify(ctx, anchor, as_json):
     if as_json:
         emit_json(report)
     elif report.ok:
-        click.echo(f"audit log intact: {report.entries} entries, chain head {report.head_seq} "
-                   f"{report.head_hash}")
+        click.echo(
+            f"audit log intact: {report.entries} entries, chain head {report.head_seq} "
+            f"{report.head_hash}"
+        )
     else:
-        click.echo(f"audit log BROKEN ({report.entries} entries, head says {report.head_seq}):", err=True)
+        click.echo(
+            f"audit log BROKEN ({report.entries} entries, head says {report.head_seq}):", err=True
+        )
         for problem in report.problems:
             click.echo(f"  - {problem}", err=True)
     if not report.ok:
@@ -44,7 +50,9 @@ def verify(ctx, anchor, as_json):
 
 @audit.command("log")
 @click.option("--model", help="Only entries about this model.")
-@click.option("--limit", type=click.IntRange(1, None), default=None, help="Only the newest N entries.")
+@click.option(
+    "--limit", type=click.IntRange(1, None), default=None, help="Only the newest N entries."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def log_(ctx, model, limit, as_json):
@@ -55,10 +63,20 @@ def log_(ctx, model, limit, as_json):
     if as_json:
         emit_json(entries)
         return
-    table(["seq", "at", "actor", "action", "model", "details"],
-          [[e.seq, fmt_time(e.at), e.actor, e.action,
-            f"{e.model}/{e.version}" if e.model and e.version else (e.model or ""), _details(e)]
-           for e in entries])
+    table(
+        ["seq", "at", "actor", "action", "model", "details"],
+        [
+            [
+                e.seq,
+                fmt_time(e.at),
+                e.actor,
+                e.action,
+                f"{e.model}/{e.version}" if e.model and e.version else (e.model or ""),
+                _details(e),
+            ]
+            for e in entries
+        ],
+    )
 
 
 def _details(e) -> str:
@@ -69,7 +87,9 @@ def _details(e) -> str:
     if e.action == "gate.decision":
         return f"{d.get('policy_name')}: {d.get('verdict')}"
     if e.action in ("promotion.refused", "promotion.conflict"):
-        return f"@{d.get('alias')}: " + str(d.get("reason") or f"expected {d.get('expected')}, found {d.get('found')}")
+        return f"@{d.get('alias')}: " + str(
+            d.get("reason") or f"expected {d.get('expected')}, found {d.get('found')}"
+        )
     if e.action == "evaluation.logged":
         return f"on {d.get('dataset_name') or str(d.get('dataset_digest'))[:12]}"
     if e.action == "model.verified":

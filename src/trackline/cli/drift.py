@@ -6,7 +6,6 @@ Exit status of ``drift``: 0 no drift, 1 drift, 2 error (bad reference, missing p
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -24,23 +23,30 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     return out
 
 
-def _config(config_file: str | None, share, numeric_method, categorical_method, bins, thresholds,
-            column_thresholds):
-    import yaml
-
+def _config(
+    config_file: str | None,
+    share,
+    numeric_method,
+    categorical_method,
+    bins,
+    thresholds,
+    column_thresholds,
+):
     from ..errors import ConfigError
     from ..monitoring.drift import DriftConfig
+    from ..validation import read_yaml, validate
 
     data: dict = {}
     if config_file:
-        try:
-            data = yaml.safe_load(Path(config_file).read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read drift config {config_file}: {exc}") from None
+        data = read_yaml(config_file, "drift config") or {}
         if not isinstance(data, dict):
-            raise ConfigError(f"drift config {config_file} must be a mapping")
-    for key, value in (("share", share), ("numeric_method", numeric_method),
-                       ("categorical_method", categorical_method), ("bins", bins)):
+            raise ConfigError(f"{config_file}: a drift config is a mapping")
+    for key, value in (
+        ("share", share),
+        ("numeric_method", numeric_method),
+        ("categorical_method", categorical_method),
+        ("bins", bins),
+    ):
         if value is not None:
             data[key] = value
     if thresholds:
@@ -48,41 +54,60 @@ def _config(config_file: str | None, share, numeric_method, categorical_method, 
     if column_thresholds:
         cols = dict(data.get("columns", {}))
         for col, value in _pairs(column_thresholds, "--column-threshold").items():
-            cols[col] = {**cols.get(col, {}), **({"ignore": True} if value == "ignore" else {"threshold": value})}
+            cols[col] = {
+                **cols.get(col, {}),
+                **({"ignore": True} if value == "ignore" else {"threshold": value}),
+            }
         data["columns"] = cols
-    return _validated(DriftConfig, data, config_file or "drift options")
-
-
-def _validated(model, data, source):
-    from pydantic import ValidationError
-
-    from ..errors import ConfigError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"invalid {source}: " + "; ".join(lines)) from None
+    return validate(DriftConfig, data, config_file or "options", "drift config")
 
 
 @cli.command()
 @click.argument("reference")
 @click.argument("current")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="YAML with share, numeric_method, categorical_method, bins, thresholds, columns.")
-@click.option("--share", type=float, help="Share of drifted columns that makes the dataset drift (0.5).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="YAML with share, numeric_method, categorical_method, bins, thresholds, columns.",
+)
+@click.option(
+    "--share", type=float, help="Share of drifted columns that makes the dataset drift (0.5)."
+)
 @click.option("--numeric-method", type=click.Choice(["wasserstein", "psi", "jensen_shannon"]))
 @click.option("--categorical-method", type=click.Choice(["jensen_shannon", "psi"]))
 @click.option("--bins", type=int, help="Reference quantile bins for PSI / Jensen-Shannon (10).")
-@click.option("--threshold", "thresholds", multiple=True, metavar="METHOD=VALUE",
-              help="Global threshold of a method, e.g. psi=0.25 (repeatable).")
-@click.option("--column-threshold", "column_thresholds", multiple=True, metavar="COLUMN=VALUE",
-              help="Threshold of one column, or COLUMN=ignore (repeatable).")
+@click.option(
+    "--threshold",
+    "thresholds",
+    multiple=True,
+    metavar="METHOD=VALUE",
+    help="Global threshold of a method, e.g. psi=0.25 (repeatable).",
+)
+@click.option(
+    "--column-threshold",
+    "column_thresholds",
+    multiple=True,
+    metavar="COLUMN=VALUE",
+    help="Threshold of one column, or COLUMN=ignore (repeatable).",
+)
 @click.option("--no-record", is_flag=True, help="Do not store the report or record the check run.")
 @click.pass_context
-def drift(ctx, reference, current, as_json, config_file, share, numeric_method, categorical_method,
-          bins, thresholds, column_thresholds, no_record):
+def drift(
+    ctx,
+    reference,
+    current,
+    as_json,
+    config_file,
+    share,
+    numeric_method,
+    categorical_method,
+    bins,
+    thresholds,
+    column_thresholds,
+    no_record,
+):
     """Compare CURRENT data against REFERENCE from their stored profiles.
 
     \b
@@ -95,8 +120,9 @@ def drift(ctx, reference, current, as_json, config_file, share, numeric_method, 
     """
     from ..monitoring.check import check_drift
 
-    cfg = _config(config_file, share, numeric_method, categorical_method, bins, thresholds,
-                  column_thresholds)
+    cfg = _config(
+        config_file, share, numeric_method, categorical_method, bins, thresholds, column_thresholds
+    )
     c = client(ctx)
     report = check_drift(reference, current, config=cfg, record=not no_record, store=c.store)
     if as_json:
@@ -112,15 +138,32 @@ def _score(v) -> str:
 
 def _print(report) -> None:
     verdict = "DRIFT" if report.drifted else "no drift"
-    click.echo(f"{verdict}: {sum(c.drifted for c in report.columns)}/{len(report.columns)} columns "
-               f"drifted (share {report.share:.2f}, threshold {report.share_threshold:.2f})")
-    click.echo(f"reference: {report.reference.ref}  ({report.reference.rows} rows, "
-               f"{len(report.reference.digests)} artifact(s))")
-    click.echo(f"current:   {report.current.ref}  ({report.current.rows} rows, "
-               f"{len(report.current.digests)} artifact(s))")
-    table(["column", "kind", "method", "score", "threshold", "drifted"],
-          [[c.column, c.kind, c.method, _score(c.score), _score(c.threshold), "yes" if c.drifted else ""]
-           for c in report.columns])
+    click.echo(
+        f"{verdict}: {sum(c.drifted for c in report.columns)}/{len(report.columns)} columns "
+        f"drifted (share {report.share:.2f}, threshold {report.share_threshold:.2f})"
+    )
+    click.echo(
+        f"reference: {report.reference.ref}  ({report.reference.rows} rows, "
+        f"{len(report.reference.digests)} artifact(s))"
+    )
+    click.echo(
+        f"current:   {report.current.ref}  ({report.current.rows} rows, "
+        f"{len(report.current.digests)} artifact(s))"
+    )
+    table(
+        ["column", "kind", "method", "score", "threshold", "drifted"],
+        [
+            [
+                c.column,
+                c.kind,
+                c.method,
+                _score(c.score),
+                _score(c.threshold),
+                "yes" if c.drifted else "",
+            ]
+            for c in report.columns
+        ],
+    )
     if report.new_columns:
         click.echo(f"columns only in current: {', '.join(report.new_columns)}")
     if report.run_id:
@@ -128,7 +171,9 @@ def _print(report) -> None:
 
 
 @cli.command("drift-reports")
-@click.option("--artifact", help="Only reports that compared this artifact (digest, prefix or name).")
+@click.option(
+    "--artifact", help="Only reports that compared this artifact (digest, prefix or name)."
+)
 @click.option("--id", "report_id", help="Show one report in full.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True)
@@ -151,9 +196,20 @@ def drift_reports(ctx, artifact, report_id, limit, as_json):
     if as_json:
         emit_json([r.summary() for r in reports])
         return
-    table(["id", "created", "drifted", "share", "reference", "current"],
-          [[r.id[:12], fmt_time(r.created_at), "yes" if r.drifted else "no", f"{r.share:.2f}",
-            r.reference.ref, r.current.ref] for r in reports])
+    table(
+        ["id", "created", "drifted", "share", "reference", "current"],
+        [
+            [
+                r.id[:12],
+                fmt_time(r.created_at),
+                "yes" if r.drifted else "no",
+                f"{r.share:.2f}",
+                r.reference.ref,
+                r.current.ref,
+            ]
+            for r in reports
+        ],
+    )
 
 
 @cli.command("profile")
@@ -164,14 +220,24 @@ def profile_cmd(ctx, ref, as_json):
     """Show the data profile of REF (same references as `trackline drift`)."""
     from ..config import settings
     from ..monitoring.check import monitoring_store
-    from ..monitoring.profile import column_variance
     from ..monitoring.refs import resolve
+    from ..profiles.profile import column_variance
 
     cfg = settings()
-    side = resolve(ref, monitoring_store(client(ctx).store), profile_mode=cfg.profile,
-                   sample_rows=cfg.profile_sample_rows)
+    side = resolve(
+        ref,
+        monitoring_store(client(ctx).store),
+        profile_mode=cfg.profile,
+        sample_rows=cfg.profile_sample_rows,
+    )
     if as_json:
-        emit_json({"ref": side.ref, "digests": [a.digest for a in side.artifacts], "profile": side.profile})
+        emit_json(
+            {
+                "ref": side.ref,
+                "digests": [a.digest for a in side.artifacts],
+                "profile": side.profile,
+            }
+        )
         return
     prof = side.profile
     click.echo(f"{side.ref}: {prof['rows']} rows from {len(side.artifacts)} artifact(s)")
@@ -180,8 +246,14 @@ def profile_cmd(ctx, ref, as_json):
         if col["kind"] == "numeric":
             var = column_variance(col)
             q = col["quantiles"]
-            summary = (f"mean {col['mean']:.4g}  std {var ** 0.5:.4g}  min {col['min']:.4g}  "
-                       f"median {q[len(q) // 2]:.4g}  max {col['max']:.4g}") if col["count"] else ""
+            summary = (
+                (
+                    f"mean {col['mean']:.4g}  std {var**0.5:.4g}  min {col['min']:.4g}  "
+                    f"median {q[len(q) // 2]:.4g}  max {col['max']:.4g}"
+                )
+                if col["count"]
+                else ""
+            )
         elif col["kind"] == "categorical":
             top = ", ".join(f"{k} ({c})" for k, c in col["top"][:3])
             summary = f"distinct ~{col['distinct']}  top: {top}"

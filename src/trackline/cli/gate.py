@@ -16,7 +16,9 @@ def gate() -> None:
 @gate.command()
 @click.argument("model")
 @click.argument("version")
-@click.option("--policy", required=True, type=click.Path(dir_okay=False), help="The policy YAML file.")
+@click.option(
+    "--policy", required=True, type=click.Path(dir_okay=False), help="The policy YAML file."
+)
 @click.option("--json", "as_json", is_flag=True, help="The recorded decision as JSON.")
 @click.option("--markdown", "as_markdown", is_flag=True, help="A table for a pull-request comment.")
 @click.pass_context

@@ -27,13 +27,20 @@ class _Group(click.Group):
             if os.environ.get("TRACKLINE_DEBUG"):
                 raise
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            click.echo(f"error: {type(exc).__name__}: {first} (TRACKLINE_DEBUG=1 shows the traceback)", err=True)
+            click.echo(
+                f"error: {type(exc).__name__}: {first} (TRACKLINE_DEBUG=1 shows the traceback)",
+                err=True,
+            )
             sys.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--store", envvar="TRACKLINE_STORE", default=None,
-              help="Store URL (default: $TRACKLINE_STORE, else the SQLite file under ~/.trackline).")
+@click.option(
+    "--store",
+    envvar="TRACKLINE_STORE",
+    default=None,
+    help="Store URL (default: $TRACKLINE_STORE, else the SQLite file under ~/.trackline).",
+)
 @click.version_option(package_name="trackline")
 @click.pass_context
 def cli(ctx: click.Context, store: str | None) -> None:
@@ -49,10 +56,7 @@ def client(ctx: click.Context):
 
 def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
-    from . import db, runs  # noqa: F401
-    from . import audit, gate, models  # noqa: F401
-    from . import server, tokens  # noqa: F401
-    from . import drift, monitor  # noqa: F401
+    from . import audit, db, drift, gate, models, monitor, runs, server, tokens  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
 
 
 _register()

@@ -41,9 +41,19 @@ def list_(ctx, as_json):
     if as_json:
         emit_json(found)
         return
-    table(["name", "versions", "latest", "aliases", "updated"],
-          [[m.name, m.versions, m.latest_version,
-            ", ".join(f"{a}→{v}" for a, v in m.aliases.items()), fmt_time(m.updated_at)] for m in found])
+    table(
+        ["name", "versions", "latest", "aliases", "updated"],
+        [
+            [
+                m.name,
+                m.versions,
+                m.latest_version,
+                ", ".join(f"{a}→{v}" for a, v in m.aliases.items()),
+                fmt_time(m.updated_at),
+            ]
+            for m in found
+        ],
+    )
 
 
 @models.command()
@@ -61,11 +71,24 @@ def show(ctx, ref, as_json):
         if as_json:
             emit_json({"name": ref, "aliases": aliases, "versions": versions})
             return
-        click.echo(f"model {ref}: {len(versions)} version(s); aliases: "
-                   + (", ".join(f"{a}→{v}" for a, v in aliases.items()) or "none"))
-        table(["version", "digest", "run", "aliases", "created", "by"],
-              [[v.version, v.digest[:16], (v.run_id or "")[:12], ", ".join(v.aliases),
-                fmt_time(v.created_at), v.actor] for v in versions])
+        click.echo(
+            f"model {ref}: {len(versions)} version(s); aliases: "
+            + (", ".join(f"{a}→{v}" for a, v in aliases.items()) or "none")
+        )
+        table(
+            ["version", "digest", "run", "aliases", "created", "by"],
+            [
+                [
+                    v.version,
+                    v.digest[:16],
+                    (v.run_id or "")[:12],
+                    ", ".join(v.aliases),
+                    fmt_time(v.created_at),
+                    v.actor,
+                ]
+                for v in versions
+            ],
+        )
         return
     mv = resolve_model(ref, store=store)
     evals = store.list_evaluations(model_digest=mv.digest)
@@ -85,11 +108,16 @@ def show(ctx, ref, as_json):
     click.echo("evaluations:")
     for e in evals:
         metrics = ", ".join(f"{k}={v:g}" for k, v in e.metrics.items())
-        click.echo(f"  {e.id[:12]} {fmt_time(e.created_at)} on {e.dataset_name or e.dataset_digest[:12]}: {metrics}"
-                   + (f" (+{len(e.slices)} slices)" if e.slices else ""))
+        click.echo(
+            f"  {e.id[:12]} {fmt_time(e.created_at)}"
+            f" on {e.dataset_name or e.dataset_digest[:12]}: {metrics}"
+            + (f" (+{len(e.slices)} slices)" if e.slices else "")
+        )
     click.echo("gate decisions:")
     for d in decisions:
-        click.echo(f"  {d.id[:12]} {fmt_time(d.created_at)} {d.policy_name}: {d.verdict} (by {d.actor})")
+        click.echo(
+            f"  {d.id[:12]} {fmt_time(d.created_at)} {d.policy_name}: {d.verdict} (by {d.actor})"
+        )
 
 
 @models.command()
@@ -104,12 +132,20 @@ def register(ctx, name, model, run_id, description, tags, as_json):
     """Register MODEL (a file, a directory or an artifact digest) as the next version of NAME."""
     from ..registry import register_model
 
-    mv = register_model(name, model, run=run_id, description=description,
-                        tags=_pairs(tags, "--tag"), store=_store(ctx))
+    mv = register_model(
+        name,
+        model,
+        run=run_id,
+        description=description,
+        tags=_pairs(tags, "--tag"),
+        store=_store(ctx),
+    )
     if as_json:
         emit_json(mv)
     else:
-        click.echo(f"{mv.ref}  digest {mv.digest[:16]}" + (f"  run {mv.run_id[:12]}" if mv.run_id else ""))
+        click.echo(
+            f"{mv.ref}  digest {mv.digest[:16]}" + (f"  run {mv.run_id[:12]}" if mv.run_id else "")
+        )
 
 
 @models.command()
@@ -117,8 +153,11 @@ def register(ctx, name, model, run_id, description, tags, as_json):
 @click.argument("version")
 @click.option("--dataset", required=True, help="Dataset name, path or digest.")
 @click.option("--metric", "metrics", multiple=True, metavar="NAME=VALUE")
-@click.option("--metrics-file", type=click.Path(exists=True, dir_okay=False),
-              help='JSON: {"metrics": {...}, "slices": {"eu": {...}}} (or just the metrics).')
+@click.option(
+    "--metrics-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help='JSON: {"metrics": {...}, "slices": {"eu": {...}}} (or just the metrics).',
+)
 @click.option("--dataset-name", help="The name rules use for this dataset (default: file stem).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -141,8 +180,14 @@ def evaluate(ctx, model, version, dataset, metrics, metrics_file, dataset_name, 
         except ValueError:
             raise InvalidInput(f"--metric {key}={raw!r}: the value must be a number") from None
     ref = str(parse_ref(model, version))
-    ev = log_evaluation(ref, dataset=dataset, metrics=values, slices=slices,
-                        dataset_name=dataset_name, store=_store(ctx))
+    ev = log_evaluation(
+        ref,
+        dataset=dataset,
+        metrics=values,
+        slices=slices,
+        dataset_name=dataset_name,
+        store=_store(ctx),
+    )
     if as_json:
         emit_json(ev)
     else:
@@ -171,9 +216,16 @@ def tag(ctx, ref, tags, description, as_json):
 @click.argument("model")
 @click.argument("version")
 @click.option("--alias", required=True, help="The alias to move, e.g. production.")
-@click.option("--policy", type=click.Path(dir_okay=False),
-              help="Run this gate first; promote only if it passes.")
-@click.option("--decision", "decision_id", help="Use this recorded decision (default: the newest for the digest).")
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False),
+    help="Run this gate first; promote only if it passes.",
+)
+@click.option(
+    "--decision",
+    "decision_id",
+    help="Use this recorded decision (default: the newest for the digest).",
+)
 @click.option("--reason", help="Why (kept in the audit log).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -182,10 +234,19 @@ def promote(ctx, model, version, alias, policy, decision_id, reason, as_json):
     from ..registry import promote as do_promote
 
     if policy and decision_id:
-        raise InvalidInput("give --policy (run the gate now) or --decision (use a recorded one), not both")
+        raise InvalidInput(
+            "give --policy (run the gate now) or --decision (use a recorded one), not both"
+        )
     try:
-        move = do_promote(model, version, alias=alias, policy=policy, decision=decision_id,
-                          reason=reason, store=_store(ctx))
+        move = do_promote(
+            model,
+            version,
+            alias=alias,
+            policy=policy,
+            decision=decision_id,
+            reason=reason,
+            store=_store(ctx),
+        )
     except Conflict as exc:  # refused or lost a race: a verdict, not a usage error
         if as_json:
             emit_json({"promoted": False, "error": exc.code, "message": str(exc)})
@@ -195,18 +256,26 @@ def promote(ctx, model, version, alias, policy, decision_id, reason, as_json):
         emit_json({"promoted": True, **move.model_dump(mode="json")})
     else:
         before = "empty" if move.previous is None else f"version {move.previous}"
-        click.echo(f"{move.name}@{move.alias} -> version {move.version} (was {before}; "
-                   f"decision {move.decision_id[:12] if move.decision_id else '-'})")
+        click.echo(
+            f"{move.name}@{move.alias} -> version {move.version} (was {before}; "
+            f"decision {move.decision_id[:12] if move.decision_id else '-'})"
+        )
 
 
 @models.command()
 @click.argument("ref")
-@click.option("--file", "path", required=True, type=click.Path(),
-              help="The file or directory about to be deployed.")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(),
+    help="The file or directory about to be deployed.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify(ctx, ref, path, as_json):
-    """Exit 0 only if the bytes at --file are exactly the artifact REF (e.g. churn@production) names."""
+    """Exit 0 only if the bytes at --file are exactly the artifact REF (e.g. churn@production)
+    names."""
     from ..registry import verify_model
 
     result = verify_model(ref, path, store=_store(ctx))
@@ -215,7 +284,10 @@ def verify(ctx, ref, path, as_json):
     elif result.ok:
         click.echo(f"OK: {path} is {result.name}/{result.version} ({result.expected_digest[:16]})")
     else:
-        click.echo(f"MISMATCH: {path} has digest {result.actual_digest[:16]}, "
-                   f"{ref} is {result.name}/{result.version} with {result.expected_digest[:16]}", err=True)
+        click.echo(
+            f"MISMATCH: {path} has digest {result.actual_digest[:16]}, "
+            f"{ref} is {result.name}/{result.version} with {result.expected_digest[:16]}",
+            err=True,
+        )
     if not result.ok:
         raise SystemExit(1)

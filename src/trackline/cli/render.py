@@ -7,7 +7,7 @@ import json
 import click
 
 from ..diff import RunDiff
-from ..records import LineageGraph, TaskRun
+from ..model.runs import LineageGraph, TaskRun
 from .output import fmt_duration, fmt_time, table
 
 __all__ = ["show_text", "diff_text", "lineage_text", "mermaid", "dot"]
@@ -25,7 +25,10 @@ def show_text(run: TaskRun) -> None:
     click.echo(f"pipeline  {run.pipeline or '-'}  (run {run.pipeline_run_id or '-'})")
     click.echo(f"status    {run.status}")
     click.echo(f"started   {fmt_time(run.started_at)}   duration {fmt_duration(run.duration_s)}")
-    click.echo(f"code      {run.code_digest or '-'}" + (f"  {run.code.module}.{run.code.qualname}" if run.code else ""))
+    click.echo(
+        f"code      {run.code_digest or '-'}"
+        + (f"  {run.code.module}.{run.code.qualname}" if run.code else "")
+    )
     if run.external_ids:
         click.echo(f"external  {json.dumps(run.external_ids)}")
     if run.error:
@@ -36,27 +39,41 @@ def show_text(run: TaskRun) -> None:
     for title, refs in (("inputs", run.inputs), ("outputs", run.outputs)):
         if refs:
             click.echo(f"\n{title}")
-            table(["name", "kind", "digest", "uri"], [[r.name, r.kind, r.digest[:12], r.uri] for r in refs])
+            table(
+                ["name", "kind", "digest", "uri"],
+                [[r.name, r.kind, r.digest[:12], r.uri] for r in refs],
+            )
     if run.metrics:
         click.echo("\nmetrics")
         table(["key", "value", "step"], [[m.key, m.value, m.step] for m in run.metrics])
     if run.resources:
         r = run.resources
-        click.echo(f"\nresources cpu user {r.cpu_user_s:.3f}s sys {r.cpu_system_s:.3f}s, "
-                   f"peak rss {r.peak_rss_bytes / 2**20:.1f} MiB, samples {len(r.samples)}")
+        click.echo(
+            f"\nresources cpu user {r.cpu_user_s:.3f}s sys {r.cpu_system_s:.3f}s, "
+            f"peak rss {r.peak_rss_bytes / 2**20:.1f} MiB, samples {len(r.samples)}"
+        )
     if run.environment:
         e = run.environment
-        click.echo(f"environment python {e.python} on {e.hostname}, git {e.git_commit or '-'}"
-                   f"{' (dirty)' if e.git_dirty else ''}, {len(e.packages)} packages")
+        click.echo(
+            f"environment python {e.python} on {e.hostname}, git {e.git_commit or '-'}"
+            f"{' (dirty)' if e.git_dirty else ''}, {len(e.packages)} packages"
+        )
 
 
 def diff_text(d: RunDiff) -> None:
     if d.identical:
         click.echo("no differences")
         return
-    sections = [("params", d.params), ("inputs", d.inputs), ("outputs", d.outputs),
-                ("code", [d.code] if d.code else []), ("environment", d.environment),
-                ("packages", d.packages), ("outcome", d.outcome), ("metrics", d.metrics)]
+    sections = [
+        ("params", d.params),
+        ("inputs", d.inputs),
+        ("outputs", d.outputs),
+        ("code", [d.code] if d.code else []),
+        ("environment", d.environment),
+        ("packages", d.packages),
+        ("outcome", d.outcome),
+        ("metrics", d.metrics),
+    ]
     for title, changes in sections:
         if changes:
             click.echo(f"\n{title}")
@@ -70,11 +87,16 @@ def _short(v) -> str:
 
 def lineage_text(g: LineageGraph) -> None:
     nodes = {n.id: n for n in g.nodes}
-    click.echo(f"{g.direction} lineage of {_label(nodes[g.root]) if g.root in nodes else g.root}: "
-               f"{len(g.nodes)} nodes, {len(g.edges)} edges")
+    click.echo(
+        f"{g.direction} lineage of {_label(nodes[g.root]) if g.root in nodes else g.root}: "
+        f"{len(g.nodes)} nodes, {len(g.edges)} edges"
+    )
     for e in g.edges:
         s, t = nodes.get(e.source), nodes.get(e.target)
-        click.echo(f"  {_label(s) if s else e.source} --{e.type}:{e.name}--> {_label(t) if t else e.target}")
+        click.echo(
+            f"  {_label(s) if s else e.source} --{e.type}:{e.name}-->"
+            f" {_label(t) if t else e.target}"
+        )
 
 
 def _mid(node_id: str) -> str:
@@ -85,7 +107,9 @@ def mermaid(g: LineageGraph) -> str:
     lines = ["flowchart LR"]
     for n in g.nodes:
         text = _label(n).replace('"', "'")
-        lines.append(f'  {_mid(n.id)}["{text}"]' if n.type == "task_run" else f'  {_mid(n.id)}[("{text}")]')
+        lines.append(
+            f'  {_mid(n.id)}["{text}"]' if n.type == "task_run" else f'  {_mid(n.id)}[("{text}")]'
+        )
     for e in g.edges:
         lines.append(f"  {_mid(e.source)} -->|{e.name}| {_mid(e.target)}")
     return "\n".join(lines)

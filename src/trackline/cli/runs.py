@@ -6,14 +6,21 @@ import click
 
 from .main import cli, client
 from .output import emit_json, fail, fmt_duration, fmt_time, table
-from .render import mermaid, dot, lineage_text, show_text, diff_text
+from .render import diff_text, dot, lineage_text, mermaid, show_text
 
 
 def _run_row(r) -> dict:
-    return {"id": r.id, "name": r.name, "pipeline": r.pipeline, "pipeline_run_id": r.pipeline_run_id,
-            "status": r.status, "started_at": r.started_at.isoformat() if r.started_at else None,
-            "ended_at": r.ended_at.isoformat() if r.ended_at else None, "duration_s": r.duration_s,
-            "external_ids": r.external_ids}
+    return {
+        "id": r.id,
+        "name": r.name,
+        "pipeline": r.pipeline,
+        "pipeline_run_id": r.pipeline_run_id,
+        "status": r.status,
+        "started_at": r.started_at.isoformat() if r.started_at else None,
+        "ended_at": r.ended_at.isoformat() if r.ended_at else None,
+        "duration_s": r.duration_s,
+        "external_ids": r.external_ids,
+    }
 
 
 @cli.command()
@@ -29,15 +36,28 @@ def runs(ctx, pipeline, pipeline_run_id, status, name, limit, reap, as_json):
     """List task runs, newest first."""
     c = client(ctx)
     reaped = c.reap() if reap else []
-    found = c.runs(pipeline=pipeline, status=status, name=name, pipeline_run_id=pipeline_run_id, limit=limit)
+    found = c.runs(
+        pipeline=pipeline, status=status, name=name, pipeline_run_id=pipeline_run_id, limit=limit
+    )
     if as_json:
         emit_json([_run_row(r) for r in found])
         return
     if reap:
         click.echo(f"reaped {len(reaped)} run(s) as crashed", err=True)
-    table(["id", "name", "pipeline", "status", "started", "duration"],
-          [[r.id[:12], r.name, r.pipeline, r.status, fmt_time(r.started_at), fmt_duration(r.duration_s)]
-           for r in found])
+    table(
+        ["id", "name", "pipeline", "status", "started", "duration"],
+        [
+            [
+                r.id[:12],
+                r.name,
+                r.pipeline,
+                r.status,
+                fmt_time(r.started_at),
+                fmt_duration(r.duration_s),
+            ]
+            for r in found
+        ],
+    )
 
 
 @cli.command()
@@ -55,9 +75,18 @@ def show(ctx, run_id, as_json):
 
 @cli.command()
 @click.argument("ref")
-@click.option("--direction", type=click.Choice(["upstream", "downstream", "both"]), default="upstream",
-              show_default=True)
-@click.option("--depth", type=click.IntRange(1, None), default=None, help="Max edges from REF (default: no limit).")
+@click.option(
+    "--direction",
+    type=click.Choice(["upstream", "downstream", "both"]),
+    default="upstream",
+    show_default=True,
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Max edges from REF (default: no limit).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
@@ -65,8 +94,15 @@ def lineage(ctx, ref, direction, depth, fmt, as_json):
     """Lineage of a run or artifact (id, digest or unique prefix)."""
     graph = client(ctx).lineage(ref, direction, depth)
     if as_json:
-        emit_json({"root": graph.root, "direction": graph.direction, "depth": graph.depth,
-                   "nodes": graph.nodes, "edges": graph.edges})
+        emit_json(
+            {
+                "root": graph.root,
+                "direction": graph.direction,
+                "depth": graph.depth,
+                "nodes": graph.nodes,
+                "edges": graph.edges,
+            }
+        )
     elif fmt == "mermaid":
         click.echo(mermaid(graph))
     elif fmt == "dot":
@@ -100,8 +136,10 @@ def artifacts(ctx, kind, limit, as_json):
     if as_json:
         emit_json(found)
         return
-    table(["digest", "kind", "name", "rows", "size", "uri"],
-          [[a.digest[:12], a.kind, a.name, a.rows, a.size_bytes, a.uri] for a in found])
+    table(
+        ["digest", "kind", "name", "rows", "size", "uri"],
+        [[a.digest[:12], a.kind, a.name, a.rows, a.size_bytes, a.uri] for a in found],
+    )
 
 
 @cli.command()
@@ -115,8 +153,13 @@ def pipelines(ctx, pipeline, limit, as_json):
     if as_json:
         emit_json(found)
         return
-    table(["id", "pipeline", "status", "started", "duration"],
-          [[p.id[:12], p.pipeline, p.status, fmt_time(p.started_at), fmt_duration(p.duration_s)] for p in found])
+    table(
+        ["id", "pipeline", "status", "started", "duration"],
+        [
+            [p.id[:12], p.pipeline, p.status, fmt_time(p.started_at), fmt_duration(p.duration_s)]
+            for p in found
+        ],
+    )
 
 
 @cli.command()
@@ -126,8 +169,14 @@ def sync(ctx, as_json):
     """Deliver records spooled while the store was unavailable (each exactly once)."""
     result = client(ctx).sync()
     if as_json:
-        emit_json({"delivered": result.delivered, "remaining": result.remaining, "bad": result.bad,
-                   "error": result.error})
+        emit_json(
+            {
+                "delivered": result.delivered,
+                "remaining": result.remaining,
+                "bad": result.bad,
+                "error": result.error,
+            }
+        )
     else:
         click.echo(f"delivered {result.delivered}, remaining {result.remaining}")
         for b in result.bad:

@@ -38,7 +38,9 @@ class _Tokens:
             body = self.remote._call("POST", "/tokens", json={"name": name, "role": role}).json()
             return body["token"], TokenInfo.model_validate(body["info"])
         secret, info = self.local.create(name, role, created_by=self.actor)
-        self.audit.record(self.actor, "token.create", target=name, detail={"role": info.role, "token_id": info.id})
+        self.audit.record(
+            self.actor, "token.create", target=name, detail={"role": info.role, "token_id": info.id}
+        )
         return secret, info
 
     def list(self):
@@ -54,12 +56,18 @@ class _Tokens:
         from ..server.access import TokenInfo
 
         if self.http:
-            return [TokenInfo.model_validate(t) for t in
-                    self.remote._call("DELETE", f"/tokens/{quote(ref, safe='')}").json()]
+            return [
+                TokenInfo.model_validate(t)
+                for t in self.remote._call("DELETE", f"/tokens/{quote(ref, safe='')}").json()
+            ]
         revoked = self.local.revoke(ref)
         for info in revoked:
-            self.audit.record(self.actor, "token.revoke", target=info.name,
-                              detail={"role": info.role, "token_id": info.id})
+            self.audit.record(
+                self.actor,
+                "token.revoke",
+                target=info.name,
+                detail={"role": info.role, "token_id": info.id},
+            )
         return revoked
 
 
@@ -70,10 +78,16 @@ def _tokens(ctx: click.Context) -> _Tokens:
 
 
 def _row(t) -> dict:
-    return {"id": t.id, "name": t.name, "role": t.role, "prefix": t.prefix,
-            "created_at": t.created_at.isoformat() if t.created_at else None,
-            "created_by": t.created_by,
-            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None, "active": t.active}
+    return {
+        "id": t.id,
+        "name": t.name,
+        "role": t.role,
+        "prefix": t.prefix,
+        "created_at": t.created_at.isoformat() if t.created_at else None,
+        "created_by": t.created_by,
+        "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+        "active": t.active,
+    }
 
 
 @cli.group()
@@ -83,7 +97,9 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.option("--role", required=True, type=click.Choice(["reader", "writer", "approver", "admin"]))
-@click.option("--name", required=True, help="Who or what uses it (shown as the actor in the audit log).")
+@click.option(
+    "--name", required=True, help="Who or what uses it (shown as the actor in the audit log)."
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"token": ...} only.')
 @click.pass_context
 def create(ctx, role, name, as_json):
@@ -93,8 +109,11 @@ def create(ctx, role, name, as_json):
         emit_json({"token": secret})
         return
     click.echo(secret)
-    click.echo(f"created {info.role} token {info.name!r} (id {info.id}); the secret above is shown only once",
-               err=True)
+    click.echo(
+        f"created {info.role} token {info.name!r} (id {info.id});"
+        " the secret above is shown only once",
+        err=True,
+    )
 
 
 @tokens.command("list")
@@ -106,9 +125,20 @@ def list_(ctx, as_json):
     if as_json:
         emit_json([_row(t) for t in found])
         return
-    table(["id", "name", "role", "prefix", "created", "revoked"],
-          [[t.id[:12], t.name, t.role, t.prefix + "…", fmt_time(t.created_at), fmt_time(t.revoked_at)]
-           for t in found])
+    table(
+        ["id", "name", "role", "prefix", "created", "revoked"],
+        [
+            [
+                t.id[:12],
+                t.name,
+                t.role,
+                t.prefix + "…",
+                fmt_time(t.created_at),
+                fmt_time(t.revoked_at),
+            ]
+            for t in found
+        ],
+    )
 
 
 @tokens.command()

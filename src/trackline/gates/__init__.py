@@ -6,5 +6,14 @@ from .enforce import GateOutcome, enforce_gate
 from .policy import Policy, load_policy, parse_policy
 from .render import decision_markdown, decision_text
 
-__all__ = ["check_gate", "enforce_gate", "GateOutcome", "Policy", "load_policy", "parse_policy", "parse_duration",
-           "decision_markdown", "decision_text"]
+__all__ = [
+    "check_gate",
+    "enforce_gate",
+    "GateOutcome",
+    "Policy",
+    "load_policy",
+    "parse_policy",
+    "parse_duration",
+    "decision_markdown",
+    "decision_text",
+]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..audit.actor import current_actor
-from ..capture.recorder import new_id
+from ..model.ids import new_id
+from ..model.registry import GateDecision, ModelVersion
 from ..registry.models import resolve_model
-from ..registry.records import GateDecision, ModelVersion
 from ..registry.store import registry_store
 from .context import GateContext
 from .policy import EvaluationAgeRule, Policy, load_policy
@@ -22,9 +22,16 @@ def as_policy(policy: Policy | str | Path) -> tuple[Policy, str | None]:
     return load_policy(policy), str(Path(policy).resolve())
 
 
-def check_gate(model_ref: str | ModelVersion, policy: Policy | str | Path, version: int | str | None = None,
-               *, store=None, actor: str | None = None, decision_id: str | None = None,
-               policy_file: str | None = None) -> GateDecision:
+def check_gate(
+    model_ref: str | ModelVersion,
+    policy: Policy | str | Path,
+    version: int | str | None = None,
+    *,
+    store=None,
+    actor: str | None = None,
+    decision_id: str | None = None,
+    policy_file: str | None = None,
+) -> GateDecision:
     """Check ``policy`` against the model version and record the decision.
 
     Returns the decision whatever the verdict (``decision.passed``); raises only for errors such
@@ -40,8 +47,18 @@ def check_gate(model_ref: str | ModelVersion, policy: Policy | str | Path, versi
     results = {i: check_rule(i, pol.rules[i], ctx) for i in order}
     ordered = [results[i] for i in range(len(pol.rules))]
     decision = GateDecision(
-        id=decision_id or new_id(), policy_name=pol.name, policy_digest=pol.digest, policy=pol.canonical(),
-        policy_file=source or policy_file, model_name=cand.name, model_version=cand.version, model_digest=cand.digest,
-        verdict="pass" if all(r.passed for r in ordered) else "fail", results=ordered,
-        incumbents=dict(ctx.incumbents), created_at=ctx.now, actor=current_actor(actor))
+        id=decision_id or new_id(),
+        policy_name=pol.name,
+        policy_digest=pol.digest,
+        policy=pol.canonical(),
+        policy_file=source or policy_file,
+        model_name=cand.name,
+        model_version=cand.version,
+        model_digest=cand.digest,
+        verdict="pass" if all(r.passed for r in ordered) else "fail",
+        results=ordered,
+        incumbents=dict(ctx.incumbents),
+        created_at=ctx.now,
+        actor=current_actor(actor),
+    )
     return s.write_decision(decision) or decision

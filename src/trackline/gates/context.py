@@ -1,12 +1,13 @@
-"""What a gate check looks at: the candidate, its evaluations, and the incumbents it compares with."""
+"""What a gate check looks at: the candidate, its evaluations, and the incumbents it compares
+with."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from ..errors import NotFound
-from ..records import utcnow
-from ..registry.records import Evaluation, ModelVersion
+from ..model.registry import Evaluation, ModelVersion
+from ..model.runs import utcnow
 
 __all__ = ["GateContext", "matches_dataset"]
 
@@ -38,7 +39,9 @@ class GateContext:
         return next((e for e in self.evaluations(digest) if matches_dataset(e, dataset)), None)
 
     def latest_on_digest(self, digest: str, dataset_digest: str) -> Evaluation | None:
-        return next((e for e in self.evaluations(digest) if e.dataset_digest == dataset_digest), None)
+        return next(
+            (e for e in self.evaluations(digest) if e.dataset_digest == dataset_digest), None
+        )
 
     def incumbent(self, alias: str) -> ModelVersion | None:
         """The version ``alias`` points at now (remembered, so the promotion can expect it)."""

@@ -1,4 +1,5 @@
-"""Durations as people write them in policies: ``7d``, ``12h``, ``1d12h``, ``90m``, ``30s``, ``2w``."""
+"""Durations as people write them in policies: ``7d``, ``12h``, ``1d12h``, ``90m``, ``30s``,
+``2w``."""
 
 from __future__ import annotations
 

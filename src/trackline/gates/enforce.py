@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GateFailed
+from ..model.registry import AliasMove, GateDecision
 from ..registry.promotion import promote
-from ..registry.records import AliasMove, GateDecision
 from .check import check_gate
 from .policy import Policy
 from .render import decision_text
@@ -29,16 +29,28 @@ class GateOutcome:
 
     def summary(self) -> dict:
         """JSON-safe, small enough for an XCom or a Prefect result."""
-        return {"verdict": self.decision.verdict, "decision_id": self.decision.id,
-                "model": self.decision.model_name, "version": self.decision.model_version,
-                "digest": self.decision.model_digest, "policy": self.decision.policy_name,
-                "failed_rules": [r.rule for r in self.decision.results if not r.passed],
-                "promoted_to": self.promotion.alias if self.promotion else None}
+        return {
+            "verdict": self.decision.verdict,
+            "decision_id": self.decision.id,
+            "model": self.decision.model_name,
+            "version": self.decision.model_version,
+            "digest": self.decision.model_digest,
+            "policy": self.decision.policy_name,
+            "failed_rules": [r.rule for r in self.decision.results if not r.passed],
+            "promoted_to": self.promotion.alias if self.promotion else None,
+        }
 
 
-def enforce_gate(model: str, policy: Policy | str | Path, version: int | str | None = None, *,
-                 promote_to: str | None = None, raise_on_fail: bool = True, store=None,
-                 actor: str | None = None) -> GateOutcome:
+def enforce_gate(
+    model: str,
+    policy: Policy | str | Path,
+    version: int | str | None = None,
+    *,
+    promote_to: str | None = None,
+    raise_on_fail: bool = True,
+    store=None,
+    actor: str | None = None,
+) -> GateOutcome:
     """Check the gate; on pass and with ``promote_to``, move that alias using this very decision.
 
     A failing verdict raises ``GateFailed`` (carrying the decision) unless ``raise_on_fail`` is
@@ -49,11 +61,20 @@ def enforce_gate(model: str, policy: Policy | str | Path, version: int | str | N
     if not decision.passed:
         if raise_on_fail:
             failed = "; ".join(f"{r.rule}: {r.message}" for r in decision.results if not r.passed)
-            raise GateFailed(f"gate {decision.policy_name!r} failed for "
-                             f"{decision.model_name}/{decision.model_version}: {failed}", decision)
+            raise GateFailed(
+                f"gate {decision.policy_name!r} failed for "
+                f"{decision.model_name}/{decision.model_version}: {failed}",
+                decision,
+            )
         return GateOutcome(decision)
     move = None
     if promote_to:
-        move = promote(decision.model_name, decision.model_version, alias=promote_to,
-                       decision=decision, store=store, actor=actor)
+        move = promote(
+            decision.model_name,
+            decision.model_version,
+            alias=promote_to,
+            decision=decision,
+            store=store,
+            actor=actor,
+        )
     return GateOutcome(decision, move)

@@ -1,4 +1,5 @@
-"""Gate policies: a YAML file validated into typed rules, with errors that name file, rule and field.
+"""Gate policies: a YAML file validated into typed rules, with errors that name file, rule and
+field.
 
 ```yaml
 name: churn-production
@@ -21,19 +22,29 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
-    BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
     model_validator,
 )
 
-from ..capture.hashing import canonical_json, sha256_bytes
-from ..errors import ConfigError
+from ..model.canonical import canonical_json, sha256_bytes
+from ..validation import read_yaml, validate
 from .durations import parse_duration
 
 __all__ = [
-    "Policy", "MetricRule", "LineageRule", "EvaluationAgeRule", "EvaluationRule", "Rule",
-    "load_policy", "parse_policy",
+    "Policy",
+    "MetricRule",
+    "LineageRule",
+    "EvaluationAgeRule",
+    "EvaluationRule",
+    "Rule",
+    "load_policy",
+    "parse_policy",
 ]
 
 
@@ -64,26 +75,47 @@ class MetricRule(_Rule):
 
     @model_validator(mode="after")
     def _coherent(self) -> MetricRule:
-        if self.compare_to is None and (self.max_regression is not None or self.max_regression_pct is not None):
-            raise ValueError("max_regression/max_regression_pct need compare_to (the alias to compare with)")
+        if self.compare_to is None and (
+            self.max_regression is not None or self.max_regression_pct is not None
+        ):
+            raise ValueError(
+                "max_regression/max_regression_pct need compare_to (the alias to compare with)"
+            )
         if self.min is None and self.max is None and self.compare_to is None:
             raise ValueError("a metric rule needs min, max or compare_to")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max}): no value can pass")
+            raise ValueError(
+                f"min ({self.min}) is greater than max ({self.max}): no value can pass"
+            )
         if self.slice is not None and self.slices is not None:
             raise ValueError("give slice (one slice) or slices (several), not both")
         if self.slices is not None and self.compare_to is not None:
-            raise ValueError("compare_to works on one value: use slice: NAME for a per-slice comparison")
+            raise ValueError(
+                "compare_to works on one value: use slice: NAME for a per-slice comparison"
+            )
         if isinstance(self.slices, list) and not self.slices:
             raise ValueError("slices is an empty list: name slices or write slices: all")
-        if self.compare_to is not None and (self.compare_to.isdigit() or self.compare_to == "latest"):
-            raise ValueError(f"compare_to names an alias (like production), not {self.compare_to!r}")
+        if self.compare_to is not None and (
+            self.compare_to.isdigit() or self.compare_to == "latest"
+        ):
+            raise ValueError(
+                f"compare_to names an alias (like production), not {self.compare_to!r}"
+            )
         return self
 
     def describe(self) -> str:
-        target = f"{self.metric}" + (f"[{self.slice}]" if self.slice else "") + (
-            f" (slices: {self.slices if isinstance(self.slices, str) else ', '.join(self.slices)})"
-            if self.slices else "") + f" on {self.dataset}"
+        target = (
+            f"{self.metric}"
+            + (f"[{self.slice}]" if self.slice else "")
+            + (
+                " (slices: "
+                + (self.slices if isinstance(self.slices, str) else ", ".join(self.slices))
+                + ")"
+                if self.slices
+                else ""
+            )
+            + f" on {self.dataset}"
+        )
         parts = []
         if self.min is not None:
             parts.append(f">= {self.min:g}")
@@ -113,7 +145,11 @@ class LineageRule(_Rule):
     def requirement(self) -> LineageRequirement | None:
         if self.require_lineage is False:
             return None
-        return self.require_lineage if isinstance(self.require_lineage, LineageRequirement) else LineageRequirement()
+        return (
+            self.require_lineage
+            if isinstance(self.require_lineage, LineageRequirement)
+            else LineageRequirement()
+        )
 
     def describe(self) -> str:
         req = self.requirement()
@@ -153,14 +189,22 @@ class EvaluationRule(_Rule):
         return f"evaluated on {self.require_evaluation}"
 
 
-_KINDS = {"metric": "metric", "require_lineage": "lineage", "max_evaluation_age": "evaluation_age",
-          "require_evaluation": "evaluation"}
+_KINDS = {
+    "metric": "metric",
+    "require_lineage": "lineage",
+    "max_evaluation_age": "evaluation_age",
+    "require_evaluation": "evaluation",
+}
 
 
 def _rule_kind(value: Any) -> str | None:
     if isinstance(value, BaseModel):
-        return {MetricRule: "metric", LineageRule: "lineage", EvaluationAgeRule: "evaluation_age",
-                EvaluationRule: "evaluation"}.get(type(value))
+        return {
+            MetricRule: "metric",
+            LineageRule: "lineage",
+            EvaluationAgeRule: "evaluation_age",
+            EvaluationRule: "evaluation",
+        }.get(type(value))
     if not isinstance(value, dict):
         return None
     found = [kind for key, kind in _KINDS.items() if key in value]
@@ -168,11 +212,16 @@ def _rule_kind(value: Any) -> str | None:
 
 
 Rule = Annotated[
-    Annotated[MetricRule, Tag("metric")] | Annotated[LineageRule, Tag("lineage")]
-    | Annotated[EvaluationAgeRule, Tag("evaluation_age")] | Annotated[EvaluationRule, Tag("evaluation")],
-    Discriminator(_rule_kind, custom_error_type="unknown_rule",
-                  custom_error_message="each rule needs exactly one of: metric, require_lineage, "
-                                       "max_evaluation_age, require_evaluation"),
+    Annotated[MetricRule, Tag("metric")]
+    | Annotated[LineageRule, Tag("lineage")]
+    | Annotated[EvaluationAgeRule, Tag("evaluation_age")]
+    | Annotated[EvaluationRule, Tag("evaluation")],
+    Discriminator(
+        _rule_kind,
+        custom_error_type="unknown_rule",
+        custom_error_message="each rule needs exactly one of: metric, require_lineage, "
+        "max_evaluation_age, require_evaluation",
+    ),
 ]
 
 
@@ -192,48 +241,15 @@ class Policy(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-def _location(loc: tuple[Any, ...], data: Any) -> str:
-    parts = list(loc)
-    if len(parts) >= 2 and parts[0] == "rules" and isinstance(parts[1], int):
-        index = parts[1]
-        rest = [p for p in parts[2:] if p not in _KINDS.values()]
-        kind = _rule_kind(data["rules"][index]) if isinstance(data, dict) and isinstance(
-            data.get("rules"), list) and index < len(data["rules"]) else None
-        head = f"rules[{index}]" + (f" ({kind.replace('_', ' ')} rule)" if kind else "")
-        return head + (f", field {'.'.join(map(str, rest))}" if rest else "")
-    return "field " + ".".join(map(str, parts)) if parts else "policy"
+def _label(rule: Any) -> str | None:
+    kind = _rule_kind(rule)
+    return f"{kind.replace('_', ' ')} rule" if kind else None
 
 
 def parse_policy(data: Any, source: str = "<policy>") -> Policy:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a policy is a mapping with 'name' and 'rules', "
-                          f"not {type(data).__name__}")
-    try:
-        return Policy.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown field (check the spelling)"
-            lines.append(f"{source}: {_location(tuple(err['loc']), data)}: {msg}")
-        raise ConfigError("invalid gate policy\n  " + "\n  ".join(lines)) from None
+    return validate(Policy, data, source, "gate policy", label=_label, tags=_KINDS.values())
 
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file; every problem raises ``ConfigError`` naming the file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: policy file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read the policy: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{p}:{where}: not valid YAML: {problem}") from None
-    return parse_policy(data, str(p))
+    return parse_policy(read_yaml(path, "policy"), str(Path(path)))

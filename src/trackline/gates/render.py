@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..registry.records import GateDecision
+from ..model.registry import GateDecision
 
 __all__ = ["decision_markdown", "decision_text"]
 

@@ -1,1 +1,2 @@
-"""Orchestrator adapters (Airflow, Prefect). Each subpackage imports its orchestrator; the core never imports these."""
+"""Orchestrator adapters (Airflow, Prefect). Each subpackage imports its orchestrator; the core
+never imports these."""

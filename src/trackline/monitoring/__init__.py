@@ -8,14 +8,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..model.monitoring import DriftReport
     from .drift import DriftConfig
-    from .records import DriftReport
 
-__all__ = ["DriftConfig", "DriftReport", "TriggerFiring", "check_drift", "merge_profiles", "profile"]
+__all__ = [
+    "DriftConfig",
+    "DriftReport",
+    "TriggerFiring",
+    "check_drift",
+    "merge_profiles",
+    "profile",
+]
 
 
-def check_drift(reference: Any, current: Any, *, config: Any = None, record: bool = True,
-                store: Any = None) -> DriftReport:
+def check_drift(
+    reference: Any, current: Any, *, config: Any = None, record: bool = True, store: Any = None
+) -> DriftReport:
     """Drift of ``current`` against ``reference`` from their data profiles; see ``check.py``."""
     from .check import check_drift as _check
 
@@ -24,13 +32,13 @@ def check_drift(reference: Any, current: Any, *, config: Any = None, record: boo
 
 def profile(frame: Any, mode: str = "full") -> dict[str, Any]:
     """The data profile of a pandas DataFrame or Series (what tracked artifacts carry)."""
-    from .profile import profile_frame
+    from ..profiles.profile import profile_frame
 
     return profile_frame(frame, mode)  # type: ignore[arg-type]
 
 
 def merge_profiles(profiles: list[dict[str, Any]]) -> dict[str, Any]:
-    from .profile import merge_profiles as _merge
+    from ..profiles.profile import merge_profiles as _merge
 
     return _merge(profiles)
 
@@ -41,7 +49,7 @@ def __getattr__(name: str) -> Any:
 
         return DriftConfig
     if name in ("DriftReport", "TriggerFiring"):
-        from . import records
+        from ..model import monitoring as records
 
         return getattr(records, name)
     raise AttributeError(name)

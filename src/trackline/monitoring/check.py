@@ -13,9 +13,9 @@ from typing import Any
 
 from ..config import settings
 from ..errors import TracklineError
-from ..records import ArtifactKind
+from ..model.monitoring import DriftReport
+from ..model.runs import ArtifactKind
 from .drift import DriftConfig, compare
-from .records import DriftReport
 from .refs import Side, resolve
 
 __all__ = ["check_drift", "monitoring_store"]
@@ -33,8 +33,14 @@ def monitoring_store(store: Any) -> Any:
     raise TracklineError(f"the store {getattr(store, 'url', store)!r} does not support monitoring")
 
 
-def check_drift(reference: Any, current: Any, *, config: DriftConfig | dict | None = None,
-                record: bool = True, store: Any = None) -> DriftReport:
+def check_drift(
+    reference: Any,
+    current: Any,
+    *,
+    config: DriftConfig | dict | None = None,
+    record: bool = True,
+    store: Any = None,
+) -> DriftReport:
     """Per-column and dataset drift of ``current`` against ``reference``.
 
     Either side may be an artifact digest or name, a ``task:NAME/SLOT@WINDOW`` reference, a
@@ -42,22 +48,34 @@ def check_drift(reference: Any, current: Any, *, config: DriftConfig | dict | No
     """
     from ..capture.artifacts import describe
     from ..capture.context import current_run
-    from ..capture.recorder import RunRecorder, new_id
+    from ..capture.recorder import RunRecorder
+    from ..model.ids import new_id
     from ..store import get_store
 
     cfg = settings()
-    drift_cfg = config if isinstance(config, DriftConfig) else DriftConfig.model_validate(config or {})
+    drift_cfg = (
+        config if isinstance(config, DriftConfig) else DriftConfig.model_validate(config or {})
+    )
     base = store or get_store(cfg)
     mstore = monitoring_store(base)
-    ref_side = resolve(reference, mstore, profile_mode=cfg.profile, sample_rows=cfg.profile_sample_rows)
-    cur_side = resolve(current, mstore, profile_mode=cfg.profile, sample_rows=cfg.profile_sample_rows)
+    ref_side = resolve(
+        reference, mstore, profile_mode=cfg.profile, sample_rows=cfg.profile_sample_rows
+    )
+    cur_side = resolve(
+        current, mstore, profile_mode=cfg.profile, sample_rows=cfg.profile_sample_rows
+    )
     columns, added = compare(ref_side.profile, cur_side.profile, drift_cfg)
     flagged = sum(c.drifted for c in columns)
     share = flagged / len(columns) if columns else 0.0
     report = DriftReport(
-        id=new_id(), reference=ref_side.data_ref(), current=cur_side.data_ref(),
-        drifted=bool(columns) and share >= drift_cfg.share, share=round(share, 6),
-        share_threshold=drift_cfg.share, columns=columns, new_columns=added,
+        id=new_id(),
+        reference=ref_side.data_ref(),
+        current=cur_side.data_ref(),
+        drifted=bool(columns) and share >= drift_cfg.share,
+        share=round(share, 6),
+        share_threshold=drift_cfg.share,
+        columns=columns,
+        new_columns=added,
         config=drift_cfg.model_dump(mode="json"),
     )
     if not record:
@@ -65,11 +83,15 @@ def check_drift(reference: Any, current: Any, *, config: DriftConfig | dict | No
     run = current_run()
     own = None
     if run is None:
-        own = run = RunRecorder("trackline.drift", config=cfg, store=base, use_ambient=False).start()
+        own = run = RunRecorder(
+            "trackline.drift", config=cfg, store=base, use_ambient=False
+        ).start()
         run.log_params({"reference": ref_side.ref, "current": cur_side.ref})
     _link(run, ref_side, "drift.reference")
     _link(run, cur_side, "drift.current")
-    art = describe(report.summary(), kind=ArtifactKind.REPORT, name=f"drift-report-{report.id[:12]}")
+    art = describe(
+        report.summary(), kind=ArtifactKind.REPORT, name=f"drift-report-{report.id[:12]}"
+    )
     run._add("output", f"drift_report.{report.id[:12]}", art)
     report.run_id, report.report_digest = run.id, art.digest
     if own is not None:

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidInput, NotFound
-from ..records import RunQuery
+from ..model.runs import RunQuery
 from .refs import parse_window
 
 __all__ = ["DegradationResult", "check_degradation", "metric_values"]
@@ -48,15 +48,20 @@ class DegradationResult(BaseModel):
 
 
 def metric_values(ref: str, metric: str, store: Any) -> list[dict[str, Any]]:
-    """``[{"run", "at", "value"}]`` oldest first, for ``task:NAME@WINDOW`` (newest run: ``@last``)."""
+    """``[{"run", "at", "value"}]`` oldest first, for ``task:NAME@WINDOW`` (newest run:
+    ``@last``)."""
     if not ref.startswith("task:"):
-        raise InvalidInput(f"metric source {ref!r} must look like task:NAME@WINDOW (or be a number)")
+        raise InvalidInput(
+            f"metric source {ref!r} must look like task:NAME@WINDOW (or be a number)"
+        )
     name, _, window_text = ref[5:].partition("@")
     window = parse_window(window_text or None)
     if window[0] == "last":
         query = RunQuery(name=name, status="success", limit=window[1])
     else:
-        query = RunQuery(name=name, status="success", since=window[1], until=window[2], limit=10_000)
+        query = RunQuery(
+            name=name, status="success", since=window[1], until=window[2], limit=10_000
+        )
     out = []
     for summary in store.list_runs(query):
         run = store.get_run(summary.id)
@@ -78,8 +83,11 @@ def _side(ref: Any, metric: str, store: Any) -> dict[str, Any]:
 def _summary(ref: Any, points: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     values = [p["value"] for p in points]
     mean = sum(values) / len(values)
-    spread = (math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-              if len(values) > 1 else None)
+    spread = (
+        math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        if len(values) > 1
+        else None
+    )
     return {"ref": ref, "value": mean, "spread": spread, "points": points, **extra}
 
 
@@ -90,38 +98,64 @@ def _model_sides(condition: Any, store: Any) -> tuple[dict[str, Any], dict[str, 
 
     reg = registry_store(store)
     mv = resolve_model(condition.model, store=reg)
-    moves = [e for e in reg.audit_entries(model=mv.name)
-             if e.action == "alias.moved" and e.version == mv.version]
+    moves = [
+        e
+        for e in reg.audit_entries(model=mv.name)
+        if e.action == "alias.moved" and e.version == mv.version
+    ]
     if not moves:
-        raise InvalidInput(f"{mv.ref} was never promoted (no alias move in the audit log): give "
-                           "an explicit baseline")
+        raise InvalidInput(
+            f"{mv.ref} was never promoted (no alias move in the audit log): give "
+            "an explicit baseline"
+        )
     promoted = moves[-1].at
-    evals = [e for e in reg.list_evaluations(model_digest=mv.digest)
-             if condition.metric in e.metrics and math.isfinite(e.metrics[condition.metric])
-             and (condition.dataset is None or e.dataset_name == condition.dataset)]
+    evals = [
+        e
+        for e in reg.list_evaluations(model_digest=mv.digest)
+        if condition.metric in e.metrics
+        and math.isfinite(e.metrics[condition.metric])
+        and (condition.dataset is None or e.dataset_name == condition.dataset)
+    ]
     evals.sort(key=lambda e: e.created_at)
 
     def point(e: Any) -> dict[str, Any]:
-        return {"evaluation": e.id, "run": e.run_id, "dataset": e.dataset_name or e.dataset_digest[:12],
-                "at": e.created_at.isoformat(), "value": e.metrics[condition.metric]}
+        return {
+            "evaluation": e.id,
+            "run": e.run_id,
+            "dataset": e.dataset_name or e.dataset_digest[:12],
+            "at": e.created_at.isoformat(),
+            "value": e.metrics[condition.metric],
+        }
 
     before = [point(e) for e in evals if e.created_at <= promoted]
     after = [e for e in evals if e.created_at > promoted]
     window = parse_window(condition.window)
     if window[0] == "last":
-        after = after[-window[1]:]
+        after = after[-window[1] :]
     else:
-        after = [e for e in after if (window[1] is None or e.created_at >= window[1])
-                 and (window[2] is None or e.created_at < window[2])]
+        after = [
+            e
+            for e in after
+            if (window[1] is None or e.created_at >= window[1])
+            and (window[2] is None or e.created_at < window[2])
+        ]
     where = f" on dataset {condition.dataset!r}" if condition.dataset else ""
     if not before:
-        raise NotFound(f"{mv.ref} has no evaluation of {condition.metric!r}{where} before its promotion")
+        raise NotFound(
+            f"{mv.ref} has no evaluation of {condition.metric!r}{where} before its promotion"
+        )
     if not after:
-        raise NotFound(f"{mv.ref} has no evaluation of {condition.metric!r}{where} after its promotion "
-                       f"at {promoted.isoformat()} in window {condition.window!r}")
+        raise NotFound(
+            f"{mv.ref} has no evaluation of {condition.metric!r}{where} after its promotion "
+            f"at {promoted.isoformat()} in window {condition.window!r}"
+        )
     extra = {"model": mv.ref, "digest": mv.digest, "promoted_at": promoted.isoformat()}
-    return (_summary(f"{mv.ref} at promotion", before, **extra),
-            _summary(f"{mv.ref} since promotion ({condition.window})", [point(e) for e in after], **extra))
+    return (
+        _summary(f"{mv.ref} at promotion", before, **extra),
+        _summary(
+            f"{mv.ref} since promotion ({condition.window})", [point(e) for e in after], **extra
+        ),
+    )
 
 
 def check_degradation(condition: Any, *, store: Any = None) -> DegradationResult:
@@ -142,21 +176,50 @@ def check_degradation(condition: Any, *, store: Any = None) -> DegradationResult
     drop = worse if condition.higher_is_better else -worse
     checks = []
     if condition.absolute is not None:
-        checks.append(DegradationCheck(method="absolute", threshold=condition.absolute, score=drop,
-                                       tripped=drop > condition.absolute))
+        checks.append(
+            DegradationCheck(
+                method="absolute",
+                threshold=condition.absolute,
+                score=drop,
+                tripped=drop > condition.absolute,
+            )
+        )
     if condition.relative is not None:
-        rel = drop / abs(baseline["value"]) if baseline["value"] else (math.inf if drop > 0 else 0.0)
-        checks.append(DegradationCheck(method="relative", threshold=condition.relative, score=rel,
-                                       tripped=rel > condition.relative))
+        rel = (
+            drop / abs(baseline["value"]) if baseline["value"] else (math.inf if drop > 0 else 0.0)
+        )
+        checks.append(
+            DegradationCheck(
+                method="relative",
+                threshold=condition.relative,
+                score=rel,
+                tripped=rel > condition.relative,
+            )
+        )
     if condition.sigmas is not None:
         spread = baseline["spread"]
         score = drop / spread if spread else None
-        checks.append(DegradationCheck(method="sigmas", threshold=condition.sigmas, score=score,
-                                       tripped=score is not None and score > condition.sigmas))
+        checks.append(
+            DegradationCheck(
+                method="sigmas",
+                threshold=condition.sigmas,
+                score=score,
+                tripped=score is not None and score > condition.sigmas,
+            )
+        )
     degraded = any(c.tripped for c in checks)
     tripped = ", ".join(f"{c.method} {c.score:.4g} > {c.threshold:g}" for c in checks if c.tripped)
-    message = (f"{condition.metric} {baseline['value']:.4g} → {current['value']:.4g} "
-               f"({'worse' if drop > 0 else 'not worse'} by {abs(drop):.4g})"
-               + (f": {tripped}" if tripped else ""))
-    return DegradationResult(metric=condition.metric, baseline=baseline, current=current, drop=drop,
-                             degraded=degraded, checks=checks, message=message)
+    message = (
+        f"{condition.metric} {baseline['value']:.4g} → {current['value']:.4g} "
+        f"({'worse' if drop > 0 else 'not worse'} by {abs(drop):.4g})"
+        + (f": {tripped}" if tripped else "")
+    )
+    return DegradationResult(
+        metric=condition.metric,
+        baseline=baseline,
+        current=current,
+        drop=drop,
+        degraded=degraded,
+        checks=checks,
+        message=message,
+    )

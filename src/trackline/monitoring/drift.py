@@ -7,8 +7,8 @@ bins get ``EPSILON`` mass. Wasserstein-1 between the two quantile functions is d
 reference's standard deviation, so "0.1" means "moved a tenth of a standard deviation".
 Categorical columns use the reference's top values plus an "other" bucket (categories unseen in
 the reference land there) and a "missing" bucket. Every column also drifts when its share of
-missing values moves by more than the ``missing`` threshold (reported as method "missing"). These are effect sizes: at a million rows
-every p-value is tiny, so none is used.
+missing values moves by more than the ``missing`` threshold (reported as method "missing").
+These are effect sizes: at a million rows every p-value is tiny, so none is used.
 """
 
 from __future__ import annotations
@@ -20,18 +20,29 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import InvalidInput
-from . import sketch
-from .profile import column_variance
-from .records import ColumnDrift
+from ..model.monitoring import ColumnDrift
+from ..profiles import sketch
+from ..profiles.profile import column_variance
 
-__all__ = ["DEFAULT_THRESHOLDS", "EPSILON", "ColumnDrift", "ColumnThreshold", "DriftConfig", "compare"]
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "EPSILON",
+    "ColumnDrift",
+    "ColumnThreshold",
+    "DriftConfig",
+    "compare",
+]
 
 EPSILON = 1e-4
 Method = Literal["psi", "jensen_shannon", "wasserstein"]
 NUMERIC_METHODS = ("psi", "jensen_shannon", "wasserstein")
 CATEGORICAL_METHODS = ("psi", "jensen_shannon")
-DEFAULT_THRESHOLDS: dict[str, float] = {"psi": 0.2, "jensen_shannon": 0.1, "wasserstein": 0.1,
-                                        "missing": 0.1}
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "psi": 0.2,
+    "jensen_shannon": 0.1,
+    "wasserstein": 0.1,
+    "missing": 0.1,
+}
 
 
 class ColumnThreshold(BaseModel):
@@ -72,8 +83,9 @@ class DriftConfig(BaseModel):
         return self.thresholds.get(method, DEFAULT_THRESHOLDS[method])
 
 
-def compare(reference: dict[str, Any], current: dict[str, Any],
-            config: DriftConfig | None = None) -> tuple[list[ColumnDrift], list[str]]:
+def compare(
+    reference: dict[str, Any], current: dict[str, Any], config: DriftConfig | None = None
+) -> tuple[list[ColumnDrift], list[str]]:
     """Column results in the reference's column order, and the columns only ``current`` has."""
     cfg = config or DriftConfig()
     for side, prof in (("reference", reference), ("current", current)):
@@ -81,7 +93,9 @@ def compare(reference: dict[str, Any], current: dict[str, Any],
             raise InvalidInput(f"the {side} has no data profile (profiling off, or not tabular)")
     unknown = set(cfg.columns) - set(reference["columns"]) - set(current["columns"])
     if unknown:
-        raise InvalidInput(f"thresholds name columns neither side has: {', '.join(sorted(unknown))}")
+        raise InvalidInput(
+            f"thresholds name columns neither side has: {', '.join(sorted(unknown))}"
+        )
     results = []
     for name, ref in reference["columns"].items():
         override = cfg.columns.get(name)
@@ -93,39 +107,70 @@ def compare(reference: dict[str, Any], current: dict[str, Any],
     return results, added
 
 
-def _column(name: str, ref: dict, cur: dict | None, ref_rows: int, cur_rows: int,
-            cfg: DriftConfig) -> ColumnDrift:
+def _column(
+    name: str, ref: dict, cur: dict | None, ref_rows: int, cur_rows: int, cfg: DriftConfig
+) -> ColumnDrift:
     if cur is None:
-        return ColumnDrift(column=name, kind=ref["kind"], method="missing_column", score=1.0,
-                           threshold=0.0, drifted=True, detail={"reason": "column not in current"})
+        return ColumnDrift(
+            column=name,
+            kind=ref["kind"],
+            method="missing_column",
+            score=1.0,
+            threshold=0.0,
+            drifted=True,
+            detail={"reason": "column not in current"},
+        )
     if ref["kind"] != cur["kind"] and "absent" not in (ref["kind"], cur["kind"]):
-        return ColumnDrift(column=name, kind=ref["kind"], method="type_change", score=1.0, threshold=0.0,
-                           drifted=True, detail={"reference": ref.get("dtype"), "current": cur.get("dtype")})
+        return ColumnDrift(
+            column=name,
+            kind=ref["kind"],
+            method="type_change",
+            score=1.0,
+            threshold=0.0,
+            drifted=True,
+            detail={"reference": ref.get("dtype"), "current": cur.get("dtype")},
+        )
     kind = ref["kind"] if ref["kind"] != "absent" else cur["kind"]
     override = cfg.columns.get(name)
     if kind == "numeric":
         method = (override.method if override and override.method else None) or cfg.numeric_method
     else:
-        method = (override.method if override and override.method else None) or cfg.categorical_method
+        method = (
+            override.method if override and override.method else None
+        ) or cfg.categorical_method
         if method == "wasserstein":
             raise InvalidInput(f"column {name!r} is categorical: use psi or jensen_shannon")
     null_ref = _null_share(ref, ref_rows)
     null_cur = _null_share(cur, cur_rows)
-    detail: dict[str, Any] = {"null_share": [null_ref, null_cur],
-                              "rows": [ref_rows, cur_rows]}
+    detail: dict[str, Any] = {"null_share": [null_ref, null_cur], "rows": [ref_rows, cur_rows]}
     if not ref.get("count") or not cur.get("count"):
         # No values on one side: only the share of missing values can be compared.
         # An empty side (zero rows) says nothing, so it is never called drift.
         score = abs(null_cur - null_ref)
         thr = cfg.threshold("missing", name)
-        return ColumnDrift(column=name, kind=kind, method="missing", score=score, threshold=thr,
-                           drifted=bool(ref_rows and cur_rows and score > thr),
-                           scores={"missing": score}, detail=detail)
+        return ColumnDrift(
+            column=name,
+            kind=kind,
+            method="missing",
+            score=score,
+            threshold=thr,
+            drifted=bool(ref_rows and cur_rows and score > thr),
+            scores={"missing": score},
+            detail=detail,
+        )
     if kind == "numeric":
         p, q = _numeric_bins(ref, cur, null_ref, null_cur, cfg.bins)
-        scores = {"psi": _psi(p, q), "jensen_shannon": _js(p, q), "wasserstein": _wasserstein(ref, cur)}
-        detail.update(mean=[ref["mean"], cur["mean"]], std=[_std(ref), _std(cur)],
-                      min=[ref["min"], cur["min"]], max=[ref["max"], cur["max"]])
+        scores = {
+            "psi": _psi(p, q),
+            "jensen_shannon": _js(p, q),
+            "wasserstein": _wasserstein(ref, cur),
+        }
+        detail.update(
+            mean=[ref["mean"], cur["mean"]],
+            std=[_std(ref), _std(cur)],
+            min=[ref["min"], cur["min"]],
+            max=[ref["max"], cur["max"]],
+        )
     else:
         p, q, unseen = _categorical_bins(ref, cur, null_ref, null_cur)
         scores = {"psi": _psi(p, q), "jensen_shannon": _js(p, q)}
@@ -138,8 +183,16 @@ def _column(name: str, ref: dict, cur: dict | None, ref_rows: int, cur_rows: int
     if not (score is not None and score > thr) and missing > missing_thr:
         # The values still look alike, but far more (or fewer) of them are missing.
         method, score, thr = "missing", missing, missing_thr
-    return ColumnDrift(column=name, kind=kind, method=method, score=score, threshold=thr,
-                       drifted=bool(score is not None and score > thr), scores=scores, detail=detail)
+    return ColumnDrift(
+        column=name,
+        kind=kind,
+        method=method,
+        score=score,
+        threshold=thr,
+        drifted=bool(score is not None and score > thr),
+        scores=scores,
+        detail=detail,
+    )
 
 
 def _null_share(col: dict, rows: int) -> float:
@@ -181,8 +234,11 @@ def _categorical_bins(ref: dict, cur: dict, null_ref: float, null_cur: float):
     p.append(null_ref)
     q.append(null_cur)
     unseen = [k for k in cur_top if k not in ref_top]
-    info = {"categories": unseen[:20], "share": round(sum(cur_top[k] for k in unseen) / cur_n, 6),
-            "reference_has_tail": bool(ref.get("other"))}
+    info = {
+        "categories": unseen[:20],
+        "share": round(sum(cur_top[k] for k in unseen) / cur_n, 6),
+        "reference_has_tail": bool(ref.get("other")),
+    }
     return p, q, info
 
 
@@ -206,8 +262,13 @@ def _js(p: list[float], q: list[float]) -> float:
 
 def _wasserstein(ref: dict, cur: dict, points: int = 1000) -> float | None:
     grid = (np.arange(points) + 0.5) / points
-    distance = float(np.mean(np.abs(sketch.quantile(ref["quantiles"], grid)
-                                    - sketch.quantile(cur["quantiles"], grid))))
+    distance = float(
+        np.mean(
+            np.abs(
+                sketch.quantile(ref["quantiles"], grid) - sketch.quantile(cur["quantiles"], grid)
+            )
+        )
+    )
     std = _std(ref)
     if std and std > 0:
         scale = std

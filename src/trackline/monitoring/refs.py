@@ -23,15 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInput, NotFound
-from ..records import Artifact
-from .profile import merge_profiles
-from .records import DataRef
+from ..model.monitoring import DataRef
+from ..model.runs import Artifact
+from ..profiles.profile import merge_profiles
 
 __all__ = ["Side", "parse_task_ref", "parse_window", "resolve"]
 
 _RELATIVE = re.compile(r"^-(\d+(?:\.\d+)?)([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_TASK = re.compile(r"^(task|input|output):(?P<name>[^/@]+)(?:/(?P<slot>[^@]+))?(?:@(?P<window>.*))?$")
+_TASK = re.compile(
+    r"^(task|input|output):(?P<name>[^/@]+)(?:/(?P<slot>[^@]+))?(?:@(?P<window>.*))?$"
+)
 
 
 @dataclass
@@ -45,8 +47,12 @@ class Side:
     runs: list[str] = field(default_factory=list)
 
     def data_ref(self) -> DataRef:
-        return DataRef(ref=self.ref, digests=[a.digest for a in self.artifacts],
-                       rows=int(self.profile.get("rows", 0)), label=self.label)
+        return DataRef(
+            ref=self.ref,
+            digests=[a.digest for a in self.artifacts],
+            rows=int(self.profile.get("rows", 0)),
+            label=self.label,
+        )
 
 
 def parse_time(text: str, now: datetime) -> datetime | None:
@@ -63,7 +69,8 @@ def parse_time(text: str, now: datetime) -> datetime | None:
     except ValueError:
         raise InvalidInput(
             f"bad time {text!r}: use an ISO date/time (2026-11-01, 2026-11-01T12:00), "
-            "a relative time (-7d, -12h, -30m), or 'now'") from None
+            "a relative time (-7d, -12h, -30m), or 'now'"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -81,7 +88,9 @@ def parse_window(text: str | None, now: datetime | None = None):
             raise InvalidInput(f"bad window {text!r}: 'last:N' needs a whole number N >= 1")
         return ("last", n)
     if ".." not in text:
-        raise InvalidInput(f"bad window {text!r}: use last, last:N, or SINCE..UNTIL (e.g. -7d..now)")
+        raise InvalidInput(
+            f"bad window {text!r}: use last, last:N, or SINCE..UNTIL (e.g. -7d..now)"
+        )
     since_s, until_s = text.split("..", 1)
     since, until = parse_time(since_s, now), parse_time(until_s, now)
     if since and until and since >= until:
@@ -97,7 +106,9 @@ def parse_task_ref(ref: str) -> tuple[str, str, str | None, tuple] | None:
     return direction, m.group("name"), m.group("slot"), parse_window(m.group("window"))
 
 
-def resolve(ref: Any, store: Any, *, profile_mode: str = "full", sample_rows: int = 100_000) -> Side:
+def resolve(
+    ref: Any, store: Any, *, profile_mode: str = "full", sample_rows: int = 100_000
+) -> Side:
     """Turn a reference (string, path, DataFrame, Artifact or profile dict) into a ``Side``."""
     if isinstance(ref, Side):
         return ref
@@ -110,8 +121,10 @@ def resolve(ref: Any, store: Any, *, profile_mode: str = "full", sample_rows: in
     if type(ref).__module__.startswith("pandas"):
         return _from_value(ref, f"<{type(ref).__name__}>", profile_mode, sample_rows)
     if not isinstance(ref, str) or not ref.strip():
-        raise InvalidInput(f"cannot compare {type(ref).__name__} values: give an artifact digest or "
-                           "name, a task:NAME/SLOT@WINDOW reference, a file path or a DataFrame")
+        raise InvalidInput(
+            f"cannot compare {type(ref).__name__} values: give an artifact digest or "
+            "name, a task:NAME/SLOT@WINDOW reference, a file path or a DataFrame"
+        )
     parsed = parse_task_ref(ref.strip())
     if parsed is None:
         return _from_artifacts(ref, [store.get_artifact(ref.strip())])
@@ -124,7 +137,7 @@ def _looks_like_file(ref: str) -> bool:
 
 def _from_value(value: Any, label: str, mode: str, sample_rows: int) -> Side:
     from ..capture.artifacts import describe
-    from .profile import profile_frame, profile_path
+    from ..profiles.profile import profile_frame, profile_path
 
     art = describe(value)
     if art.profile is None:  # profiling is off globally: this comparison still needs one
@@ -142,12 +155,17 @@ def _from_artifacts(ref: str, arts: list[Artifact]) -> Side:
         raise InvalidInput(
             f"artifact {a.name or a.digest[:12]} ({a.kind}) has no data profile: only tabular data "
             "(DataFrames, CSV/Parquet files) recorded with profiling on (TRACKLINE_PROFILE=sampled "
-            "or full) can be compared")
+            "or full) can be compared"
+        )
     label = arts[0].name if len(arts) == 1 else f"{len(arts)} artifacts"
-    return Side(ref=ref, profile=merge_profiles([a.profile for a in arts]), artifacts=arts, label=label)
+    return Side(
+        ref=ref, profile=merge_profiles([a.profile for a in arts]), artifacts=arts, label=label
+    )
 
 
-def _from_window(ref: str, store: Any, direction: str, task: str, slot: str | None, window: tuple) -> Side:
+def _from_window(
+    ref: str, store: Any, direction: str, task: str, slot: str | None, window: tuple
+) -> Side:
     if window[0] == "range":
         items = store.window_artifacts(task, direction, slot, window[1], window[2])
     else:
@@ -155,18 +173,22 @@ def _from_window(ref: str, store: Any, direction: str, task: str, slot: str | No
     items = [it for it in items if it[3].profile]
     if not items:
         what = f"slot {slot!r} of " if slot else ""
-        raise NotFound(f"no profiled {direction}s in {what}runs of task {task!r} in {ref!r} "
-                       "(check the task name with `trackline runs --name`)")
+        raise NotFound(
+            f"no profiled {direction}s in {what}runs of task {task!r} in {ref!r} "
+            "(check the task name with `trackline runs --name`)"
+        )
     slots = sorted({it[1] for it in items})
     if slot is None and len(slots) > 1:
-        raise InvalidInput(f"task {task!r} has several profiled {direction} slots ({', '.join(slots)}): "
-                           f"pick one, e.g. {ref.split('@')[0]}/{slots[0]}")
+        raise InvalidInput(
+            f"task {task!r} has several profiled {direction} slots ({', '.join(slots)}): "
+            f"pick one, e.g. {ref.split('@')[0]}/{slots[0]}"
+        )
     if window[0] == "last":
         runs: list[str] = []
         for run_id, *_ in items:
             if run_id not in runs:
                 runs.append(run_id)
-        keep = set(runs[:window[1]])
+        keep = set(runs[: window[1]])
         items = [it for it in items if it[0] in keep]
     unique: dict[str, Artifact] = {}
     for _, _, _, art in items:

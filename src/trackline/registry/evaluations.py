@@ -13,12 +13,12 @@ from typing import Any
 from ..audit.actor import current_actor
 from ..capture.artifacts import describe, describe_path
 from ..capture.context import current_run
-from ..capture.recorder import new_id
 from ..config import settings
 from ..errors import InvalidInput, NotFound
-from ..records import Artifact
+from ..model.ids import new_id
+from ..model.registry import Evaluation, ModelVersion
+from ..model.runs import Artifact
 from .models import resolve_model
-from .records import Evaluation, ModelVersion
 from .store import registry_store
 
 __all__ = ["log_evaluation", "evaluations"]
@@ -36,12 +36,14 @@ def _metrics(values: Any, where: str) -> dict[str, float]:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise InvalidInput(
                 f"{where}[{key!r}] = {value!r}: evaluation metrics must be numbers, "
-                f"not {type(value).__name__}")
+                f"not {type(value).__name__}"
+            )
         number = float(value)
         if not math.isfinite(number):
             raise InvalidInput(
                 f"{where}[{key!r}] = {number}: evaluation metrics must be finite "
-                "(NaN and infinity cannot pass or fail a gate)")
+                "(NaN and infinity cannot pass or fail a gate)"
+            )
         out[key] = number
     return out
 
@@ -70,11 +72,16 @@ def _dataset(dataset: Any, name: str | None, store) -> Artifact:
         except NotFound:
             raise NotFound(
                 f"no dataset artifact {dataset!r}: pass a path or a DataFrame, or record the "
-                f"dataset first with trackline.log_artifact(data, name={dataset!r})") from None
+                f"dataset first with trackline.log_artifact(data, name={dataset!r})"
+            ) from None
         if name or not art.name:
-            art = art.model_copy(update={"name": name or (None if _DIGEST_LIKE.match(dataset) else dataset)})
+            art = art.model_copy(
+                update={"name": name or (None if _DIGEST_LIKE.match(dataset) else dataset)}
+            )
     elif dataset is None:
-        raise InvalidInput("log_evaluation needs dataset=: a dataset name, path, DataFrame or digest")
+        raise InvalidInput(
+            "log_evaluation needs dataset=: a dataset name, path, DataFrame or digest"
+        )
     else:
         art = describe(dataset, kind="dataset", name=name, home=cfg.home, use_cache=cfg.hash_cache)
         if name:
@@ -82,10 +89,17 @@ def _dataset(dataset: Any, name: str | None, store) -> Artifact:
     return art
 
 
-def log_evaluation(model_ref: str | ModelVersion, dataset: Any = None, metrics: Mapping[str, float] | None = None,
-                   slices: Mapping[str, Mapping[str, float]] | None = None, *,
-                   dataset_name: str | None = None, run: Any = None, store=None,
-                   actor: str | None = None) -> Evaluation:
+def log_evaluation(
+    model_ref: str | ModelVersion,
+    dataset: Any = None,
+    metrics: Mapping[str, float] | None = None,
+    slices: Mapping[str, Mapping[str, float]] | None = None,
+    *,
+    dataset_name: str | None = None,
+    run: Any = None,
+    store=None,
+    actor: str | None = None,
+) -> Evaluation:
     """Record ``metrics`` of the model ``model_ref`` (e.g. ``"churn/3"``) on ``dataset``.
 
     ``dataset`` is the name of a recorded dataset artifact, a path, a DataFrame (give it a
@@ -98,13 +112,28 @@ def log_evaluation(model_ref: str | ModelVersion, dataset: Any = None, metrics: 
     mv = resolve_model(model_ref, store=s)
     data = _dataset(dataset, dataset_name, s)
     recorder = current_run()
-    run_id = run if isinstance(run, str) else (getattr(run, "id", None) or (recorder.id if recorder else None))
+    run_id = (
+        run
+        if isinstance(run, str)
+        else (getattr(run, "id", None) or (recorder.id if recorder else None))
+    )
     if recorder is not None and recorder.id == run_id:
-        recorder._add("input", "model", Artifact(digest=mv.digest, kind=mv.kind or "model", uri=mv.uri))
+        recorder._add(
+            "input", "model", Artifact(digest=mv.digest, kind=mv.kind or "model", uri=mv.uri)
+        )
         recorder._add("input", f"dataset:{data.name or data.digest[:12]}", data)
-    ev = Evaluation(id=new_id(), model_name=mv.name, model_version=mv.version, model_digest=mv.digest,
-                    dataset_digest=data.digest, dataset_name=data.name, metrics=clean,
-                    slices=clean_slices, run_id=run_id, actor=current_actor(actor))
+    ev = Evaluation(
+        id=new_id(),
+        model_name=mv.name,
+        model_version=mv.version,
+        model_digest=mv.digest,
+        dataset_digest=data.digest,
+        dataset_name=data.name,
+        metrics=clean,
+        slices=clean_slices,
+        run_id=run_id,
+        actor=current_actor(actor),
+    )
     s.write_evaluation(ev, [data])
     return ev
 

@@ -13,8 +13,8 @@ from ..capture.context import current_run
 from ..capture.recorder import RunRecorder
 from ..config import settings
 from ..errors import InvalidInput, NotFound
-from ..records import Artifact
-from .records import ModelVersion
+from ..model.registry import ModelVersion
+from ..model.runs import Artifact
 from .refs import check_name, parse_ref
 from .store import registry_store
 
@@ -32,13 +32,15 @@ def _model_artifact(model: Any, store) -> Artifact:
         if not path.exists():
             raise InvalidInput(f"model path {os.fspath(model)!r} does not exist")
         return describe_path(path, home=cfg.home, use_cache=cfg.hash_cache).model_copy(
-            update={"kind": "model"})
+            update={"kind": "model"}
+        )
     if isinstance(model, str):
         if _DIGEST_LIKE.match(model):
             return store.get_artifact(model)
         raise InvalidInput(
             f"model {model!r} is neither an existing path nor an artifact digest; pass a path, "
-            "the model object itself, or the digest of a recorded artifact")
+            "the model object itself, or the digest of a recorded artifact"
+        )
     return describe(model, kind="model", home=cfg.home, use_cache=cfg.hash_cache)
 
 
@@ -55,10 +57,19 @@ def _run_id(run: Any, store) -> tuple[str | None, RunRecorder | None]:
     raise InvalidInput(f"run must be a run id or a RunRecorder, not {type(run).__name__}")
 
 
-def register_model(name: str, model: Any, run: Any = None, *, description: str | None = None,
-                   tags: dict[str, str] | None = None, store=None, actor: str | None = None,
-                   **metadata: Any) -> ModelVersion:
-    """Register ``model`` (a path, an object, or an artifact digest) as the next version of ``name``.
+def register_model(
+    name: str,
+    model: Any,
+    run: Any = None,
+    *,
+    description: str | None = None,
+    tags: dict[str, str] | None = None,
+    store=None,
+    actor: str | None = None,
+    **metadata: Any,
+) -> ModelVersion:
+    """Register ``model`` (a path, an object, or an artifact digest) as the next version of
+    ``name``.
 
     Inside a tracked task the version links to the current run, and the model becomes an output
     of that run, so the version's lineage (training data, code, params) is one query away.
@@ -71,11 +82,20 @@ def register_model(name: str, model: Any, run: Any = None, *, description: str |
     if recorder is not None:
         recorder._add("output", f"model:{name}", art)
     clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
-    return s.add_model_version(name, art, run_id=run_id, actor=current_actor(actor),
-                               description=description, tags=clean_tags, metadata=metadata)
+    return s.add_model_version(
+        name,
+        art,
+        run_id=run_id,
+        actor=current_actor(actor),
+        description=description,
+        tags=clean_tags,
+        metadata=metadata,
+    )
 
 
-def resolve_model(ref: str | ModelVersion, version: int | str | None = None, *, store=None) -> ModelVersion:
+def resolve_model(
+    ref: str | ModelVersion, version: int | str | None = None, *, store=None
+) -> ModelVersion:
     """``"churn/3"``, ``"churn@production"`` or ``"churn"`` (latest) → the model version."""
     if isinstance(ref, ModelVersion):
         return ref
@@ -88,7 +108,9 @@ def resolve_model(ref: str | ModelVersion, version: int | str | None = None, *, 
         if r.alias not in aliases:
             s.list_model_versions(r.name)  # an unknown model says so first
             known = ", ".join(sorted(aliases)) or "none"
-            raise NotFound(f"{r.name}@{r.alias} points at no version (aliases of {r.name}: {known})")
+            raise NotFound(
+                f"{r.name}@{r.alias} points at no version (aliases of {r.name}: {known})"
+            )
         return s.get_model_version(r.name, aliases[r.alias])
     return s.list_model_versions(r.name)[-1]
 
@@ -101,11 +123,18 @@ def model_versions(name: str, store=None) -> list[ModelVersion]:
     return registry_store(store).list_model_versions(check_name(name))
 
 
-def update_model(ref: str | ModelVersion, *, description: str | None = None,
-                 tags: dict[str, str | None] | None = None, store=None, actor: str | None = None) -> ModelVersion:
+def update_model(
+    ref: str | ModelVersion,
+    *,
+    description: str | None = None,
+    tags: dict[str, str | None] | None = None,
+    store=None,
+    actor: str | None = None,
+) -> ModelVersion:
     """Change a version's description or tags (``None`` as a tag value removes the tag)."""
     s = registry_store(store)
     mv = resolve_model(ref, store=s)
     clean = {str(k): (None if v is None else str(v)) for k, v in (tags or {}).items()}
-    return s.update_model_version(mv.name, mv.version, actor=current_actor(actor),
-                                  description=description, tags=clean)
+    return s.update_model_version(
+        mv.name, mv.version, actor=current_actor(actor), description=description, tags=clean
+    )

@@ -1,4 +1,5 @@
-"""Promote a version to an alias only on a passing decision for its digest; verify deployed bytes."""
+"""Promote a version to an alias only on a passing decision for its digest; verify deployed
+bytes."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 from ..audit.actor import current_actor
 from ..capture.artifacts import describe_path
 from ..errors import InvalidInput, PromotionRefused
+from ..model.registry import AliasMove, GateDecision, ModelVersion, VerifyResult
 from .models import resolve_model
-from .records import AliasMove, GateDecision, ModelVersion, VerifyResult
 from .refs import check_alias
 from .store import registry_store
 
@@ -32,9 +33,17 @@ def _decision(s, mv: ModelVersion, policy, decision: str | GateDecision | None, 
     return latest[0] if latest else None
 
 
-def promote(model: str | ModelVersion, version: int | str | None = None, *, alias: str,
-            policy=None, decision: str | GateDecision | None = None, reason: str | None = None,
-            store=None, actor: str | None = None) -> AliasMove:
+def promote(
+    model: str | ModelVersion,
+    version: int | str | None = None,
+    *,
+    alias: str,
+    policy=None,
+    decision: str | GateDecision | None = None,
+    reason: str | None = None,
+    store=None,
+    actor: str | None = None,
+) -> AliasMove:
     """Point ``alias`` at the version, if a passing gate decision exists for its exact digest.
 
     With ``policy`` the gate runs first and its decision is the one that counts; otherwise the
@@ -54,18 +63,32 @@ def promote(model: str | ModelVersion, version: int | str | None = None, *, alia
         why = f"decision {d.id[:12]} is about digest {d.model_digest[:16]}, not {mv.ref}'s {mv.digest[:16]}"
     elif not d.passed:
         failed = ", ".join(str(r.index + 1) for r in d.results if not r.passed)
-        why = f"the gate {d.policy_name!r} failed for {mv.ref} (rules {failed}; decision {d.id[:12]})"
+        why = (
+            f"the gate {d.policy_name!r} failed for {mv.ref} (rules {failed}; decision {d.id[:12]})"
+        )
     if why is not None:
-        s.append_audit("promotion.refused", actor=who, model=mv.name, version=mv.version, data={
-            "alias": alias, "digest": mv.digest, "decision_id": d.id if d else None, "reason": why})
+        s.append_audit(
+            "promotion.refused",
+            actor=who,
+            model=mv.name,
+            version=mv.version,
+            data={
+                "alias": alias,
+                "digest": mv.digest,
+                "decision_id": d.id if d else None,
+                "reason": why,
+            },
+        )
         raise PromotionRefused(f"refusing to move {mv.name}@{alias} to {mv.ref}: {why}")
     expected = d.incumbents[alias] if alias in d.incumbents else s.get_aliases(mv.name).get(alias)
-    return s.move_alias(mv.name, alias, mv.version, actor=who, expected=expected, decision_id=d.id,
-                        reason=reason)
+    return s.move_alias(
+        mv.name, alias, mv.version, actor=who, expected=expected, decision_id=d.id, reason=reason
+    )
 
 
-def verify_model(ref: str | ModelVersion, path: str | os.PathLike, *, store=None,
-                 actor: str | None = None) -> VerifyResult:
+def verify_model(
+    ref: str | ModelVersion, path: str | os.PathLike, *, store=None, actor: str | None = None
+) -> VerifyResult:
     """Hash the bytes at ``path`` afresh and compare them with the version's artifact digest."""
     s = registry_store(store)
     mv = resolve_model(ref, store=s)
@@ -73,13 +96,29 @@ def verify_model(ref: str | ModelVersion, path: str | os.PathLike, *, store=None
     if not p.exists():
         raise InvalidInput(f"nothing to verify at {os.fspath(path)!r}: no such file or directory")
     actual = describe_path(p, use_cache=False).digest  # never trust a stat cache here
-    result = VerifyResult(ref=str(ref) if isinstance(ref, str) else mv.ref, name=mv.name,
-                          version=mv.version, path=str(p.resolve()), expected_digest=mv.digest,
-                          actual_digest=actual, ok=actual == mv.digest)
+    result = VerifyResult(
+        ref=str(ref) if isinstance(ref, str) else mv.ref,
+        name=mv.name,
+        version=mv.version,
+        path=str(p.resolve()),
+        expected_digest=mv.digest,
+        actual_digest=actual,
+        ok=actual == mv.digest,
+    )
     try:
-        s.append_audit("model.verified", actor=current_actor(actor), model=mv.name, version=mv.version,
-                       data={"ref": result.ref, "path": result.path, "expected": mv.digest,
-                             "actual": actual, "ok": result.ok})
+        s.append_audit(
+            "model.verified",
+            actor=current_actor(actor),
+            model=mv.name,
+            version=mv.version,
+            data={
+                "ref": result.ref,
+                "path": result.path,
+                "expected": mv.digest,
+                "actual": actual,
+                "ok": result.ok,
+            },
+        )
     except Exception as exc:  # noqa: BLE001 - a read-only deploy credential must still verify
         log.warning("trackline: could not audit the verification of %s: %s", mv.ref, exc)
     return result

@@ -1,4 +1,5 @@
-"""Model references: ``name`` (latest version), ``name/3`` (a version), ``name@production`` (an alias)."""
+"""Model references: ``name`` (latest version), ``name/3`` (a version), ``name@production`` (an
+alias)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def check_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidInput(
             f"invalid model name {name!r}: use letters, digits, '.', '_' and '-' "
-            "(starting with a letter or digit)")
+            "(starting with a letter or digit)"
+        )
     return name
 
 
@@ -35,14 +37,17 @@ def check_alias(alias: str) -> str:
     if not isinstance(alias, str) or not _NAME.match(alias) or alias.isdigit() or alias == "latest":
         raise InvalidInput(
             f"invalid alias {alias!r}: use letters, digits, '.', '_' and '-', not only digits, "
-            "and not 'latest' (it always means the newest version)")
+            "and not 'latest' (it always means the newest version)"
+        )
     return alias
 
 
 def parse_ref(ref: str, version: int | str | None = None) -> ModelRef:
     """Parse ``ref`` (and an optional separate ``version``: a number or an alias)."""
     if not isinstance(ref, str) or not ref:
-        raise InvalidInput(f"a model reference is a string like 'churn/3' or 'churn@production', not {ref!r}")
+        raise InvalidInput(
+            f"a model reference is a string like 'churn/3' or 'churn@production', not {ref!r}"
+        )
     if isinstance(version, str) and ("/" in version or "@" in version):
         # A full reference passed as the version (e.g. what a train step returned): same model only.
         full = parse_ref(version)
@@ -57,7 +62,9 @@ def parse_ref(ref: str, version: int | str | None = None) -> ModelRef:
     if "/" in ref:
         name, _, ver = ref.partition("/")
         if not ver.isdigit() or int(ver) < 1:
-            raise InvalidInput(f"invalid model reference {ref!r}: the version after '/' is a number from 1")
+            raise InvalidInput(
+                f"invalid model reference {ref!r}: the version after '/' is a number from 1"
+            )
         return ModelRef(check_name(name), version=int(ver))
     if "@" in ref:
         name, _, alias = ref.partition("@")

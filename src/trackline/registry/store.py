@@ -18,6 +18,6 @@ def registry_store(store=None) -> RegistryStore:
     inner = getattr(s, "inner", s) if not isinstance(s, RegistryStore) else s
     if not isinstance(inner, RegistryStore):
         raise ConfigError(
-            f"the store {getattr(s, 'url', s)!r} has no model registry "
-            "(is TRACKLINE_DISABLED set?)")
+            f"the store {getattr(s, 'url', s)!r} has no model registry (is TRACKLINE_DISABLED set?)"
+        )
     return inner

@@ -1,4 +1,5 @@
-"""The trackline team server: REST API, access control and web UI (``pip install 'trackline[server]'``).
+"""The trackline team server: REST API, access control and web UI (``pip install
+'trackline[server]'``).
 
 FastAPI is imported only when the app is built, so the core and ``trackline tokens`` work
 without the ``server`` extra.

@@ -30,7 +30,9 @@ STATIC = Path(__file__).parent / "static"
 def _open_sql_store(url: str) -> Store:
     scheme = url.split(":", 1)[0].lower()
     if not scheme.startswith(("sqlite", "postgres")):
-        raise ConfigError(f"the server fronts a SQL store (sqlite:/// or postgresql://), not {url!r}")
+        raise ConfigError(
+            f"the server fronts a SQL store (sqlite:/// or postgresql://), not {url!r}"
+        )
     return open_store(url, settings())
 
 
@@ -38,12 +40,16 @@ def create_app(config: ServerConfig) -> FastAPI:
     store = _open_sql_store(config.store)
     engine: sa.Engine = store.engine  # type: ignore[attr-defined]
     app = FastAPI(
-        title="trackline", version=__version__, openapi_url="/openapi.json", docs_url="/docs",
+        title="trackline",
+        version=__version__,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
         redoc_url=None,
         description="Run records, lineage and access control of a trackline team server.",
     )
-    app.state.ctx = ServerContext(config=config, store=store, tokens=TokenStore(engine),
-                                  audit=ServerAuditLog(store))  # type: ignore[arg-type]
+    app.state.ctx = ServerContext(
+        config=config, store=store, tokens=TokenStore(engine), audit=ServerAuditLog(store)
+    )  # type: ignore[arg-type]
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
 
@@ -52,7 +58,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
 
-    @app.get("/healthz", response_model=Health, tags=["meta"], responses={503: {"model": ErrorBody}})
+    @app.get(
+        "/healthz", response_model=Health, tags=["meta"], responses={503: {"model": ErrorBody}}
+    )
     def healthz() -> Health:
         """Liveness and store reachability (no token needed)."""
         try:

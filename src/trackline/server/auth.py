@@ -22,15 +22,23 @@ _HOW = "send 'Authorization: Bearer <token>' (an admin creates one with `trackli
 
 def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
     get_ctx(request).audit.record(
-        actor, f"{request.method} {request.url.path}", outcome="denied",
-        detail={"reason": reason, "needs": needed.value,
-                "client": request.client.host if request.client else None})
+        actor,
+        f"{request.method} {request.url.path}",
+        outcome="denied",
+        detail={
+            "reason": reason,
+            "needs": needed.value,
+            "client": request.client.host if request.client else None,
+        },
+    )
 
 
 def deny(request: Request, actor: str, reason: str, needed: Role) -> NoReturn:
     """Audit and refuse (403) a request whose check depends on its body, not just its route."""
     _deny(request, actor, reason, needed)
-    raise PermissionDenied(f"token {actor!r} may not do this: {reason}; it needs role {needed.value!r} or higher")
+    raise PermissionDenied(
+        f"token {actor!r} may not do this: {reason}; it needs role {needed.value!r} or higher"
+    )
 
 
 def authenticate(request: Request, needed: Role, anonymous_ok: bool) -> Principal:
@@ -53,7 +61,8 @@ def authenticate(request: Request, needed: Role, anonymous_ok: bool) -> Principa
         _deny(request, principal.name, f"role {principal.role} < {needed.value}", needed)
         raise PermissionDenied(
             f"token {principal.name!r} has role {principal.role!r}; "
-            f"{request.method} {request.url.path} needs role {needed.value!r} or higher")
+            f"{request.method} {request.url.path} needs role {needed.value!r} or higher"
+        )
     return principal
 
 

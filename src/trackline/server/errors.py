@@ -17,12 +17,19 @@ __all__ = ["error_response", "install_error_handlers"]
 
 log = logging.getLogger("trackline.server")
 
-_HTTP_CODES = {400: "invalid_input", 401: "unauthenticated", 403: "permission_denied",
-               404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {
+    400: "invalid_input",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
 
 
-def error_response(status: int, code: str, message: str, errors: list | None = None,
-                   headers: dict | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, errors: list | None = None, headers: dict | None = None
+) -> JSONResponse:
     body: dict = {"code": code, "message": message}
     if errors is not None:
         body["errors"] = errors
@@ -39,8 +46,10 @@ def _where(loc: tuple) -> str:
 
 def _msg(err: dict) -> str:
     if err.get("type") == "string_pattern_mismatch":
-        return ("contains characters names never have; only letters, digits, spaces and "
-                ". : @ + / < > [ ] ( ) # , - are allowed (quotes, ';', '=', '%', '*', '\\' are not)")
+        return (
+            "contains characters names never have; only letters, digits, spaces and "
+            ". : @ + / < > [ ] ( ) # , - are allowed (quotes, ';', '=', '%', '*', '\\' are not)"
+        )
     return err["msg"]
 
 
@@ -71,12 +80,16 @@ async def _on_http(request: Request, exc: HTTPException) -> JSONResponse:
 
 async def _on_db_down(request: Request, exc: OperationalError) -> JSONResponse:
     log.error("store unavailable: %s", exc)
-    return error_response(503, "store_unavailable", "the server's store is unavailable; retry later")
+    return error_response(
+        503, "store_unavailable", "the server's store is unavailable; retry later"
+    )
 
 
 async def _on_other(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "error", f"internal server error ({type(exc).__name__}); see the server log")
+    return error_response(
+        500, "error", f"internal server error ({type(exc).__name__}); see the server log"
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -16,7 +16,8 @@ DRAIN_BYTES = 64 * 1024 * 1024
 
 
 class BodyLimit:
-    """Pure ASGI middleware: checks Content-Length up front and counts chunked bodies as they come."""
+    """Pure ASGI middleware: checks Content-Length up front and counts chunked bodies as they
+    come."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -52,11 +53,20 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": {"code": "payload_too_large", "message": self._message()}}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = json.dumps(
+            {"error": {"code": "payload_too_large", "message": self._message()}}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the REST API (records themselves are ``trackline.records``)."""
+"""Request and response bodies of the REST API (records themselves are ``trackline.model``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, Field
 
-from ..records import Artifact, PipelineRun, TaskRun
+from ..model.runs import Artifact, PipelineRun, TaskRun
 from .access import AuditEvent, TokenInfo
 
 __all__ = [
@@ -37,9 +37,14 @@ MAX_BATCH = 1000
 # '=', '%', '*' and backslashes never occur in them, so a filter containing them is refused
 # with a clear message instead of being searched for.
 _NAME_PATTERN = r"^[\w .:@+/<>\[\]()#,-]+$"
-NameFilter = Annotated[str | None, Query(
-    pattern=_NAME_PATTERN, max_length=512,
-    description="Exact name; letters, digits, spaces and . : @ + / < > [ ] ( ) # , - only")]
+NameFilter = Annotated[
+    str | None,
+    Query(
+        pattern=_NAME_PATTERN,
+        max_length=512,
+        description="Exact name; letters, digits, spaces and . : @ + / < > [ ] ( ) # , - only",
+    ),
+]
 
 
 class ErrorDetail(BaseModel):

@@ -1,5 +1,5 @@
 """Request and response bodies of the monitoring endpoints (drift reports and firings themselves
-are ``trackline.monitoring.records``; the ``…In`` variants only add the limits of their columns)."""
+are ``trackline.model.monitoring``; the ``…In`` variants only add the limits of their columns)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from ..monitoring.records import FIRING_STATUSES, DriftReport, TriggerFiring
-from ..records import Artifact
+from ..model.monitoring import FIRING_STATUSES, DriftReport, TriggerFiring
 
-__all__ = ["DriftReportIn", "EpisodeClose", "EpisodeOpen", "EpisodeOut", "Changed", "FiringClaimed",
-           "TriggerFiringIn", "WindowArtifact"]
+__all__ = [
+    "DriftReportIn",
+    "EpisodeClose",
+    "EpisodeOpen",
+    "EpisodeOut",
+    "Changed",
+    "FiringClaimed",
+    "TriggerFiringIn",
+]
 
 Key = Annotated[str, Field(min_length=1, max_length=512)]  # policy/rule[/episode]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -32,15 +38,6 @@ class TriggerFiringIn(TriggerFiring):
     rule: Key
     episode: Id
     status: Status = "claimed"
-
-
-class WindowArtifact(BaseModel):
-    """One artifact a task read or wrote in a run of the window (full record, profile included)."""
-
-    run_id: str
-    slot: str
-    run_started: datetime | None
-    artifact: Artifact
 
 
 class EpisodeOpen(BaseModel):

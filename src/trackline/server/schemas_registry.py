@@ -6,11 +6,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..records import Artifact
-from ..registry.records import Evaluation
+from ..model.registry import Evaluation
+from ..model.runs import Artifact
 
-__all__ = ["AliasMoveIn", "AuditAppendIn", "AuditHead", "EvaluationIn", "GateCheckIn",
-           "ModelVersionIn", "ModelVersionPatch", "PromoteIn"]
+__all__ = [
+    "AliasMoveIn",
+    "AuditAppendIn",
+    "AuditHead",
+    "EvaluationIn",
+    "GateCheckIn",
+    "ModelVersionIn",
+    "ModelVersionPatch",
+    "PromoteIn",
+]
 
 
 class ModelVersionIn(BaseModel):
@@ -30,7 +38,8 @@ class ModelVersionPatch(BaseModel):
 
 class AliasMoveIn(BaseModel):
     """Compare-and-swap: move only if the alias still points at ``expected`` (a version, ``null``
-    for empty, or ``"any"``). ``decision_id`` must name a passing decision for the version's bytes."""
+    for empty, or ``"any"``). ``decision_id`` must name a passing decision for the version's
+    bytes."""
 
     version: int = Field(ge=1)
     expected: int | None | Literal["any"] = "any"

@@ -7,8 +7,8 @@ import threading
 
 from ..config import Settings, settings
 from .base import Store
-from .failsafe import FailSafeStore
 from .factory import open_store, register_backend
+from .failsafe import FailSafeStore
 from .noop import NoopStore
 
 __all__ = ["Store", "FailSafeStore", "NoopStore", "get_store", "open_store", "register_backend"]
@@ -26,6 +26,10 @@ def get_store(config: Settings | None = None) -> Store:
         with _lock:
             store = _stores.get(key)
             if store is None:
-                store = NoopStore() if cfg.disabled else FailSafeStore(cfg, lambda: open_store(cfg.store_url, cfg))
+                store = (
+                    NoopStore()
+                    if cfg.disabled
+                    else FailSafeStore(cfg, lambda: open_store(cfg.store_url, cfg))
+                )
                 _stores[key] = store
     return store

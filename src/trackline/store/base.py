@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..records import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 
 __all__ = ["Store"]
 
@@ -33,8 +33,9 @@ class Store(ABC):
         """Insert or merge one pipeline run (same status rule as task runs)."""
 
     @abstractmethod
-    def heartbeat(self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str],
-                  at: datetime) -> None:
+    def heartbeat(
+        self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
+    ) -> None:
         """Extend the lease of running records."""
 
     @abstractmethod
@@ -51,23 +52,24 @@ class Store(ABC):
         """One run in full; ``ref`` is an id or a unique prefix of one."""
 
     @abstractmethod
-    def list_pipeline_runs(self, pipeline: str | None = None, limit: int = 100) -> list[PipelineRun]:
-        ...
+    def list_pipeline_runs(
+        self, pipeline: str | None = None, limit: int = 100
+    ) -> list[PipelineRun]: ...
 
     @abstractmethod
-    def get_pipeline_run(self, ref: str) -> PipelineRun:
-        ...
+    def get_pipeline_run(self, ref: str) -> PipelineRun: ...
 
     @abstractmethod
-    def list_artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]:
-        ...
+    def list_artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]: ...
 
     @abstractmethod
     def get_artifact(self, ref: str) -> Artifact:
         """One artifact by digest, unique digest prefix, or name."""
 
     @abstractmethod
-    def lineage(self, ref: str, direction: str = "upstream", depth: int | None = None) -> LineageGraph:
+    def lineage(
+        self, ref: str, direction: str = "upstream", depth: int | None = None
+    ) -> LineageGraph:
         """The closure from a run or artifact, expanding each node once, set-based per hop."""
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources

@@ -41,6 +41,5 @@ def open_store(url: str, settings: Settings) -> Store:
     if scheme in ("http", "https"):
         return cls(url, settings=settings)
     if url.startswith("sqlite:///~"):
-        url = "sqlite:///" + os.path.expanduser(url[len("sqlite:///"):])
-    return cls(url,
-               busy_timeout=settings.busy_timeout, auto_upgrade=settings.auto_upgrade)
+        url = "sqlite:///" + os.path.expanduser(url[len("sqlite:///") :])
+    return cls(url, busy_timeout=settings.busy_timeout, auto_upgrade=settings.auto_upgrade)

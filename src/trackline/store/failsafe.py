@@ -15,7 +15,7 @@ from datetime import datetime
 
 from ..config import Settings
 from ..errors import StoreUnavailable, TracklineError
-from ..records import PipelineRun, TaskRun
+from ..model.runs import PipelineRun, TaskRun
 from .base import Store
 from .spool import ReplayResult, Spool
 
@@ -51,8 +51,13 @@ class FailSafeStore(Store):
                     raise
                 raise StoreUnavailable(f"could not write to {self.url}: {exc}") from exc
             path = self.spool.put(record)
-            log.warning("trackline: store %s unavailable (%s: %s); record spooled to %s",
-                        self.url, type(exc).__name__, exc, path)
+            log.warning(
+                "trackline: store %s unavailable (%s: %s); record spooled to %s",
+                self.url,
+                type(exc).__name__,
+                exc,
+                path,
+            )
             return
         if self.spool.has_pending():
             self.replay_spool()
@@ -64,7 +69,9 @@ class FailSafeStore(Store):
             try:
                 store = self.inner
             except Exception as exc:  # still unreachable: everything stays spooled
-                return ReplayResult(remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}")
+                return ReplayResult(
+                    remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}"
+                )
             return self.spool.replay(store)
         finally:
             self._replaying.release()
@@ -75,8 +82,9 @@ class FailSafeStore(Store):
     def write_pipeline_run(self, run: PipelineRun) -> None:
         self._guarded_write(run, lambda s: s.write_pipeline_run(run))
 
-    def heartbeat(self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str],
-                  at: datetime) -> None:
+    def heartbeat(
+        self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
+    ) -> None:
         try:
             self.inner.heartbeat(task_run_ids, pipeline_run_ids, at)
         except Exception as exc:  # a missed beat only shortens the lease; never worth failing

@@ -42,10 +42,16 @@ from ..errors import (
     Unauthenticated,
     error_for_code,
 )
-from ..records import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
-from ..registry.records import (
-    AliasMove, AuditEntry, Evaluation, Expectation, GateDecision, ModelSummary, ModelVersion,
+from ..model.registry import (
+    AliasMove,
+    AuditEntry,
+    Evaluation,
+    Expectation,
+    GateDecision,
+    ModelSummary,
+    ModelVersion,
 )
+from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 from .base import Store
 from .http_monitoring import HttpMonitoring
 from .registry_base import RegistryStore
@@ -53,7 +59,10 @@ from .registry_base import RegistryStore
 __all__ = ["HttpStore"]
 
 _BY_STATUS: dict[int, type[TracklineError]] = {
-    401: Unauthenticated, 403: PermissionDenied, 404: NotFound, 413: PayloadTooLarge,
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    413: PayloadTooLarge,
 }
 
 
@@ -62,9 +71,18 @@ def _session(retries: int, token: str | None, *, replay: bool = True) -> request
     retried (for compare-and-set writes, whose answer a replay would change)."""
     session = requests.Session()
     again = retries if replay else 0
-    retry = Retry(total=retries, connect=retries, read=again, status=again, other=0,
-                  backoff_factor=0.2, status_forcelist=(502, 503, 504) if replay else (),
-                  allowed_methods=None, raise_on_status=False, respect_retry_after_header=True)
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=again,
+        status=again,
+        other=0,
+        backoff_factor=0.2,
+        status_forcelist=(502, 503, 504) if replay else (),
+        allowed_methods=None,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=8)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -79,13 +97,17 @@ def _error(resp: requests.Response) -> TracklineError:
         body = resp.json()["error"]
         cls, message = error_for_code(body["code"]), body["message"]
     except (ValueError, KeyError, TypeError):
-        cls = _BY_STATUS.get(resp.status_code, StoreUnavailable if resp.status_code >= 500 else TracklineError)
+        cls = _BY_STATUS.get(
+            resp.status_code, StoreUnavailable if resp.status_code >= 500 else TracklineError
+        )
         message = f"HTTP {resp.status_code} from {resp.url}: {resp.text[:200]}"
     return cls(message)
 
 
 class HttpStore(Store, RegistryStore, HttpMonitoring):
-    def __init__(self, url: str, settings: Settings | None = None, *, token: str | None = None) -> None:
+    def __init__(
+        self, url: str, settings: Settings | None = None, *, token: str | None = None
+    ) -> None:
         cfg = settings or current_settings()
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"HttpStore needs an http:// or https:// URL, not {url!r}")
@@ -96,12 +118,20 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
         self._session = _session(cfg.http_retries, secret)
         self._once = _session(cfg.http_retries, secret, replay=False)
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-              replay: bool = True) -> requests.Response:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        replay: bool = True,
+    ) -> requests.Response:
         session = self._session if replay else self._once
         try:
-            resp = session.request(method, self._api + path, json=json, params=params,
-                                   timeout=self._timeout)
+            resp = session.request(
+                method, self._api + path, json=json, params=params, timeout=self._timeout
+            )
         except requests.RequestException as exc:
             raise StoreUnavailable(f"trackline server {self.url} unreachable: {exc}") from exc
         if resp.status_code >= 400:
@@ -115,21 +145,34 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
     def write_pipeline_run(self, run: PipelineRun) -> None:
         self._call("POST", "/pipeline-runs", json=run.model_dump(mode="json"))
 
-    def write_batch(self, pipeline_runs: Sequence[PipelineRun] = (),
-                    task_runs: Sequence[TaskRun] = ()) -> list[dict[str, str]]:
-        """Several records in one request (pipeline runs first); returns ``[{kind, id}]`` in order."""
-        body = {"pipeline_runs": [p.model_dump(mode="json") for p in pipeline_runs],
-                "task_runs": [_task_run_body(t) for t in task_runs]}
+    def write_batch(
+        self, pipeline_runs: Sequence[PipelineRun] = (), task_runs: Sequence[TaskRun] = ()
+    ) -> list[dict[str, str]]:
+        """Several records in one request (pipeline runs first); returns ``[{kind, id}]`` in
+        order."""
+        body = {
+            "pipeline_runs": [p.model_dump(mode="json") for p in pipeline_runs],
+            "task_runs": [_task_run_body(t) for t in task_runs],
+        }
         return self._call("POST", "/batch", json=body).json()["written"]
 
-    def heartbeat(self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str],
-                  at: datetime) -> None:
-        self._call("POST", "/heartbeat", json={"task_run_ids": list(task_run_ids),
-                                                "pipeline_run_ids": list(pipeline_run_ids),
-                                                "at": at.isoformat()})
+    def heartbeat(
+        self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
+    ) -> None:
+        self._call(
+            "POST",
+            "/heartbeat",
+            json={
+                "task_run_ids": list(task_run_ids),
+                "pipeline_run_ids": list(pipeline_run_ids),
+                "at": at.isoformat(),
+            },
+        )
 
     def reap(self, stale_before: datetime) -> list[str]:
-        return self._call("POST", "/reap", json={"stale_before": stale_before.isoformat()}).json()["reaped"]
+        return self._call("POST", "/reap", json={"stale_before": stale_before.isoformat()}).json()[
+            "reaped"
+        ]
 
     # -- reads ----------------------------------------------------------------------------
     def list_runs(self, query: RunQuery) -> list[TaskRun]:
@@ -139,40 +182,71 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
     def get_run(self, ref: str) -> TaskRun:
         return TaskRun.model_validate_json(self._call("GET", f"/runs/{_seg(ref)}").content)
 
-    def list_pipeline_runs(self, pipeline: str | None = None, limit: int = 100) -> list[PipelineRun]:
+    def list_pipeline_runs(
+        self, pipeline: str | None = None, limit: int = 100
+    ) -> list[PipelineRun]:
         params = {"limit": limit, **({"pipeline": pipeline} if pipeline else {})}
-        return [PipelineRun.model_validate(p) for p in self._call("GET", "/pipeline-runs", params=params).json()]
+        return [
+            PipelineRun.model_validate(p)
+            for p in self._call("GET", "/pipeline-runs", params=params).json()
+        ]
 
     def get_pipeline_run(self, ref: str) -> PipelineRun:
-        return PipelineRun.model_validate_json(self._call("GET", f"/pipeline-runs/{_seg(ref)}").content)
+        return PipelineRun.model_validate_json(
+            self._call("GET", f"/pipeline-runs/{_seg(ref)}").content
+        )
 
     def list_artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]:
         params = {"limit": limit, **({"kind": kind} if kind else {})}
-        return [Artifact.model_validate(a) for a in self._call("GET", "/artifacts", params=params).json()]
+        return [
+            Artifact.model_validate(a)
+            for a in self._call("GET", "/artifacts", params=params).json()
+        ]
 
     def get_artifact(self, ref: str) -> Artifact:
         return Artifact.model_validate_json(self._call("GET", f"/artifacts/{_seg(ref)}").content)
 
-    def lineage(self, ref: str, direction: str = "upstream", depth: int | None = None) -> LineageGraph:
+    def lineage(
+        self, ref: str, direction: str = "upstream", depth: int | None = None
+    ) -> LineageGraph:
         params: dict[str, Any] = {"direction": direction}
         if depth is not None:
             params["depth"] = depth
-        return LineageGraph.model_validate_json(self._call("GET", f"/lineage/{_seg(ref)}", params=params).content)
+        return LineageGraph.model_validate_json(
+            self._call("GET", f"/lineage/{_seg(ref)}", params=params).content
+        )
 
     # -- registry -------------------------------------------------------------------------
-    def add_model_version(self, name: str, artifact: Artifact, *, run_id: str | None, actor: str,
-                          description: str | None = None, tags: dict[str, str] | None = None,
-                          metadata: dict[str, Any] | None = None) -> ModelVersion:
-        body = {"artifact": artifact.model_dump(mode="json"), "run_id": run_id,
-                "description": description, "tags": tags or {}, "metadata": metadata or {}}
+    def add_model_version(
+        self,
+        name: str,
+        artifact: Artifact,
+        *,
+        run_id: str | None,
+        actor: str,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ModelVersion:
+        body = {
+            "artifact": artifact.model_dump(mode="json"),
+            "run_id": run_id,
+            "description": description,
+            "tags": tags or {},
+            "metadata": metadata or {},
+        }
         return ModelVersion.model_validate_json(
-            self._call("POST", f"/models/{_seg(name)}/versions", json=body).content)
+            self._call("POST", f"/models/{_seg(name)}/versions", json=body).content
+        )
 
     def list_models(self) -> list[ModelSummary]:
         return [ModelSummary.model_validate(m) for m in self._call("GET", "/models").json()]
 
     def list_model_versions(self, name: str) -> list[ModelVersion]:
-        return [ModelVersion.model_validate(v) for v in self._call("GET", f"/models/{_seg(name)}/versions").json()]
+        return [
+            ModelVersion.model_validate(v)
+            for v in self._call("GET", f"/models/{_seg(name)}/versions").json()
+        ]
 
     def model_versions_with_digest(self, digest: str) -> list[ModelVersion]:
         found = self._call("GET", "/model-versions", params={"digest": digest}).json()
@@ -180,63 +254,126 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         return ModelVersion.model_validate_json(
-            self._call("GET", f"/models/{_seg(name)}/versions/{int(version)}").content)
+            self._call("GET", f"/models/{_seg(name)}/versions/{int(version)}").content
+        )
 
-    def update_model_version(self, name: str, version: int, *, actor: str,
-                             description: str | None = None,
-                             tags: dict[str, str | None] | None = None) -> ModelVersion:
-        return ModelVersion.model_validate_json(self._call(
-            "PATCH", f"/models/{_seg(name)}/versions/{int(version)}",
-            json={"description": description, "tags": tags or {}}).content)
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        actor: str,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> ModelVersion:
+        return ModelVersion.model_validate_json(
+            self._call(
+                "PATCH",
+                f"/models/{_seg(name)}/versions/{int(version)}",
+                json={"description": description, "tags": tags or {}},
+            ).content
+        )
 
     def get_aliases(self, name: str) -> dict[str, int]:
         return self._call("GET", f"/models/{_seg(name)}/aliases").json()
 
-    def move_alias(self, name: str, alias: str, version: int, *, actor: str,
-                   expected: Expectation = "any", decision_id: str | None = None,
-                   reason: str | None = None) -> AliasMove:
+    def move_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        expected: Expectation = "any",
+        decision_id: str | None = None,
+        reason: str | None = None,
+    ) -> AliasMove:
         if not decision_id:
-            raise PromotionRefused(f"the server moves {name}@{alias} only on a passing gate decision; "
-                                   "promote with `trackline models promote` (it finds one)")
-        body = {"version": int(version), "expected": expected, "decision_id": decision_id, "reason": reason}
+            raise PromotionRefused(
+                f"the server moves {name}@{alias} only on a passing gate decision; "
+                "promote with `trackline models promote` (it finds one)"
+            )
+        body = {
+            "version": int(version),
+            "expected": expected,
+            "decision_id": decision_id,
+            "reason": reason,
+        }
         return AliasMove.model_validate_json(
-            self._call("PUT", f"/models/{_seg(name)}/aliases/{_seg(alias)}", json=body).content)
+            self._call("PUT", f"/models/{_seg(name)}/aliases/{_seg(alias)}", json=body).content
+        )
 
     def write_evaluation(self, evaluation: Evaluation, artifacts: list[Artifact]) -> None:
-        self._call("POST", "/evaluations", json={"evaluation": evaluation.model_dump(mode="json"),
-                                                 "artifacts": [a.model_dump(mode="json") for a in artifacts]})
+        self._call(
+            "POST",
+            "/evaluations",
+            json={
+                "evaluation": evaluation.model_dump(mode="json"),
+                "artifacts": [a.model_dump(mode="json") for a in artifacts],
+            },
+        )
 
-    def list_evaluations(self, *, model_digest: str | None = None, limit: int = 1000) -> list[Evaluation]:
+    def list_evaluations(
+        self, *, model_digest: str | None = None, limit: int = 1000
+    ) -> list[Evaluation]:
         params = {"limit": limit, **({"model_digest": model_digest} if model_digest else {})}
-        return [Evaluation.model_validate(e) for e in self._call("GET", "/evaluations", params=params).json()]
+        return [
+            Evaluation.model_validate(e)
+            for e in self._call("GET", "/evaluations", params=params).json()
+        ]
 
     def write_decision(self, decision: GateDecision) -> GateDecision:
         return GateDecision.model_validate_json(
-            self._call("POST", "/gate-decisions", json=decision.model_dump(mode="json")).content)
+            self._call("POST", "/gate-decisions", json=decision.model_dump(mode="json")).content
+        )
 
     def get_decision(self, decision_id: str) -> GateDecision:
-        return GateDecision.model_validate_json(self._call("GET", f"/gate-decisions/{_seg(decision_id)}").content)
+        return GateDecision.model_validate_json(
+            self._call("GET", f"/gate-decisions/{_seg(decision_id)}").content
+        )
 
-    def list_decisions(self, *, model_digest: str | None = None, policy_digest: str | None = None,
-                       limit: int = 100) -> list[GateDecision]:
+    def list_decisions(
+        self, *, model_digest: str | None = None, policy_digest: str | None = None, limit: int = 100
+    ) -> list[GateDecision]:
         params: dict[str, Any] = {"limit": limit}
         if model_digest:
             params["model_digest"] = model_digest
         if policy_digest:
             params["policy_digest"] = policy_digest
-        return [GateDecision.model_validate(d) for d in self._call("GET", "/gate-decisions", params=params).json()]
+        return [
+            GateDecision.model_validate(d)
+            for d in self._call("GET", "/gate-decisions", params=params).json()
+        ]
 
-    def append_audit(self, action: str, *, actor: str, model: str | None = None,
-                     version: int | None = None, data: dict[str, Any] | None = None) -> AuditEntry:
+    def append_audit(
+        self,
+        action: str,
+        *,
+        actor: str,
+        model: str | None = None,
+        version: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> AuditEntry:
         body = {"action": action, "model": model, "version": version, "data": data or {}}
-        return AuditEntry.model_validate_json(self._call("POST", "/audit/entries", json=body).content)
+        return AuditEntry.model_validate_json(
+            self._call("POST", "/audit/entries", json=body).content
+        )
 
-    def audit_entries(self, *, model: str | None = None, limit: int | None = None,
-                      actor: str | None = None, action: str | None = None,
-                      before: int | None = None) -> list[AuditEntry]:
+    def audit_entries(
+        self,
+        *,
+        model: str | None = None,
+        limit: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        before: int | None = None,
+    ) -> list[AuditEntry]:
         given = {"model": model, "limit": limit, "actor": actor, "action": action, "before": before}
         params = {k: v for k, v in given.items() if v is not None and v != ""}
-        return [AuditEntry.model_validate(e) for e in self._call("GET", "/audit/entries", params=params).json()]
+        return [
+            AuditEntry.model_validate(e)
+            for e in self._call("GET", "/audit/entries", params=params).json()
+        ]
 
     def audit_head(self) -> tuple[int, str]:
         head = self._call("GET", "/audit/head").json()

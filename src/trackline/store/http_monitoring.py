@@ -10,15 +10,14 @@ failed before the request was sent are retried.
 
 from __future__ import annotations
 
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from ..monitoring.records import DriftReport, TriggerFiring
-from ..server.schemas_monitoring import WindowArtifact
+from ..model.monitoring import DriftReport, TriggerFiring, WindowArtifact
 from .monitoring_base import MonitoringStore, WindowItem
 
 __all__ = ["HttpMonitoring"]
@@ -36,14 +35,22 @@ class HttpMonitoring(MonitoringStore):
         resp = self._call("GET", f"/drift-reports/{quote(ref, safe='')}")
         return DriftReport.model_validate_json(resp.content)
 
-    def list_drift_reports(self, artifact: str | None = None, limit: int = 100) -> list[DriftReport]:
+    def list_drift_reports(
+        self, artifact: str | None = None, limit: int = 100
+    ) -> list[DriftReport]:
         params = {"limit": limit, **({"artifact": artifact} if artifact else {})}
         found = self._call("GET", "/drift-reports", params=params).json()
         return [DriftReport.model_validate(r) for r in found]
 
-    def window_artifacts(self, task: str, direction: str, slot: str | None,
-                         since: datetime | None, until: datetime | None,
-                         limit: int = 10_000) -> list[WindowItem]:
+    def window_artifacts(
+        self,
+        task: str,
+        direction: str,
+        slot: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int = 10_000,
+    ) -> list[WindowItem]:
         params: dict[str, Any] = {"task": task, "direction": direction, "limit": limit}
         for name, value in (("slot", slot), ("since", since), ("until", until)):
             if value:
@@ -55,18 +62,23 @@ class HttpMonitoring(MonitoringStore):
     # -- trigger bookkeeping ----------------------------------------------------------------------
     def open_episode(self, key: str, episode: str, at: datetime) -> bool:
         body = {"key": key, "episode": episode, "at": at.isoformat()}
-        return self._call("POST", "/trigger-episodes/open", json=body, replay=False).json()["changed"]
+        return self._call("POST", "/trigger-episodes/open", json=body, replay=False).json()[
+            "changed"
+        ]
 
     def current_episode(self, key: str) -> str | None:
         return self._call("GET", "/trigger-episodes/current", params={"key": key}).json()["episode"]
 
     def close_episode(self, key: str, at: datetime) -> bool:
         body = {"key": key, "at": at.isoformat()}
-        return self._call("POST", "/trigger-episodes/close", json=body, replay=False).json()["changed"]
+        return self._call("POST", "/trigger-episodes/close", json=body, replay=False).json()[
+            "changed"
+        ]
 
     def claim_firing(self, firing: TriggerFiring) -> bool:
-        out = self._call("POST", "/trigger-firings/claim", json=firing.model_dump(mode="json"),
-                         replay=False).json()
+        out = self._call(
+            "POST", "/trigger-firings/claim", json=firing.model_dump(mode="json"), replay=False
+        ).json()
         if out["claimed"]:
             firing.id = out["id"]  # a re-claimed failed firing keeps its first id, as in SQL
         return out["claimed"]
@@ -77,8 +89,9 @@ class HttpMonitoring(MonitoringStore):
     def finish_firing(self, firing: TriggerFiring) -> None:
         self._call("POST", "/trigger-firings/finish", json=firing.model_dump(mode="json"))
 
-    def last_firing(self, policy: str, rule: str,
-                    statuses: tuple[str, ...] = ("fired",)) -> TriggerFiring | None:
+    def last_firing(
+        self, policy: str, rule: str, statuses: tuple[str, ...] = ("fired",)
+    ) -> TriggerFiring | None:
         if not statuses:
             return None  # no status matches, as in SQL (the endpoint's default is "fired")
         params = {"policy": policy, "rule": rule, "status": list(statuses)}

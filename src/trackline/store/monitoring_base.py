@@ -9,8 +9,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 
-from ..monitoring.records import DriftReport, TriggerFiring
-from ..records import Artifact
+from ..model.monitoring import DriftReport, TriggerFiring
+from ..model.runs import Artifact
 
 __all__ = ["MonitoringStore", "WindowItem"]
 
@@ -32,13 +32,21 @@ class MonitoringStore(ABC):
         """One report by id or unique id prefix."""
 
     @abstractmethod
-    def list_drift_reports(self, artifact: str | None = None, limit: int = 100) -> list[DriftReport]:
+    def list_drift_reports(
+        self, artifact: str | None = None, limit: int = 100
+    ) -> list[DriftReport]:
         """Reports newest first; with ``artifact`` (a digest) only those linked to it."""
 
     @abstractmethod
-    def window_artifacts(self, task: str, direction: str, slot: str | None,
-                         since: datetime | None, until: datetime | None,
-                         limit: int = 10_000) -> list[WindowItem]:
+    def window_artifacts(
+        self,
+        task: str,
+        direction: str,
+        slot: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int = 10_000,
+    ) -> list[WindowItem]:
         """Artifacts task ``task`` read (``input``) or wrote (``output``) in runs started in
         ``[since, until)``, newest run first, with full records (profiles included)."""
 
@@ -70,9 +78,9 @@ class MonitoringStore(ABC):
         """Record the outcome (status, started run, error) of a claimed firing."""
 
     @abstractmethod
-    def last_firing(self, policy: str, rule: str, statuses: tuple[str, ...] = ("fired",)) -> TriggerFiring | None:
-        ...
+    def last_firing(
+        self, policy: str, rule: str, statuses: tuple[str, ...] = ("fired",)
+    ) -> TriggerFiring | None: ...
 
     @abstractmethod
-    def list_firings(self, policy: str | None = None, limit: int = 100) -> list[TriggerFiring]:
-        ...
+    def list_firings(self, policy: str | None = None, limit: int = 100) -> list[TriggerFiring]: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import NotFound
-from ..records import LineageGraph
+from ..model.runs import LineageGraph
 from .base import Store
 
 __all__ = ["NoopStore"]

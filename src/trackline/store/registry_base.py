@@ -11,10 +11,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ..records import Artifact
-from ..registry.records import (
-    AliasMove, AuditEntry, Evaluation, Expectation, GateDecision, ModelSummary, ModelVersion,
+from ..model.registry import (
+    AliasMove,
+    AuditEntry,
+    Evaluation,
+    Expectation,
+    GateDecision,
+    ModelSummary,
+    ModelVersion,
 )
+from ..model.runs import Artifact
 
 __all__ = ["RegistryStore"]
 
@@ -22,9 +28,17 @@ __all__ = ["RegistryStore"]
 class RegistryStore(ABC):
     # -- models ---------------------------------------------------------------------------
     @abstractmethod
-    def add_model_version(self, name: str, artifact: Artifact, *, run_id: str | None, actor: str,
-                          description: str | None = None, tags: dict[str, str] | None = None,
-                          metadata: dict[str, Any] | None = None) -> ModelVersion:
+    def add_model_version(
+        self,
+        name: str,
+        artifact: Artifact,
+        *,
+        run_id: str | None,
+        actor: str,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> ModelVersion:
         """Register ``artifact`` as the next version of ``name`` (1, 2, 3…).
 
         Idempotent by content: when this digest already is a version of ``name``, that version is
@@ -32,8 +46,7 @@ class RegistryStore(ABC):
         """
 
     @abstractmethod
-    def list_models(self) -> list[ModelSummary]:
-        ...
+    def list_models(self) -> list[ModelSummary]: ...
 
     @abstractmethod
     def list_model_versions(self, name: str) -> list[ModelVersion]:
@@ -45,24 +58,36 @@ class RegistryStore(ABC):
         full digest matches every digest it starts."""
 
     @abstractmethod
-    def get_model_version(self, name: str, version: int) -> ModelVersion:
-        ...
+    def get_model_version(self, name: str, version: int) -> ModelVersion: ...
 
     @abstractmethod
-    def update_model_version(self, name: str, version: int, *, actor: str,
-                             description: str | None = None,
-                             tags: dict[str, str | None] | None = None) -> ModelVersion:
+    def update_model_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        actor: str,
+        description: str | None = None,
+        tags: dict[str, str | None] | None = None,
+    ) -> ModelVersion:
         """Change a version's description and tags (a tag set to ``None`` is removed)."""
 
     # -- aliases --------------------------------------------------------------------------
     @abstractmethod
-    def get_aliases(self, name: str) -> dict[str, int]:
-        ...
+    def get_aliases(self, name: str) -> dict[str, int]: ...
 
     @abstractmethod
-    def move_alias(self, name: str, alias: str, version: int, *, actor: str,
-                   expected: Expectation = "any", decision_id: str | None = None,
-                   reason: str | None = None) -> AliasMove:
+    def move_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        actor: str,
+        expected: Expectation = "any",
+        decision_id: str | None = None,
+        reason: str | None = None,
+    ) -> AliasMove:
         """Point ``alias`` at ``version`` if it still points at ``expected`` (compare-and-swap).
 
         A lost race raises ``Conflict`` after recording the refused attempt in the audit log.
@@ -74,7 +99,9 @@ class RegistryStore(ABC):
         """Store an evaluation (and the model/dataset artifact records it refers to)."""
 
     @abstractmethod
-    def list_evaluations(self, *, model_digest: str | None = None, limit: int = 1000) -> list[Evaluation]:
+    def list_evaluations(
+        self, *, model_digest: str | None = None, limit: int = 1000
+    ) -> list[Evaluation]:
         """Evaluations, newest first."""
 
     @abstractmethod
@@ -83,24 +110,36 @@ class RegistryStore(ABC):
         ``HttpStore``) returns the decision it recorded; ``None`` means ``decision`` as given."""
 
     @abstractmethod
-    def get_decision(self, decision_id: str) -> GateDecision:
-        ...
+    def get_decision(self, decision_id: str) -> GateDecision: ...
 
     @abstractmethod
-    def list_decisions(self, *, model_digest: str | None = None, policy_digest: str | None = None,
-                       limit: int = 100) -> list[GateDecision]:
+    def list_decisions(
+        self, *, model_digest: str | None = None, policy_digest: str | None = None, limit: int = 100
+    ) -> list[GateDecision]:
         """Decisions, newest first."""
 
     # -- audit ----------------------------------------------------------------------------
     @abstractmethod
-    def append_audit(self, action: str, *, actor: str, model: str | None = None,
-                     version: int | None = None, data: dict[str, Any] | None = None) -> AuditEntry:
-        ...
+    def append_audit(
+        self,
+        action: str,
+        *,
+        actor: str,
+        model: str | None = None,
+        version: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> AuditEntry: ...
 
     @abstractmethod
-    def audit_entries(self, *, model: str | None = None, limit: int | None = None,
-                      actor: str | None = None, action: str | None = None,
-                      before: int | None = None) -> list[AuditEntry]:
+    def audit_entries(
+        self,
+        *,
+        model: str | None = None,
+        limit: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        before: int | None = None,
+    ) -> list[AuditEntry]:
         """Entries in sequence order (with ``limit``: the newest ``limit`` of them), optionally
         only those of one model, actor or action, or with a sequence number below ``before``."""
 

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..records import PipelineRun, TaskRun
+from ..model.runs import PipelineRun, TaskRun
 
 __all__ = ["Spool", "ReplayResult"]
 
@@ -58,8 +58,11 @@ class Spool:
 
     def pending(self) -> list[Path]:
         try:
-            entries = [e for e in os.scandir(self.path) if e.is_file() and e.name.endswith(".json")
-                       and not e.name.startswith(".")]
+            entries = [
+                e
+                for e in os.scandir(self.path)
+                if e.is_file() and e.name.endswith(".json") and not e.name.startswith(".")
+            ]
         except FileNotFoundError:
             return []
         return sorted(Path(e.path) for e in entries)
@@ -90,7 +93,9 @@ class Spool:
                 result.bad.append(f"{path.name}: {exc}")
                 continue
             try:
-                (store.write_task_run if isinstance(record, TaskRun) else store.write_pipeline_run)(record)
+                (store.write_task_run if isinstance(record, TaskRun) else store.write_pipeline_run)(
+                    record
+                )
             except Exception as exc:
                 os.replace(claimed, path)
                 result.error = f"{type(exc).__name__}: {exc}"
@@ -121,7 +126,7 @@ def _load(path: Path) -> TaskRun | PipelineRun:
     cls = _KINDS[payload["kind"]]
     record = cls.model_validate(payload["record"])
     if isinstance(record, TaskRun):
-        from ..records import Artifact
+        from ..model.runs import Artifact
 
         record.artifacts = [Artifact.model_validate(a) for a in payload.get("artifacts", [])]
     return record

@@ -17,15 +17,19 @@ REPORT = Asset(name="tl_worker_report", uri="file:///tmp/tl_worker/report.txt")
 @tracked_task
 def cube_all(values):
     """A tracked helper called inside a task: a child run of the task, not the task's record."""
-    return [v ** 3 for v in values]
+    return [v**3 for v in values]
 
 
 def summarize(numbers, **context):
     return {"total": sum(numbers), "count": len(numbers)}
 
 
-@dag(schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False,
-     default_args={"retries": 2, "retry_delay": timedelta(seconds=0)})
+@dag(
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=0)},
+)
 def tl_worker():
     @task
     @tracked_task
@@ -44,8 +48,10 @@ def tl_worker():
 
     numbers = produce()
     doubled = double(numbers)
-    summary = TrackedPythonOperator(task_id="summarize", python_callable=summarize,
-                                    op_args=[doubled])
+    summary = TrackedPythonOperator(
+        task_id="summarize", python_callable=summarize, op_args=[doubled]
+    )
+
     @task
     def total(summary):  # a plain TaskFlow task: the listener alone records and links it
         return summary["total"]
@@ -54,7 +60,9 @@ def tl_worker():
     square.expand(x=[1, 2, 3])
     report = BashOperator(task_id="report", bash_command="echo done", inlets=[REPORT])
     # Runs only if something failed: the scheduler skips it without starting a task process.
-    on_failure = BashOperator(task_id="on_failure", bash_command="echo cleanup", trigger_rule="one_failed")
+    on_failure = BashOperator(
+        task_id="on_failure", bash_command="echo cleanup", trigger_rule="one_failed"
+    )
     summary >> report >> on_failure
 
 

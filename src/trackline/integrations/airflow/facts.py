@@ -49,7 +49,10 @@ def record_operator_facts(rec: RunRecorder, task: Any) -> None:
             value = str(value)
         if json_size(value) <= limit:
             rec.log_param(field, value)
-    for direction, items in (("input", getattr(task, "inlets", None)), ("output", getattr(task, "outlets", None))):
+    for direction, items in (
+        ("input", getattr(task, "inlets", None)),
+        ("output", getattr(task, "outlets", None)),
+    ):
         for item in items or ():
             found = asset_uri(item)
             if found is not None:
@@ -59,8 +62,10 @@ def record_operator_facts(rec: RunRecorder, task: Any) -> None:
 
 def is_tracked(task: Any) -> bool:
     """A tracked operator or a ``@tracked_task`` callable records its own arguments and result."""
-    return bool(getattr(task, "__trackline_task__", False)
-                or getattr(getattr(task, "python_callable", None), "__trackline_task__", False))
+    return bool(
+        getattr(task, "__trackline_task__", False)
+        or getattr(getattr(task, "python_callable", None), "__trackline_task__", False)
+    )
 
 
 def record_call(rec: RunRecorder, fn: Any, op_args: Any, op_kwargs: Any) -> None:
@@ -87,4 +92,6 @@ def record_call(rec: RunRecorder, fn: Any, op_args: Any, op_kwargs: Any) -> None
 
 
 def _is_lazy_sequence(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray, list, tuple))
+    return isinstance(value, Sequence) and not isinstance(
+        value, (str, bytes, bytearray, list, tuple)
+    )

@@ -27,9 +27,17 @@ class PromotionGateOperator(BaseOperator):
     template_fields: Sequence[str] = ("model", "version", "policy", "promote_to")
     ui_color = "#f3e6c4"
 
-    def __init__(self, *, model: str, policy: str, version: int | str | None = None,
-                 promote_to: str | None = None, on_fail: str = "fail", actor: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        model: str,
+        policy: str,
+        version: int | str | None = None,
+        promote_to: str | None = None,
+        on_fail: str = "fail",
+        actor: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if on_fail not in ("fail", "skip"):
             raise ValueError(f"on_fail must be 'fail' or 'skip', not {on_fail!r}")
@@ -44,13 +52,21 @@ class PromotionGateOperator(BaseOperator):
         version = self.version
         if isinstance(version, str) and version.strip() in ("", "None"):
             version = None  # an empty template renders as "" or "None"
-        outcome = enforce_gate(self.model, self.policy, version, promote_to=self.promote_to or None,
-                               raise_on_fail=False, actor=self.actor)
+        outcome = enforce_gate(
+            self.model,
+            self.policy,
+            version,
+            promote_to=self.promote_to or None,
+            raise_on_fail=False,
+            actor=self.actor,
+        )
         summary = outcome.summary()
         if not outcome.passed:
-            message = (f"promotion gate {summary['policy']!r} failed for {summary['model']}/"
-                       f"{summary['version']} (decision {summary['decision_id']}): "
-                       + "; ".join(summary["failed_rules"]))
+            message = (
+                f"promotion gate {summary['policy']!r} failed for {summary['model']}/"
+                f"{summary['version']} (decision {summary['decision_id']}): "
+                + "; ".join(summary["failed_rules"])
+            )
             context["ti"].xcom_push(key="decision", value=summary)
             if self.on_fail == "skip":
                 raise AirflowSkipException(message)

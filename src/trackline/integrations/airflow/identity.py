@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ...capture.recorder import deterministic_id
+from ...model.ids import deterministic_id
 
 __all__ = ["task_identity", "pipeline_run_id", "ambient", "injected_context"]
 
@@ -33,8 +33,14 @@ def task_identity(ti: Any) -> dict[str, Any]:
         "pipeline_run_id": pipeline_run_id(dag_id, run_id),
         "run_id": deterministic_id(dag_id, task_id, run_id, try_number, map_index),
         "name": task_id,
-        "external_ids": {"orchestrator": "airflow", "dag_id": dag_id, "task_id": task_id,
-                         "run_id": run_id, "try_number": try_number, "map_index": map_index},
+        "external_ids": {
+            "orchestrator": "airflow",
+            "dag_id": dag_id,
+            "task_id": task_id,
+            "run_id": run_id,
+            "try_number": try_number,
+            "map_index": map_index,
+        },
     }
 
 

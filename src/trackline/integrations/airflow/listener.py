@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 
-from ...records import RunStatus
+from ...model.runs import RunStatus
 from . import recording
 from .facts import is_tracked, record_call
 from .pipeline import close_dag_run, open_dag_run
@@ -49,7 +49,11 @@ def _end(ti: Any, status: str, error: Any = None) -> None:
         recording.record_after_the_fact(ti, status, error)
         return
     task = getattr(ti, "task", None)
-    if status == RunStatus.SUCCESS.value and getattr(task, "do_xcom_push", False) and not is_tracked(task):
+    if (
+        status == RunStatus.SUCCESS.value
+        and getattr(task, "do_xcom_push", False)
+        and not is_tracked(task)
+    ):
         # The pushed return value: its digest links this task to whoever pulls it.
         recording.guarded("reading the task's XCom", _record_xcom, rec, ti)
     recording.close(ti, status, error)
@@ -57,8 +61,11 @@ def _end(ti: Any, status: str, error: Any = None) -> None:
 
 def _record_xcom(rec: Any, ti: Any) -> None:
     map_index = getattr(ti, "map_index", None)
-    value = ti.xcom_pull(task_ids=ti.task_id, key="return_value",
-                         map_indexes=-1 if map_index is None else int(map_index))
+    value = ti.xcom_pull(
+        task_ids=ti.task_id,
+        key="return_value",
+        map_indexes=-1 if map_index is None else int(map_index),
+    )
     rec.record_result(value)
 
 
@@ -79,8 +86,11 @@ class TracklineListener:
     def on_task_instance_failed(self, previous_state: Any, task_instance: Any, error: Any) -> None:
         if capture_all_tasks():
             # Airflow fires this hook for a try that will be retried, too.
-            status = (RunStatus.UP_FOR_RETRY.value if _state(task_instance) == "up_for_retry"
-                      else RunStatus.FAILED.value)
+            status = (
+                RunStatus.UP_FOR_RETRY.value
+                if _state(task_instance) == "up_for_retry"
+                else RunStatus.FAILED.value
+            )
             recording.guarded("listener (failed)", _end, task_instance, status, error)
 
     @hookimpl
@@ -98,14 +108,18 @@ class TracklineListener:
         if capture_all_tasks():
             recording.guarded("listener (tasks never run)", recording.record_unrun, dag_run)
         if record_dag_runs():
-            recording.guarded("listener (dag run success)", close_dag_run, dag_run, RunStatus.SUCCESS.value)
+            recording.guarded(
+                "listener (dag run success)", close_dag_run, dag_run, RunStatus.SUCCESS.value
+            )
 
     @hookimpl
     def on_dag_run_failed(self, dag_run: Any, msg: str) -> None:
         if capture_all_tasks():
             recording.guarded("listener (tasks never run)", recording.record_unrun, dag_run)
         if record_dag_runs():
-            recording.guarded("listener (dag run failed)", close_dag_run, dag_run, RunStatus.FAILED.value)
+            recording.guarded(
+                "listener (dag run failed)", close_dag_run, dag_run, RunStatus.FAILED.value
+            )
 
 
 listener = TracklineListener()

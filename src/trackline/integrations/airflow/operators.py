@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from airflow.providers.standard.operators.python import PythonOperator
 
 from ...config import settings
-from ...records import RunStatus
+from ...model.runs import RunStatus
 from . import recording
 from .facts import record_call
 from .identity import injected_context
@@ -41,7 +41,9 @@ class TrackedOperatorMixin:
         if opened is None:
             return super().execute(context, **kwargs)
         rec, owner = opened
-        rec.injected.update(recording.guarded("reading the context", injected_context, context) or {})
+        rec.injected.update(
+            recording.guarded("reading the context", injected_context, context) or {}
+        )
         try:
             result = super().execute(context, **kwargs)
         except BaseException as exc:
@@ -67,23 +69,38 @@ class TrackedPythonOperator(TrackedOperatorMixin, PythonOperator):
         rec = recording.current(context["ti"])
         if rec is not None:
             # PythonOperator.execute merged more context (templates_dict) since the mixin looked.
-            rec.injected.update(recording.guarded("reading the context", injected_context, context) or {})
-            recording.guarded("recording arguments", record_call, rec, self.python_callable,
-                              self.op_args, self.op_kwargs)
+            rec.injected.update(
+                recording.guarded("reading the context", injected_context, context) or {}
+            )
+            recording.guarded(
+                "recording arguments",
+                record_call,
+                rec,
+                self.python_callable,
+                self.op_args,
+                self.op_kwargs,
+            )
         return super().execute_callable()
 
 
 @functools.cache
 def tracked(operator_class: OperatorClass) -> OperatorClass:
     """A tracked subclass of any operator class: ``tracked(BashOperator)(task_id=..., ...)``."""
-    if not (isinstance(operator_class, type) and callable(getattr(operator_class, "execute", None))):
+    if not (
+        isinstance(operator_class, type) and callable(getattr(operator_class, "execute", None))
+    ):
         raise TypeError(f"tracked() takes an operator class, got {operator_class!r}")
     if issubclass(operator_class, TrackedOperatorMixin):
         return operator_class
     name = f"Tracked{operator_class.__name__}"
-    cls = type(name, (TrackedOperatorMixin, operator_class), {
-        "__module__": __name__, "__qualname__": name,
-        "__doc__": f"{operator_class.__name__}, recorded by trackline.",
-    })
+    cls = type(
+        name,
+        (TrackedOperatorMixin, operator_class),
+        {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": f"{operator_class.__name__}, recorded by trackline.",
+        },
+    )
     globals()[name] = cls  # importable by name, so it pickles like a hand-written subclass
     return cls  # type: ignore[return-value]

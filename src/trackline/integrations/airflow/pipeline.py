@@ -22,12 +22,19 @@ def _recorder(dag_run: Any) -> PipelineRecorder:
     conf = getattr(dag_run, "conf", None)
     run_type = getattr(dag_run, "run_type", None)
     logical = getattr(dag_run, "logical_date", None)
-    external = {"orchestrator": "airflow", "dag_id": dag_id, "run_id": run_id,
-                "run_type": str(getattr(run_type, "value", run_type)) if run_type else None,
-                "logical_date": logical.isoformat() if logical else None}
-    return PipelineRecorder(dag_id, run_id=pipeline_run_id(dag_id, run_id),
-                            config=dict(conf) if isinstance(conf, dict) else None,
-                            external_ids={k: v for k, v in external.items() if v is not None})
+    external = {
+        "orchestrator": "airflow",
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "run_type": str(getattr(run_type, "value", run_type)) if run_type else None,
+        "logical_date": logical.isoformat() if logical else None,
+    }
+    return PipelineRecorder(
+        dag_id,
+        run_id=pipeline_run_id(dag_id, run_id),
+        config=dict(conf) if isinstance(conf, dict) else None,
+        external_ids={k: v for k, v in external.items() if v is not None},
+    )
 
 
 def open_dag_run(dag_run: Any) -> None:

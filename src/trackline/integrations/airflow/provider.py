@@ -19,7 +19,9 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "trackline",
         "name": "trackline",
-        "description": "Run records, content-addressed lineage and promotion gates for ML pipelines.",
+        "description": (
+            "Run records, content-addressed lineage and promotion gates for ML pipelines."
+        ),
         "versions": [__version__],
         "task-decorators": [{"name": "tracked", "class-name": _DECORATOR, "path": _DECORATOR}],
     }

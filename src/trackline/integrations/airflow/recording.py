@@ -12,15 +12,23 @@ import time
 from datetime import datetime
 from typing import Any
 
-from ...config import settings
 from ...capture import heartbeat
 from ...capture.recorder import RunRecorder
-from ...records import ErrorInfo, RunStatus, utcnow
+from ...config import settings
+from ...model.runs import ErrorInfo, RunStatus, utcnow
 from .facts import record_operator_facts
 from .identity import task_identity
 
-__all__ = ["open_recorder", "current", "close", "discard", "failure_status", "record_after_the_fact",
-           "record_unrun", "guarded"]
+__all__ = [
+    "open_recorder",
+    "current",
+    "close",
+    "discard",
+    "failure_status",
+    "record_after_the_fact",
+    "record_unrun",
+    "guarded",
+]
 
 log = logging.getLogger("trackline")
 
@@ -37,9 +45,15 @@ def open_recorder(ti: Any, task: Any) -> tuple[RunRecorder, bool]:
     rec = _open.get(ident["run_id"])
     if rec is not None:
         return rec, False
-    rec = RunRecorder(ident["name"], run_id=ident["run_id"], pipeline=ident["pipeline"],
-                      pipeline_run_id=ident["pipeline_run_id"], external_ids=ident["external_ids"],
-                      func=_callable(task), use_ambient=False)
+    rec = RunRecorder(
+        ident["name"],
+        run_id=ident["run_id"],
+        pipeline=ident["pipeline"],
+        pipeline_run_id=ident["pipeline_run_id"],
+        external_ids=ident["external_ids"],
+        func=_callable(task),
+        use_ambient=False,
+    )
     rec.start()
     if getattr(ti, "start_date", None):
         rec.started_at = ti.start_date
@@ -92,8 +106,9 @@ def failure_status(ti: Any, exc: BaseException) -> str:
     return RunStatus.FAILED.value
 
 
-def record_after_the_fact(ti: Any, status: str, error: Any = None, *,
-                          airflow_state: str | None = None) -> None:
+def record_after_the_fact(
+    ti: Any, status: str, error: Any = None, *, airflow_state: str | None = None
+) -> None:
     """A task instance we never saw run (its process died; state set from the UI/API).
 
     Written from Airflow's own timestamps, without resources or environment: the process this
@@ -101,9 +116,15 @@ def record_after_the_fact(ti: Any, status: str, error: Any = None, *,
     """
     ident = task_identity(ti)
     cfg = settings().model_copy(update={"capture_environment": False})
-    rec = RunRecorder(ident["name"], run_id=ident["run_id"], pipeline=ident["pipeline"],
-                      pipeline_run_id=ident["pipeline_run_id"], external_ids=ident["external_ids"],
-                      config=cfg, use_ambient=False)
+    rec = RunRecorder(
+        ident["name"],
+        run_id=ident["run_id"],
+        pipeline=ident["pipeline"],
+        pipeline_run_id=ident["pipeline_run_id"],
+        external_ids=ident["external_ids"],
+        config=cfg,
+        use_ambient=False,
+    )
     rec.start()
     ended: datetime | None = getattr(ti, "end_date", None)
     started: datetime | None = getattr(ti, "start_date", None) or ended
@@ -138,8 +159,11 @@ def record_unrun(dag_run: Any) -> int:
     session = object_session(dag_run)
     # No savepoint around the read: releasing one counts as a commit to the scheduler's
     # HA-lock guard ("UNEXPECTED COMMIT"), which raises.
-    tis = (dag_run.get_task_instances(session=session) if session is not None
-           else dag_run.get_task_instances())
+    tis = (
+        dag_run.get_task_instances(session=session)
+        if session is not None
+        else dag_run.get_task_instances()
+    )
     store, written = get_store(), 0
     for ti in tis:
         state = str(getattr(ti.state, "value", ti.state) or "")

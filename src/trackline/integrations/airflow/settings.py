@@ -23,5 +23,6 @@ def capture_all_tasks() -> bool:
 
 
 def record_dag_runs() -> bool:
-    """``[trackline] record_dag_runs``: dag runs as pipeline runs (default: as capture_all_tasks)."""
+    """``[trackline] record_dag_runs``: dag runs as pipeline runs (default: as
+    capture_all_tasks)."""
     return _conf().getboolean("trackline", "record_dag_runs", fallback=capture_all_tasks())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...capture.hashing import sha256_bytes
-from ...capture.recorder import deterministic_id
-from ...records import RunStatus
+from ...model.canonical import sha256_bytes
+from ...model.ids import deterministic_id
+from ...model.runs import RunStatus
 
 __all__ = ["flow_run_key", "task_run_key", "task_result_digest", "status_of"]
 
@@ -49,5 +49,6 @@ def status_of(state_type: Any, *, flow_ended: bool) -> str:
         return _FINAL[name]
     if not flow_ended:
         return RunStatus.RUNNING.value
-    # A run caught mid-flight when its flow ended will never finish; one that never started was skipped.
+    # A run caught mid-flight when its flow ended will never finish; one that never started was
+    # skipped.
     return RunStatus.CRASHED.value if name == "RUNNING" else RunStatus.SKIPPED.value

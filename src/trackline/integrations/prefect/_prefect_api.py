@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["read_task_runs", "read_attempts", "plain_time", "FINAL_TYPES"]
@@ -21,7 +21,7 @@ def plain_time(value: Any) -> datetime | None:
     """Prefect hands out Pendulum-flavoured datetimes; records keep standard-library UTC ones."""
     if value is None:
         return None
-    return datetime.fromisoformat(value.isoformat()).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.isoformat()).astimezone(UTC)
 
 
 def _flush_events(timeout: float) -> None:
@@ -44,7 +44,10 @@ def _read_all(client: Any, flow_run_id: Any) -> list[Any]:
     while True:
         page = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
-            sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=_PAGE, offset=len(found))
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+            limit=_PAGE,
+            offset=len(found),
+        )
         found.extend(page)
         if len(page) < _PAGE:
             return found
@@ -55,8 +58,9 @@ def _type(run: Any) -> str:
     return str(getattr(st, "value", st) or "PENDING").upper()
 
 
-def read_task_runs(flow_run_id: Any, *, timeout: float = 15.0, quiet: float = 1.5,
-                   poll: float = 0.25) -> list[Any]:
+def read_task_runs(
+    flow_run_id: Any, *, timeout: float = 15.0, quiet: float = 1.5, poll: float = 0.25
+) -> list[Any]:
     """All task runs of the flow run: as soon as all are final and two reads agree, or once
     nothing changed for ``quiet`` seconds (runs that never ran stay pending), or at ``timeout``."""
     from prefect.client.orchestration import get_client

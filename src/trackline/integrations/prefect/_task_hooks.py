@@ -17,7 +17,7 @@ from typing import Any
 
 from ...capture.recorder import RunRecorder
 from ...config import settings
-from ...records import ErrorInfo, RunStatus
+from ...model.runs import ErrorInfo, RunStatus
 from ._ids import task_run_key
 from .ambient import identity
 
@@ -34,7 +34,10 @@ class _QuietHooks(logging.Filter):
     own log. Only trackline's success chatter is dropped: a failing hook still logs its error."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or "hook 'trackline_" not in record.getMessage().lower()
+        return (
+            record.levelno >= logging.WARNING
+            or "hook 'trackline_" not in record.getMessage().lower()
+        )
 
 
 _QUIET = _QuietHooks()
@@ -77,11 +80,16 @@ class TaskHook:
         except Exception as exc:  # noqa: BLE001 - Prefect would only log it; say what failed
             if cfg.strict:
                 raise
-            log.warning("trackline: task hook %s failed: %s: %s", self.event, type(exc).__name__, exc)
+            log.warning(
+                "trackline: task hook %s failed: %s: %s", self.event, type(exc).__name__, exc
+            )
 
 
-_HOOKS = {"on_running": TaskHook("on_running"), "on_completion": TaskHook("on_completion"),
-          "on_failure": TaskHook("on_failure")}
+_HOOKS = {
+    "on_running": TaskHook("on_running"),
+    "on_completion": TaskHook("on_completion"),
+    "on_failure": TaskHook("on_failure"),
+}
 
 
 def _in_tracked_flow() -> bool:
@@ -105,15 +113,22 @@ def _start(task: Any, task_run: Any) -> None:
         if (key, attempt) in _open:
             return
     if earlier is not None:  # Prefect retries without a failure hook: close the failed attempt
-        earlier.finish(RunStatus.UP_FOR_RETRY.value,
-                       ErrorInfo(type="prefect.Retrying", message="attempt failed; Prefect retried it"))
+        earlier.finish(
+            RunStatus.UP_FOR_RETRY.value,
+            ErrorInfo(type="prefect.Retrying", message="attempt failed; Prefect retried it"),
+        )
     ident = identity()  # the same ids a @tracked_task inside this task would get
     if ident is None or ident["run_id"] != task_run_key(task_run.id, attempt):
         return  # not inside this task run's context: nothing trustworthy to record
-    rec = RunRecorder(ident["name"], run_id=ident["run_id"], pipeline=ident["pipeline"],
-                      pipeline_run_id=ident["pipeline_run_id"],
-                      external_ids={**ident["external_ids"], "prefect_task_run_name": task_run.name},
-                      func=task.fn, use_ambient=False)
+    rec = RunRecorder(
+        ident["name"],
+        run_id=ident["run_id"],
+        pipeline=ident["pipeline"],
+        pipeline_run_id=ident["pipeline_run_id"],
+        external_ids={**ident["external_ids"], "prefect_task_run_name": task_run.name},
+        func=task.fn,
+        use_ambient=False,
+    )
     rec.start()
     rec.record_arguments(dict(TaskRunContext.get().parameters or {}))
     with _lock:
@@ -132,8 +147,12 @@ def _finish(task_run: Any, state: Any) -> None:
             rec.record_result(value)
         rec.finish(RunStatus.SUCCESS.value)
     else:
-        rec.finish(RunStatus.FAILED.value, value if isinstance(value, BaseException) else
-                   ErrorInfo(type=f"prefect.{state.name}", message=state.message or "task failed"))
+        rec.finish(
+            RunStatus.FAILED.value,
+            value
+            if isinstance(value, BaseException)
+            else ErrorInfo(type=f"prefect.{state.name}", message=state.message or "task failed"),
+        )
 
 
 def install_task_hooks(flow: Any) -> int:
@@ -145,8 +164,9 @@ def install_task_hooks(flow: Any) -> int:
     if fn is None:
         return 0
     reachable = list(getattr(fn, "__globals__", {}).values())
-    reachable += [cell.cell_contents for cell in (getattr(fn, "__closure__", None) or ())
-                  if _filled(cell)]
+    reachable += [
+        cell.cell_contents for cell in (getattr(fn, "__closure__", None) or ()) if _filled(cell)
+    ]
     added = 0
     for obj in reachable:
         if not isinstance(obj, Task) or getattr(obj.fn, "__trackline_task__", False):

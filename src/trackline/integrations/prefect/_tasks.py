@@ -22,7 +22,7 @@ from ...capture.artifacts import register_hasher
 from ...capture.recorder import RunRecorder
 from ...config import settings
 from ...errors import NotFound
-from ...records import TERMINAL, Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun
+from ...model.runs import TERMINAL, Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun
 from ...store import get_store
 from ._ids import flow_run_key, status_of, task_result_digest, task_run_key
 from ._prefect_api import plain_time, read_attempts, read_task_runs
@@ -40,8 +40,12 @@ class _TaskResult:
         self.task = task
 
     def artifact(self) -> Artifact:
-        return Artifact(digest=task_result_digest(self.task_run_id), kind="task_result",
-                        name=f"{self.task} result", uri=f"prefect://task-run/{self.task_run_id}")
+        return Artifact(
+            digest=task_result_digest(self.task_run_id),
+            kind="task_result",
+            name=f"{self.task} result",
+            uri=f"prefect://task-run/{self.task_run_id}",
+        )
 
 
 register_hasher(_TaskResult, _TaskResult.artifact)
@@ -57,8 +61,9 @@ def task_name(run: Any) -> str:
     return str(run.task_key).rsplit("-", 1)[0] if run.task_key else run.name
 
 
-def record_task_runs(flow_name: str, flow_run: Any, *, flow_ended: bool = True,
-                     timeout: float = 15.0) -> int:
+def record_task_runs(
+    flow_name: str, flow_run: Any, *, flow_ended: bool = True, timeout: float = 15.0
+) -> int:
     """Record the flow run's task runs; returns how many were written."""
     runs = read_task_runs(flow_run.id, timeout=timeout)
     names = {str(r.id): task_name(r) for r in runs}
@@ -81,8 +86,9 @@ def _existing(store: Any, run_id: str) -> Any:
         return None
 
 
-def _record(run: Any, names: Mapping[str, str], flow_name: str, flow_run: Any,
-            flow_ended: bool) -> None:
+def _record(
+    run: Any, names: Mapping[str, str], flow_name: str, flow_run: Any, flow_ended: bool
+) -> None:
     store = get_store()
     attempts = max(int(run.run_count or 0), 1)
     history = read_attempts(run.id) if attempts > 1 else []
@@ -93,15 +99,28 @@ def _record(run: Any, names: Mapping[str, str], flow_name: str, flow_run: Any,
         known = _existing(store, run_id)
         if known is not None:
             # A hook saw the attempt start but not why it failed: Prefect's message says why.
-            error = (ErrorInfo(type="prefect.Retrying", message=message or "attempt failed")
-                     if known.error is None or known.error.type == "prefect.Retrying" else None)
-            _add_links(store, known, RunStatus.UP_FOR_RETRY.value, _external(run, number, flow_run), [],
-                       flow_name, error)
+            error = (
+                ErrorInfo(type="prefect.Retrying", message=message or "attempt failed")
+                if known.error is None or known.error.type == "prefect.Retrying"
+                else None
+            )
+            _add_links(
+                store,
+                known,
+                RunStatus.UP_FOR_RETRY.value,
+                _external(run, number, flow_run),
+                [],
+                flow_name,
+                error,
+            )
             continue
         rec = _recorder(run, number, names, flow_name, flow_run)
         _times(rec, began, (ended - began).total_seconds())
-        rec.finish(RunStatus.UP_FOR_RETRY.value,
-                   ErrorInfo(type="prefect.Retrying", message=message or "attempt failed"), ended_at=ended)
+        rec.finish(
+            RunStatus.UP_FOR_RETRY.value,
+            ErrorInfo(type="prefect.Retrying", message=message or "attempt failed"),
+            ended_at=ended,
+        )
 
     status = status_of(run.state_type, flow_ended=flow_ended)
     links = _links(run, names, status)
@@ -140,36 +159,68 @@ def _links(run: Any, names: Mapping[str, str], status: str) -> list[tuple[str, s
 
 
 def _external(run: Any, attempt: int, flow_run: Any) -> dict[str, Any]:
-    ids = {"flow_run_id": str(flow_run.id), "task_run_id": str(run.id), "run_count": attempt,
-           "prefect_task_run_name": run.name}
+    ids = {
+        "flow_run_id": str(flow_run.id),
+        "task_run_id": str(run.id),
+        "run_count": attempt,
+        "prefect_task_run_name": run.name,
+    }
     if flow_run.deployment_id is not None:
         ids["deployment_id"] = str(flow_run.deployment_id)
     return ids
 
 
-def _add_links(store: Any, known: TaskRun, status: str, external: dict[str, Any],
-               links: list[tuple[str, str, _TaskResult]], flow_name: str,
-               error: ErrorInfo | None = None) -> None:
+def _add_links(
+    store: Any,
+    known: TaskRun,
+    status: str,
+    external: dict[str, Any],
+    links: list[tuple[str, str, _TaskResult]],
+    flow_name: str,
+    error: ErrorInfo | None = None,
+) -> None:
     """Fold Prefect's view into a run the decorator recorded: links, ids and the final status.
 
     Written as a bare record, not through a recorder, because everything else (times, host, pid,
     resources, environment) was measured where the task ran and must not be overwritten here."""
     arts = [(d, slot, r.artifact()) for d, slot, r in links]
-    refs = {d: [ArtifactRef(name=slot, digest=a.digest, kind=a.kind, uri=a.uri) for dd, slot, a in arts if dd == d]
-            for d in ("input", "output")}
-    store.write_task_run(TaskRun(
-        id=known.id, name=known.name, pipeline=known.pipeline or flow_name,
-        pipeline_run_id=known.pipeline_run_id, status=status, started_at=known.started_at,
-        error=error, external_ids=external, inputs=refs["input"],
-        outputs=refs["output"], artifacts=[a for _, _, a in arts]))
+    refs = {
+        d: [
+            ArtifactRef(name=slot, digest=a.digest, kind=a.kind, uri=a.uri)
+            for dd, slot, a in arts
+            if dd == d
+        ]
+        for d in ("input", "output")
+    }
+    store.write_task_run(
+        TaskRun(
+            id=known.id,
+            name=known.name,
+            pipeline=known.pipeline or flow_name,
+            pipeline_run_id=known.pipeline_run_id,
+            status=status,
+            started_at=known.started_at,
+            error=error,
+            external_ids=external,
+            inputs=refs["input"],
+            outputs=refs["output"],
+            artifacts=[a for _, _, a in arts],
+        )
+    )
 
 
-def _recorder(run: Any, attempt: int, names: Mapping[str, str], flow_name: str,
-              flow_run: Any) -> RunRecorder:
+def _recorder(
+    run: Any, attempt: int, names: Mapping[str, str], flow_name: str, flow_run: Any
+) -> RunRecorder:
     """A recorder for an attempt no decorator saw."""
-    rec = RunRecorder(names[str(run.id)], run_id=task_run_key(run.id, attempt), pipeline=flow_name,
-                      pipeline_run_id=flow_run_key(flow_run.id), external_ids=_external(run, attempt, flow_run),
-                      use_ambient=False)
+    rec = RunRecorder(
+        names[str(run.id)],
+        run_id=task_run_key(run.id, attempt),
+        pipeline=flow_name,
+        pipeline_run_id=flow_run_key(flow_run.id),
+        external_ids=_external(run, attempt, flow_run),
+        use_ambient=False,
+    )
     rec.start()
     # The attempt happened before this call: its times come from Prefect, and this process's
     # resource usage says nothing about it.

@@ -1,4 +1,5 @@
-"""Prefect identities for task runs, found from Prefect's run context (entry point ``trackline.ambient``).
+"""Prefect identities for task runs, found from Prefect's run context (entry point
+``trackline.ambient``).
 
 This module is loaded by every ``RunRecorder`` in every environment, so it must stay cheap and
 must not import Prefect: it only looks when Prefect is already imported.
@@ -37,7 +38,9 @@ def identity() -> dict[str, Any] | None:
     if flow_run is not None and flow_run.deployment_id is not None:
         external["deployment_id"] = str(flow_run.deployment_id)
     return {
-        "pipeline": flow_ctx.flow.name if flow_ctx is not None and flow_ctx.flow is not None else None,
+        "pipeline": flow_ctx.flow.name
+        if flow_ctx is not None and flow_ctx.flow is not None
+        else None,
         "pipeline_run_id": flow_run_key(task_run.flow_run_id),
         "run_id": run_id,
         "name": ctx.task.name,

@@ -16,7 +16,7 @@ from typing import Any
 
 from ...capture.pipeline import PipelineRecorder
 from ...config import settings
-from ...records import RunStatus
+from ...model.runs import RunStatus
 from ._ids import flow_run_key
 from ._task_hooks import install_task_hooks
 from ._tasks import record_task_runs
@@ -45,8 +45,12 @@ def _external_ids(flow_run: Any) -> dict[str, Any]:
 
 
 def _recorder(flow: Any, flow_run: Any) -> PipelineRecorder:
-    return PipelineRecorder(flow.name, run_id=flow_run_key(flow_run.id),
-                            config=dict(flow_run.parameters or {}), external_ids=_external_ids(flow_run))
+    return PipelineRecorder(
+        flow.name,
+        run_id=flow_run_key(flow_run.id),
+        config=dict(flow_run.parameters or {}),
+        external_ids=_external_ids(flow_run),
+    )
 
 
 def _guard(what: str, fn: Callable[[], Any]) -> None:
@@ -83,10 +87,15 @@ class _Hook:
             return
         with _lock:
             rec = _open.pop(str(flow_run.id), None)
-        _guard("closing the pipeline run", lambda: _close_run(rec, flow, flow_run, _END_STATUS[self.event]))
+        _guard(
+            "closing the pipeline run",
+            lambda: _close_run(rec, flow, flow_run, _END_STATUS[self.event]),
+        )
         if self.record_tasks:
-            _guard("recording the flow's task runs",
-                   lambda: record_task_runs(flow.name, flow_run, timeout=self.settle_timeout))
+            _guard(
+                "recording the flow's task runs",
+                lambda: record_task_runs(flow.name, flow_run, timeout=self.settle_timeout),
+            )
 
 
 def _open_run(flow: Any, flow_run: Any) -> None:
@@ -112,8 +121,9 @@ def _as_list(value: Any, name: str) -> list[Any]:
     raise TypeError(f"{name} must be a list of hooks, got {type(value).__name__}")
 
 
-def flow_hooks(*, record_tasks: bool = True, settle_timeout: float = 15.0,
-               **user_hooks: Any) -> dict[str, list[Callable[..., Any]]]:
+def flow_hooks(
+    *, record_tasks: bool = True, settle_timeout: float = 15.0, **user_hooks: Any
+) -> dict[str, list[Callable[..., Any]]]:
     """Keyword arguments for ``@flow`` that track the flow: ``@flow(**flow_hooks())``.
 
     Pass your own hooks through to keep them (``flow_hooks(on_failure=[alert])``): yours run
@@ -123,24 +133,37 @@ def flow_hooks(*, record_tasks: bool = True, settle_timeout: float = 15.0,
     """
     unknown = set(user_hooks) - set(HOOK_NAMES)
     if unknown:
-        raise TypeError(f"flow_hooks() got unexpected argument(s) {sorted(unknown)}; "
-                        f"hooks are {', '.join(HOOK_NAMES)}")
+        raise TypeError(
+            f"flow_hooks() got unexpected argument(s) {sorted(unknown)}; "
+            f"hooks are {', '.join(HOOK_NAMES)}"
+        )
     if settle_timeout < 0:
         raise ValueError("settle_timeout must be >= 0")
-    return {name: [_Hook(name, record_tasks, settle_timeout), *_as_list(user_hooks.get(name), name)]
-            for name in HOOK_NAMES}
+    return {
+        name: [_Hook(name, record_tasks, settle_timeout), *_as_list(user_hooks.get(name), name)]
+        for name in HOOK_NAMES
+    }
 
 
-def tracked_flow(__fn: Callable[..., Any] | None = None, /, *, record_tasks: bool = True,
-                 settle_timeout: float = 15.0, **flow_kwargs: Any) -> Any:
+def tracked_flow(
+    __fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    record_tasks: bool = True,
+    settle_timeout: float = 15.0,
+    **flow_kwargs: Any,
+) -> Any:
     """``@flow`` with tracking: same arguments as Prefect's ``@flow``, bare or called.
 
     The flow's own ``on_*`` hooks are kept and run after trackline's.
     """
     from prefect import flow
 
-    hooks = flow_hooks(record_tasks=record_tasks, settle_timeout=settle_timeout,
-                       **{k: flow_kwargs.pop(k) for k in HOOK_NAMES if k in flow_kwargs})
+    hooks = flow_hooks(
+        record_tasks=record_tasks,
+        settle_timeout=settle_timeout,
+        **{k: flow_kwargs.pop(k) for k in HOOK_NAMES if k in flow_kwargs},
+    )
     if __fn is None:
         return functools.partial(_decorate, flow=flow, kwargs={**flow_kwargs, **hooks})
     return _decorate(__fn, flow=flow, kwargs={**flow_kwargs, **hooks})
@@ -150,5 +173,7 @@ def _decorate(fn: Callable[..., Any], *, flow: Any, kwargs: dict[str, Any]) -> A
     if not callable(fn):
         raise TypeError(f"@tracked_flow decorates functions, got {type(fn).__name__}")
     if hasattr(fn, "fn") and type(fn).__name__ == "Flow":
-        raise TypeError("@tracked_flow replaces @flow; don't stack the two (or use @flow(**flow_hooks()))")
+        raise TypeError(
+            "@tracked_flow replaces @flow; don't stack the two (or use @flow(**flow_hooks()))"
+        )
     return flow(fn, **kwargs) if kwargs else flow(fn)

@@ -22,9 +22,17 @@ __all__ = ["gate"]
 
 
 @task(name="trackline-gate", retries=0)
-def gate(model: str, policy: str, version: int | str | None = None, *,
-         promote_to: str | None = None, raise_on_fail: bool = True, actor: str | None = None) -> dict:
+def gate(
+    model: str,
+    policy: str,
+    version: int | str | None = None,
+    *,
+    promote_to: str | None = None,
+    raise_on_fail: bool = True,
+    actor: str | None = None,
+) -> dict:
     """Check ``policy`` against the model version; on pass, optionally move ``promote_to``."""
-    outcome = enforce_gate(model, policy, version, promote_to=promote_to,
-                           raise_on_fail=raise_on_fail, actor=actor)
+    outcome = enforce_gate(
+        model, policy, version, promote_to=promote_to, raise_on_fail=raise_on_fail, actor=actor
+    )
     return outcome.summary()

@@ -25,7 +25,9 @@ def _api(api_url: str | None):
     try:
         from prefect.settings import PREFECT_API_URL, temporary_settings
     except ModuleNotFoundError as exc:
-        raise ConfigError("Prefect triggers need Prefect: pip install 'trackline[prefect]'") from exc
+        raise ConfigError(
+            "Prefect triggers need Prefect: pip install 'trackline[prefect]'"
+        ) from exc
     if api_url is None:
         yield
         return
@@ -33,29 +35,53 @@ def _api(api_url: str | None):
         yield
 
 
-def run_prefect_deployment(deployment: str, parameters: dict[str, Any], *, idempotency_key: str,
-                           api_url: str | None = None) -> dict[str, Any]:
+def run_prefect_deployment(
+    deployment: str, parameters: dict[str, Any], *, idempotency_key: str, api_url: str | None = None
+) -> dict[str, Any]:
     with _api(api_url):
         from prefect.deployments import run_deployment
 
         try:
-            run = run_deployment(name=deployment, parameters=parameters, timeout=0,
-                                 idempotency_key=idempotency_key, tags=["trackline-trigger"])
+            run = run_deployment(
+                name=deployment,
+                parameters=parameters,
+                timeout=0,
+                idempotency_key=idempotency_key,
+                tags=["trackline-trigger"],
+            )
         except Exception as exc:  # noqa: BLE001 - Prefect raises many kinds; all mean "not started"
-            raise PrefectTriggerError(f"Prefect could not run deployment {deployment!r}: {exc}") from exc
-    return {"system": "prefect", "deployment": deployment, "flow_run_id": str(run.id),
-            "flow_run_name": run.name, "state": run.state.type.value if run.state else None}
+            raise PrefectTriggerError(
+                f"Prefect could not run deployment {deployment!r}: {exc}"
+            ) from exc
+    return {
+        "system": "prefect",
+        "deployment": deployment,
+        "flow_run_id": str(run.id),
+        "flow_run_name": run.name,
+        "state": run.state.type.value if run.state else None,
+    }
 
 
-def emit_prefect_event(event: str, resource_id: str, payload: dict[str, Any], *,
-                       idempotency_key: str, api_url: str | None = None) -> dict[str, Any]:
+def emit_prefect_event(
+    event: str,
+    resource_id: str,
+    payload: dict[str, Any],
+    *,
+    idempotency_key: str,
+    api_url: str | None = None,
+) -> dict[str, Any]:
     with _api(api_url):
         from prefect.events.clients import get_events_client
         from prefect.events.schemas.events import Event
 
-        ev = Event(event=event, resource={"prefect.resource.id": resource_id,
-                                          "trackline.idempotency-key": idempotency_key},
-                   payload=payload)
+        ev = Event(
+            event=event,
+            resource={
+                "prefect.resource.id": resource_id,
+                "trackline.idempotency-key": idempotency_key,
+            },
+            payload=payload,
+        )
         # Sent and awaited here: ``emit_event`` would buffer it on a worker that may outlive us.
         try:
             _run(_send(get_events_client(), ev))

@@ -3,4 +3,11 @@
 from .engine import RuleOutcome, evaluate_policy, run_policy
 from .policy import TriggerPolicy, load_policy, parse_policy
 
-__all__ = ["RuleOutcome", "TriggerPolicy", "evaluate_policy", "load_policy", "parse_policy", "run_policy"]
+__all__ = [
+    "RuleOutcome",
+    "TriggerPolicy",
+    "evaluate_policy",
+    "load_policy",
+    "parse_policy",
+    "run_policy",
+]

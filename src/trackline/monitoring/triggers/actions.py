@@ -28,36 +28,56 @@ def perform(action: Any, payload: dict[str, Any], key: str) -> dict[str, Any]:
     if isinstance(action, (AirflowDagRun, AirflowAssetEvent)):
         from ...integrations.airflow.trigger import airflow_token, emit_asset_event, trigger_dag_run
 
-        token = airflow_token(action.url, username=action.username, password=action.password,
-                              password_env=action.password_env, token_env=action.token_env,
-                              timeout=action.timeout)
+        token = airflow_token(
+            action.url,
+            username=action.username,
+            password=action.password,
+            password_env=action.password_env,
+            token_env=action.token_env,
+            timeout=action.timeout,
+        )
         if isinstance(action, AirflowDagRun):
-            return trigger_dag_run(action.url, action.dag_id, {**action.conf, "trackline": payload},
-                                   token=token, idempotency_key=key, timeout=action.timeout)
-        return emit_asset_event(action.url, token=token, extra={**action.extra, "trackline": payload},
-                                asset_id=action.asset_id, asset_uri=action.asset_uri,
-                                asset_name=action.asset_name, timeout=action.timeout)
+            return trigger_dag_run(
+                action.url,
+                action.dag_id,
+                {**action.conf, "trackline": payload},
+                token=token,
+                idempotency_key=key,
+                timeout=action.timeout,
+            )
+        return emit_asset_event(
+            action.url,
+            token=token,
+            extra={**action.extra, "trackline": payload},
+            asset_id=action.asset_id,
+            asset_uri=action.asset_uri,
+            asset_name=action.asset_name,
+            timeout=action.timeout,
+        )
     if isinstance(action, PrefectDeployment):
         from ...integrations.prefect.trigger import run_prefect_deployment
 
         params = dict(action.parameters)
         if action.evidence_parameter:
             params[action.evidence_parameter] = payload
-        return run_prefect_deployment(action.deployment, params, idempotency_key=key,
-                                      api_url=action.api_url)
+        return run_prefect_deployment(
+            action.deployment, params, idempotency_key=key, api_url=action.api_url
+        )
     if isinstance(action, PrefectEvent):
         from ...integrations.prefect.trigger import emit_prefect_event
 
-        return emit_prefect_event(action.event, action.resource_id, payload, idempotency_key=key,
-                                  api_url=action.api_url)
+        return emit_prefect_event(
+            action.event, action.resource_id, payload, idempotency_key=key, api_url=action.api_url
+        )
     raise TriggerError(f"unknown action {type(action).__name__}")
 
 
 def _webhook(action: Webhook, payload: dict[str, Any], key: str) -> dict[str, Any]:
     headers = {"Idempotency-Key": key, **action.headers}
     try:
-        resp = requests.request(action.method, action.url, json=payload, headers=headers,
-                                timeout=action.timeout)
+        resp = requests.request(
+            action.method, action.url, json=payload, headers=headers, timeout=action.timeout
+        )
     except requests.RequestException as exc:
         raise TriggerError(f"webhook {action.url} unreachable: {exc}") from exc
     if not 200 <= resp.status_code < 300:

@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ...errors import InvalidInput, TracklineError
-from ...records import utcnow
-from ..records import TriggerFiring
+from ...model.monitoring import TriggerFiring
+from ...model.runs import utcnow
 from .actions import perform
 from .policy import Rule, TriggerPolicy
 
@@ -38,9 +38,14 @@ class RuleOutcome(BaseModel):
     evidence: dict[str, Any] = Field(default_factory=dict)
 
 
-def evaluate_policy(policy: TriggerPolicy, *, store: Any = None, dry_run: bool | None = None,
-                    now: datetime | None = None) -> list[RuleOutcome]:
-    from ...capture.recorder import new_id
+def evaluate_policy(
+    policy: TriggerPolicy,
+    *,
+    store: Any = None,
+    dry_run: bool | None = None,
+    now: datetime | None = None,
+) -> list[RuleOutcome]:
+    from ...model.ids import new_id
     from ...store import get_store
     from ..check import monitoring_store
 
@@ -52,7 +57,9 @@ def evaluate_policy(policy: TriggerPolicy, *, store: Any = None, dry_run: bool |
         try:
             met, evidence = _condition(rule, base)
         except TracklineError as exc:
-            outcomes.append(RuleOutcome(rule=rule.name, condition=None, status="error", message=str(exc)))
+            outcomes.append(
+                RuleOutcome(rule=rule.name, condition=None, status="error", message=str(exc))
+            )
             continue
         outcomes.append(_decide(policy, rule, met, evidence, mstore, dry, now or utcnow(), new_id))
     return outcomes
@@ -67,21 +74,28 @@ def _condition(rule: Rule, store: Any) -> tuple[bool, dict[str, Any]]:
         drifted_cols = [c for c in report.columns if c.drifted]
         unknown = set(cond.columns or ()) - {c.column for c in report.columns}
         if unknown:
-            raise InvalidInput(f"rule {rule.name!r} watches columns the data does not have: "
-                               f"{', '.join(sorted(unknown))}")
+            raise InvalidInput(
+                f"rule {rule.name!r} watches columns the data does not have: "
+                f"{', '.join(sorted(unknown))}"
+            )
         if cond.columns:
             watched = [c for c in drifted_cols if c.column in cond.columns]
             met = bool(watched)
         else:
             watched, met = drifted_cols, report.drifted
         return met, {
-            "kind": "drift", "drift_report": report.id, "report_digest": report.report_digest,
-            "check_run": report.run_id, "share": report.share,
+            "kind": "drift",
+            "drift_report": report.id,
+            "report_digest": report.report_digest,
+            "check_run": report.run_id,
+            "share": report.share,
             "share_threshold": report.share_threshold,
             "reference": report.reference.model_dump(mode="json"),
             "current": report.current.model_dump(mode="json"),
-            "drifted_columns": [{"column": c.column, "method": c.method, "score": c.score,
-                                 "threshold": c.threshold} for c in watched],
+            "drifted_columns": [
+                {"column": c.column, "method": c.method, "score": c.score, "threshold": c.threshold}
+                for c in watched
+            ],
         }
     from ..degradation import check_degradation
 
@@ -92,54 +106,115 @@ def _condition(rule: Rule, store: Any) -> tuple[bool, dict[str, Any]]:
 def _reason(rule: Rule, evidence: dict[str, Any]) -> str:
     if evidence.get("kind") == "drift":
         cols = ", ".join(c["column"] for c in evidence["drifted_columns"]) or "none"
-        return (f"data drift: share {evidence['share']:.2f} of columns drifted "
-                f"(threshold {evidence['share_threshold']:.2f}); columns: {cols}")
+        return (
+            f"data drift: share {evidence['share']:.2f} of columns drifted "
+            f"(threshold {evidence['share_threshold']:.2f}); columns: {cols}"
+        )
     return f"metric degradation: {evidence.get('message', '')}"
 
 
-def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, Any], mstore: Any,
-            dry: bool, now: datetime, new_id) -> RuleOutcome:
+def _decide(
+    policy: TriggerPolicy,
+    rule: Rule,
+    met: bool,
+    evidence: dict[str, Any],
+    mstore: Any,
+    dry: bool,
+    now: datetime,
+    new_id,
+) -> RuleOutcome:
     key = f"{policy.name}/{rule.name}"
     if not met:
         if not dry and mstore.close_episode(key, now):
-            return RuleOutcome(rule=rule.name, condition=False, status="clear",
-                               message="condition cleared: episode closed", evidence=evidence)
+            return RuleOutcome(
+                rule=rule.name,
+                condition=False,
+                status="clear",
+                message="condition cleared: episode closed",
+                evidence=evidence,
+            )
         return RuleOutcome(rule=rule.name, condition=False, status="clear", evidence=evidence)
     reason = _reason(rule, evidence)
     if dry:
         episode = mstore.current_episode(key) or "dry-run"
-        firing = TriggerFiring(id=new_id(), key=f"dry-run/{key}/{new_id()}", policy=policy.name,
-                               rule=rule.name, episode=episode, status="dry_run",
-                               action=rule.action.model_dump(mode="json", exclude={"password"}),
-                               evidence=evidence, finished_at=now)
+        firing = TriggerFiring(
+            id=new_id(),
+            key=f"dry-run/{key}/{new_id()}",
+            policy=policy.name,
+            rule=rule.name,
+            episode=episode,
+            status="dry_run",
+            action=rule.action.model_dump(mode="json", exclude={"password"}),
+            evidence=evidence,
+            finished_at=now,
+        )
         mstore.finish_firing(firing)
         audit_firing(mstore, firing)
-        return RuleOutcome(rule=rule.name, condition=True, status="dry_run", episode=episode,
-                           firing=firing, evidence=evidence,
-                           message=f"would run {rule.action.type}: {reason}")
+        return RuleOutcome(
+            rule=rule.name,
+            condition=True,
+            status="dry_run",
+            episode=episode,
+            firing=firing,
+            evidence=evidence,
+            message=f"would run {rule.action.type}: {reason}",
+        )
     episode = new_id()
     if not mstore.open_episode(key, episode, now):
         episode = mstore.current_episode(key) or episode
     fkey = f"{key}/{episode}"
     done = mstore.get_firing(fkey)
     if done is not None and done.status != "failed":
-        return RuleOutcome(rule=rule.name, condition=True, status="already_fired", episode=episode,
-                           firing=done, evidence=evidence,
-                           message=f"this episode already fired at {done.created_at.isoformat()}")
+        return RuleOutcome(
+            rule=rule.name,
+            condition=True,
+            status="already_fired",
+            episode=episode,
+            firing=done,
+            evidence=evidence,
+            message=f"this episode already fired at {done.created_at.isoformat()}",
+        )
     cooldown = policy.cooldown_of(rule)
     last = mstore.last_firing(policy.name, rule.name) if cooldown else None
     if last is not None and last.created_at > now - timedelta(seconds=cooldown):
         until = last.created_at + timedelta(seconds=cooldown)
-        return RuleOutcome(rule=rule.name, condition=True, status="cooldown", episode=episode,
-                           evidence=evidence, message=f"cooling down until {until.isoformat()}")
-    firing = TriggerFiring(id=new_id(), key=fkey, policy=policy.name, rule=rule.name, episode=episode,
-                           action=rule.action.model_dump(mode="json", exclude={"password"}),
-                           evidence=evidence, created_at=now)
+        return RuleOutcome(
+            rule=rule.name,
+            condition=True,
+            status="cooldown",
+            episode=episode,
+            evidence=evidence,
+            message=f"cooling down until {until.isoformat()}",
+        )
+    firing = TriggerFiring(
+        id=new_id(),
+        key=fkey,
+        policy=policy.name,
+        rule=rule.name,
+        episode=episode,
+        action=rule.action.model_dump(mode="json", exclude={"password"}),
+        evidence=evidence,
+        created_at=now,
+    )
     if not mstore.claim_firing(firing):
-        return RuleOutcome(rule=rule.name, condition=True, status="already_fired", episode=episode,
-                           evidence=evidence, message="another evaluation fired this episode")
-    payload = {"source": "trackline", "policy": policy.name, "rule": rule.name, "episode": episode,
-               "idempotency_key": fkey, "firing_id": firing.id, "reason": reason, "evidence": evidence}
+        return RuleOutcome(
+            rule=rule.name,
+            condition=True,
+            status="already_fired",
+            episode=episode,
+            evidence=evidence,
+            message="another evaluation fired this episode",
+        )
+    payload = {
+        "source": "trackline",
+        "policy": policy.name,
+        "rule": rule.name,
+        "episode": episode,
+        "idempotency_key": fkey,
+        "firing_id": firing.id,
+        "reason": reason,
+        "evidence": evidence,
+    }
     try:
         firing.started = perform(rule.action, payload, fkey)
         firing.status = "fired"
@@ -149,9 +224,15 @@ def _decide(policy: TriggerPolicy, rule: Rule, met: bool, evidence: dict[str, An
     firing.finished_at = utcnow()
     mstore.finish_firing(firing)
     audit_firing(mstore, firing)
-    return RuleOutcome(rule=rule.name, condition=True, status=firing.status, episode=episode,
-                       firing=firing, evidence=evidence,
-                       message=firing.error or f"started {rule.action.type}: {reason}")
+    return RuleOutcome(
+        rule=rule.name,
+        condition=True,
+        status=firing.status,
+        episode=episode,
+        firing=firing,
+        evidence=evidence,
+        message=firing.error or f"started {rule.action.type}: {reason}",
+    )
 
 
 def audit_firing(store: Any, firing: TriggerFiring, actor: str | None = None) -> None:
@@ -166,22 +247,42 @@ def audit_firing(store: Any, firing: TriggerFiring, actor: str | None = None) ->
 
     ev = firing.evidence
     model, version = None, None
-    if ev.get("kind") == "degradation" and isinstance(ev.get("baseline"), dict) and ev["baseline"].get("model"):
+    if (
+        ev.get("kind") == "degradation"
+        and isinstance(ev.get("baseline"), dict)
+        and ev["baseline"].get("model")
+    ):
         model, _, v = ev["baseline"]["model"].rpartition("/")
         version = int(v) if v.isdigit() else None
     try:
-        store.append_audit(f"trigger.{firing.status}", actor=current_actor(actor), model=model or None,
-                           version=version, data={
-                               "policy": firing.policy, "rule": firing.rule, "episode": firing.episode,
-                               "key": firing.key, "firing_id": firing.id, "action": firing.action.get("type"),
-                               "started": firing.started, "error": firing.error,
-                               "drift_report": ev.get("drift_report")})
+        store.append_audit(
+            f"trigger.{firing.status}",
+            actor=current_actor(actor),
+            model=model or None,
+            version=version,
+            data={
+                "policy": firing.policy,
+                "rule": firing.rule,
+                "episode": firing.episode,
+                "key": firing.key,
+                "firing_id": firing.id,
+                "action": firing.action.get("type"),
+                "started": firing.started,
+                "error": firing.error,
+                "drift_report": ev.get("drift_report"),
+            },
+        )
     except Exception as exc:  # noqa: BLE001 - the firing itself is recorded; the log is a copy
         log.warning("trackline: could not audit-log firing %s: %s", firing.key, exc)
 
 
-def run_policy(policy: TriggerPolicy | str, *, dry_run: bool | None = None, store: Any = None,
-               fail_on_error: bool = True) -> list[dict[str, Any]]:
+def run_policy(
+    policy: TriggerPolicy | str,
+    *,
+    dry_run: bool | None = None,
+    store: Any = None,
+    fail_on_error: bool = True,
+) -> list[dict[str, Any]]:
     """Evaluate a policy (object or YAML path) as an orchestrator task: returns JSON-able outcomes
     (an XCom / a Prefect result) and, with ``fail_on_error``, raises when a condition could not be
     evaluated or an action failed, so the task shows up failed where people look."""
@@ -192,4 +293,6 @@ def run_policy(policy: TriggerPolicy | str, *, dry_run: bool | None = None, stor
     bad = [o for o in outcomes if o.status in ("error", "failed")]
     if bad and fail_on_error:
         raise TracklineError("; ".join(f"rule {o.rule} {o.status}: {o.message}" for o in bad))
-    return [o.model_dump(mode="json", exclude={"evidence"}) | {"reason": o.message} for o in outcomes]
+    return [
+        o.model_dump(mode="json", exclude={"evidence"}) | {"reason": o.message} for o in outcomes
+    ]

@@ -26,10 +26,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ...errors import ConfigError
+from ...validation import read_yaml, validate
 from ..drift import DriftConfig
 
 __all__ = ["Rule", "TriggerPolicy", "load_policy", "parse_duration", "parse_policy"]
@@ -171,8 +170,10 @@ class Webhook(_Http):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
-Action = Annotated[AirflowDagRun | AirflowAssetEvent | PrefectDeployment | PrefectEvent | Webhook,
-                   Field(discriminator="type")]
+Action = Annotated[
+    AirflowDagRun | AirflowAssetEvent | PrefectDeployment | PrefectEvent | Webhook,
+    Field(discriminator="type"),
+]
 
 
 class Rule(_Strict):
@@ -185,7 +186,9 @@ class Rule(_Strict):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
-            raise ValueError("use letters, digits, '_', '.', '-' (at most 128, starting alphanumeric)")
+            raise ValueError(
+                "use letters, digits, '_', '.', '-' (at most 128, starting alphanumeric)"
+            )
         return v
 
     @field_validator("cooldown", mode="before")
@@ -223,43 +226,18 @@ class TriggerPolicy(_Strict):
         return self.cooldown if rule.cooldown is None else rule.cooldown
 
 
-def _where(loc: tuple, data: Any) -> str:
-    """``rules[0].action.dag_id`` — and the rule's name when it has one."""
-    parts: list[str] = []
-    node = data
-    for p in loc:
-        if isinstance(p, int):
-            name = node[p].get("name") if isinstance(node, list) and p < len(node) and isinstance(node[p], dict) else None
-            parts[-1] += f"[{p}]" + (f" ({name})" if name else "")
-            node = node[p] if isinstance(node, list) and p < len(node) else None
-        else:
-            if p in ("airflow_dag_run", "airflow_asset_event", "prefect_deployment", "prefect_event", "webhook"):
-                continue  # pydantic's discriminator tag, not a key the user wrote
-            parts.append(str(p))
-            node = node.get(p) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
+_ACTION_TAGS = (
+    "airflow_dag_run", "airflow_asset_event", "prefect_deployment", "prefect_event", "webhook",
+)
+
+
+def _label(rule: Any) -> str | None:
+    return rule.get("name") if isinstance(rule, dict) else None
 
 
 def parse_policy(data: Any, source: str = "policy") -> TriggerPolicy:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a trigger policy is a mapping with name and rules")
-    try:
-        return TriggerPolicy.model_validate(data)
-    except ValidationError as exc:
-        lines = [f"  {_where(e['loc'], data)}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError(f"{source} is not a valid trigger policy:\n" + "\n".join(lines)) from None
+    return validate(TriggerPolicy, data, source, "trigger policy", label=_label, tags=_ACTION_TAGS)
 
 
 def load_policy(path: str | Path) -> TriggerPolicy:
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read trigger policy {p}: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ConfigError(f"{p} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return parse_policy(data, str(p))
+    return parse_policy(read_yaml(path, "trigger policy"), str(Path(path)))

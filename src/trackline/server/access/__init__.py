@@ -8,12 +8,12 @@ from .roles import ROLES, Role, allows
 from .tokens import Principal, TokenInfo, TokenStore
 
 __all__ = [
-           "ROLES",
-           "AuditEvent",
-           "Principal",
-           "Role",
-           "ServerAuditLog",
-           "TokenInfo",
-           "TokenStore",
-           "allows",
+    "ROLES",
+    "AuditEvent",
+    "Principal",
+    "Role",
+    "ServerAuditLog",
+    "TokenInfo",
+    "TokenStore",
+    "allows",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...registry.records import AuditEntry
+from ...model.registry import AuditEntry
 from ...store.registry_base import RegistryStore
 
 __all__ = ["AuditEvent", "ServerAuditLog"]
@@ -42,8 +42,17 @@ class AuditEvent(BaseModel):
         target = data.pop("target", None)
         if target is None and e.model:
             target = e.model if e.version is None else f"{e.model}/{e.version}"
-        return cls(seq=e.seq, at=e.at, actor=e.actor, action=e.action, model=e.model,
-                   version=e.version, target=target, outcome=outcome, detail=data or None)
+        return cls(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            model=e.model,
+            version=e.version,
+            target=target,
+            outcome=outcome,
+            detail=data or None,
+        )
 
 
 # Registry events that record a refusal rather than a change.
@@ -54,14 +63,28 @@ class ServerAuditLog:
     def __init__(self, store: RegistryStore) -> None:
         self.store = store
 
-    def record(self, actor: str, action: str, *, target: str | None = None,
-               outcome: str = "allowed", detail: dict[str, Any] | None = None) -> None:
+    def record(
+        self,
+        actor: str,
+        action: str,
+        *,
+        target: str | None = None,
+        outcome: str = "allowed",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         data = {**(detail or {}), "outcome": outcome, "target": target[:512] if target else None}
         self.store.append_audit(action[:128], actor=actor[:255], data=data)
         log.info("audit %s %s %s %s", outcome, actor, action, target or "")
 
-    def list(self, *, limit: int = 100, actor: str | None = None, action: str | None = None,
-             outcome: str | None = None, model: str | None = None) -> list[AuditEvent]:
+    def list(
+        self,
+        *,
+        limit: int = 100,
+        actor: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        model: str | None = None,
+    ) -> list[AuditEvent]:
         """Newest first. Model, actor and action are filtered by the store; the outcome lives in
         ``data`` (no portable index across SQLite and PostgreSQL), so with an outcome filter the
         log is read backwards page by page until ``limit`` events are found."""
@@ -69,8 +92,9 @@ class ServerAuditLog:
         before: int | None = None
         page = limit if outcome is None else max(limit * 4, 500)
         while len(found) < limit:
-            entries = self.store.audit_entries(model=model, actor=actor, action=action,
-                                               limit=page, before=before)
+            entries = self.store.audit_entries(
+                model=model, actor=actor, action=action, limit=page, before=before
+            )
             for entry in reversed(entries):
                 event = AuditEvent.of(entry)
                 if outcome is None or event.outcome == outcome:

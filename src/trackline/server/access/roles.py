@@ -8,10 +8,10 @@ __all__ = ["ROLES", "Role", "allows", "parse_role"]
 
 
 class Role(StrEnum):
-    READER = "reader"      # queries: runs, artifacts, lineage, audit log
-    WRITER = "writer"      # record runs, artifacts, metrics, evaluations
+    READER = "reader"  # queries: runs, artifacts, lineage, audit log
+    WRITER = "writer"  # record runs, artifacts, metrics, evaluations
     APPROVER = "approver"  # gate decisions and alias promotion
-    ADMIN = "admin"        # tokens, deletions
+    ADMIN = "admin"  # tokens, deletions
 
 
 ROLES: tuple[Role, ...] = (Role.READER, Role.WRITER, Role.APPROVER, Role.ADMIN)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from ...errors import Conflict, InvalidInput, NotFound
-from ...records import utcnow
+from ...model.runs import utcnow
 from ...store.sql.access_tables import ApiTokenRow
 from ...store.sql.dialect import utc
 from .roles import Role, parse_role
@@ -64,9 +64,15 @@ def hash_secret(secret: str) -> str:
 
 def _info(row) -> TokenInfo:
     m = row._mapping
-    return TokenInfo(id=m["id"], name=m["name"], role=m["role"], prefix=m["prefix"],
-                     created_at=utc(m["created_at"]), created_by=m["created_by"],
-                     revoked_at=utc(m["revoked_at"]))
+    return TokenInfo(
+        id=m["id"],
+        name=m["name"],
+        role=m["role"],
+        prefix=m["prefix"],
+        created_at=utc(m["created_at"]),
+        created_by=m["created_by"],
+        revoked_at=utc(m["revoked_at"]),
+    )
 
 
 class TokenStore:
@@ -83,21 +89,35 @@ class TokenStore:
         ensure_schema(engine)
         return cls(engine)
 
-    def create(self, name: str, role: str | Role, created_by: str | None = None) -> tuple[str, TokenInfo]:
+    def create(
+        self, name: str, role: str | Role, created_by: str | None = None
+    ) -> tuple[str, TokenInfo]:
         """A new token; returns ``(secret, info)``. Names of active tokens are unique."""
         if not isinstance(name, str) or len(name) > 255 or not _NAME.match(name):
             raise InvalidInput(
                 f"token name {name!r} must be 1-255 letters, digits, spaces or ._@:+- "
-                "(and not start with a space)")
+                "(and not start with a space)"
+            )
         role = parse_role(str(role))
         secret = "tl_" + secrets.token_urlsafe(32)
-        row = {"id": uuid.uuid4().hex, "name": name, "role": role.value,
-               "token_hash": hash_secret(secret), "prefix": secret[:10], "created_at": utcnow(),
-               "created_by": created_by, "revoked_at": None}
+        row = {
+            "id": uuid.uuid4().hex,
+            "name": name,
+            "role": role.value,
+            "token_hash": hash_secret(secret),
+            "prefix": secret[:10],
+            "created_at": utcnow(),
+            "created_by": created_by,
+            "revoked_at": None,
+        }
         with self.engine.connect().execution_options(trackline_write=True) as conn, conn.begin():
-            taken = conn.execute(sa.select(T.c.id).where(T.c.name == name, T.c.revoked_at.is_(None))).first()
+            taken = conn.execute(
+                sa.select(T.c.id).where(T.c.name == name, T.c.revoked_at.is_(None))
+            ).first()
             if taken is not None:
-                raise Conflict(f"an active token named {name!r} exists; revoke it first or pick another name")
+                raise Conflict(
+                    f"an active token named {name!r} exists; revoke it first or pick another name"
+                )
             conn.execute(sa.insert(T), row)
         return secret, _info(_Row(row))
 
@@ -111,12 +131,15 @@ class TokenStore:
     def revoke(self, ref: str) -> list[TokenInfo]:
         """Revoke the active token(s) with this id, or this name. Returns what was revoked."""
         with self.engine.connect().execution_options(trackline_write=True) as conn, conn.begin():
-            rows = conn.execute(sa.select(T).where(
-                sa.or_(T.c.id == ref, T.c.name == ref), T.c.revoked_at.is_(None))).all()
+            rows = conn.execute(
+                sa.select(T).where(sa.or_(T.c.id == ref, T.c.name == ref), T.c.revoked_at.is_(None))
+            ).all()
             if not rows:
                 raise NotFound(f"no active token with id or name {ref!r}")
             now = utcnow()
-            conn.execute(sa.update(T).where(T.c.id.in_([r.id for r in rows])).values(revoked_at=now))
+            conn.execute(
+                sa.update(T).where(T.c.id.in_([r.id for r in rows])).values(revoked_at=now)
+            )
         revoked = [_info(r) for r in rows]
         for info in revoked:
             info.revoked_at = now
@@ -127,8 +150,11 @@ class TokenStore:
         if not secret.startswith("tl_") or len(secret) > 128:
             return None
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(T.c.id, T.c.name, T.c.role).where(
-                T.c.token_hash == hash_secret(secret), T.c.revoked_at.is_(None))).first()
+            row = conn.execute(
+                sa.select(T.c.id, T.c.name, T.c.role).where(
+                    T.c.token_hash == hash_secret(secret), T.c.revoked_at.is_(None)
+                )
+            ).first()
         return None if row is None else Principal(name=row.name, role=row.role, token_id=row.id)
 
 

@@ -5,5 +5,14 @@ from . import artifacts, audit, lineage, models, monitoring, pipelines, runs, to
 
 __all__ = ["API_ROUTERS"]
 
-API_ROUTERS = [runs.router, writes.router, pipelines.router, artifacts.router, lineage.router,
-               tokens.router, audit.router, models.router, monitoring.router]
+API_ROUTERS = [
+    runs.router,
+    writes.router,
+    pipelines.router,
+    artifacts.router,
+    lineage.router,
+    tokens.router,
+    audit.router,
+    models.router,
+    monitoring.router,
+]

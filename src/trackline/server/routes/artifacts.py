@@ -6,19 +6,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ...records import Artifact, ArtifactKind
+from ...model.runs import Artifact, ArtifactKind
 from ..access import Role
 from ..auth import require
 from ..context import get_ctx
 from ..schemas import ErrorBody
 
-router = APIRouter(tags=["artifacts"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+router = APIRouter(
+    tags=["artifacts"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+)
 READ = require(Role.READER, anonymous_read=True)
 
 
 @router.get("/artifacts", response_model=list[Artifact])
-def list_artifacts(request: Request, _=READ, kind: ArtifactKind | None = None,
-                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[Artifact]:
+def list_artifacts(
+    request: Request,
+    _=READ,
+    kind: ArtifactKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[Artifact]:
     return get_ctx(request).store.list_artifacts(kind.value if kind else None, limit)
 
 

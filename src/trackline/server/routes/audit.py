@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from ...audit.api import verify_audit
-from ...registry.records import AuditEntry, AuditReport
+from ...model.registry import AuditEntry, AuditReport
 from ...registry.refs import check_name
 from ..access import AuditEvent, Principal, Role, allows
 from ..auth import deny, require
@@ -24,27 +24,44 @@ _APPEND_ROLE = {"model.verified": Role.READER, "promotion.refused": Role.WRITER}
 
 
 @router.get("/audit", response_model=list[AuditEvent])
-def audit_log(request: Request, _=READ_AUDIT,
-              actor: Annotated[str | None, Query(max_length=255)] = None,
-              action: Annotated[str | None, Query(max_length=128)] = None,
-              outcome: Literal["allowed", "denied"] | None = None, model: ModelFilter = None,
-              limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[AuditEvent]:
+def audit_log(
+    request: Request,
+    _=READ_AUDIT,
+    actor: Annotated[str | None, Query(max_length=255)] = None,
+    action: Annotated[str | None, Query(max_length=128)] = None,
+    outcome: Literal["allowed", "denied"] | None = None,
+    model: ModelFilter = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[AuditEvent]:
     """Newest first, for people: outcome and target spelled out."""
-    return get_ctx(request).audit.list(limit=limit, actor=actor, action=action, outcome=outcome,
-                                       model=check_name(model) if model else None)
+    return get_ctx(request).audit.list(
+        limit=limit,
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        model=check_name(model) if model else None,
+    )
 
 
 @router.get("/audit/entries", response_model=list[AuditEntry])
-def audit_entries(request: Request, _=READ_AUDIT, model: ModelFilter = None,
-                  limit: Annotated[int | None, Query(ge=1)] = None,
-                  actor: Annotated[str | None, Query(max_length=255)] = None,
-                  action: Annotated[str | None, Query(max_length=128)] = None,
-                  before: Annotated[int | None, Query(ge=1)] = None) -> list[AuditEntry]:
+def audit_entries(
+    request: Request,
+    _=READ_AUDIT,
+    model: ModelFilter = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    actor: Annotated[str | None, Query(max_length=255)] = None,
+    action: Annotated[str | None, Query(max_length=128)] = None,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> list[AuditEntry]:
     """The chain itself in sequence order (with ``limit``: the newest ``limit`` entries; with
     ``before``: only entries older than that sequence number, to page backwards)."""
-    return get_ctx(request).audit.store.audit_entries(model=check_name(model) if model else None,
-                                                      limit=limit, actor=actor, action=action,
-                                                      before=before)
+    return get_ctx(request).audit.store.audit_entries(
+        model=check_name(model) if model else None,
+        limit=limit,
+        actor=actor,
+        action=action,
+        before=before,
+    )
 
 
 @router.get("/audit/head", response_model=AuditHead)
@@ -60,12 +77,18 @@ def audit_verify(request: Request, _=READ_AUDIT) -> AuditReport:
 
 
 @router.post("/audit/entries", response_model=AuditEntry, status_code=201)
-def audit_append(body: AuditAppendIn, request: Request, principal: Principal = READ_AUDIT) -> AuditEntry:
+def audit_append(
+    body: AuditAppendIn, request: Request, principal: Principal = READ_AUDIT
+) -> AuditEntry:
     """Events only a client witnesses: a verified deployment, a promotion it refused itself."""
     ctx = get_ctx(request)
     needed = _APPEND_ROLE[body.action]
     if not allows(principal.role, needed):
         deny(request, principal.name, f"role {principal.role} < {needed.value}", needed)
-    return ctx.audit.store.append_audit(body.action, actor=principal.name,
-                                        model=check_name(body.model) if body.model else None,
-                                        version=body.version, data=body.data)
+    return ctx.audit.store.append_audit(
+        body.action,
+        actor=principal.name,
+        model=check_name(body.model) if body.model else None,
+        version=body.version,
+        data=body.data,
+    )

@@ -17,11 +17,9 @@ from fastapi import APIRouter, Path, Query, Request
 from ...errors import Conflict, InvalidInput, NotFound, PromotionRefused
 from ...gates.check import check_gate
 from ...gates.policy import parse_policy
+from ...model.registry import AliasMove, Evaluation, GateDecision, ModelSummary, ModelVersion
 from ...registry.evaluations import _metrics
 from ...registry.promotion import promote
-from ...registry.records import (
-    AliasMove, Evaluation, GateDecision, ModelSummary, ModelVersion,
-)
 from ...registry.refs import check_alias, check_name
 from ...store.registry_base import RegistryStore
 from ..access import Principal, Role
@@ -29,11 +27,18 @@ from ..auth import require
 from ..context import get_ctx
 from ..schemas import ErrorBody
 from ..schemas_registry import (
-    AliasMoveIn, EvaluationIn, GateCheckIn, ModelVersionIn, ModelVersionPatch, PromoteIn,
+    AliasMoveIn,
+    EvaluationIn,
+    GateCheckIn,
+    ModelVersionIn,
+    ModelVersionPatch,
+    PromoteIn,
 )
 
-router = APIRouter(tags=["models"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-                                               404: {"model": ErrorBody}})
+router = APIRouter(
+    tags=["models"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+)
 READ = require(Role.READER, anonymous_read=True)
 WRITE = require(Role.WRITER)
 APPROVE = require(Role.APPROVER)
@@ -64,30 +69,48 @@ def get_version(name: Name, version: Version, request: Request, _=READ) -> Model
 
 
 @router.get("/model-versions", response_model=list[ModelVersion])
-def versions_of_digest(request: Request, digest: Annotated[str, Query(pattern=r"^[0-9a-f]{8,128}$")],
-                       _=READ) -> list[ModelVersion]:
+def versions_of_digest(
+    request: Request, digest: Annotated[str, Query(pattern=r"^[0-9a-f]{8,128}$")], _=READ
+) -> list[ModelVersion]:
     """The versions (of any model) whose artifact is these bytes: from lineage to the registry."""
     return _reg(request).model_versions_with_digest(digest)
 
 
 @router.post("/models/{name}/versions", response_model=ModelVersion, status_code=201)
-def register(name: Name, body: ModelVersionIn, request: Request,
-             principal: Principal = WRITE) -> ModelVersion:
+def register(
+    name: Name, body: ModelVersionIn, request: Request, principal: Principal = WRITE
+) -> ModelVersion:
     """The next version of ``name`` (idempotent by digest: the same bytes return their version)."""
     reg, store = _reg(request), get_ctx(request).store
     if body.run_id:
         store.get_run(body.run_id)  # NotFound before anything is written
-    return reg.add_model_version(check_name(name), body.artifact, run_id=body.run_id,
-                                 actor=principal.name, description=body.description, tags=body.tags,
-                                 metadata=body.metadata)
+    return reg.add_model_version(
+        check_name(name),
+        body.artifact,
+        run_id=body.run_id,
+        actor=principal.name,
+        description=body.description,
+        tags=body.tags,
+        metadata=body.metadata,
+    )
 
 
 @router.patch("/models/{name}/versions/{version}", response_model=ModelVersion)
-def update_version(name: Name, version: Version, body: ModelVersionPatch, request: Request,
-                   principal: Principal = WRITE) -> ModelVersion:
+def update_version(
+    name: Name,
+    version: Version,
+    body: ModelVersionPatch,
+    request: Request,
+    principal: Principal = WRITE,
+) -> ModelVersion:
     """Description and tags (a tag set to ``null`` is removed)."""
-    return _reg(request).update_model_version(check_name(name), version, actor=principal.name,
-                                              description=body.description, tags=body.tags)
+    return _reg(request).update_model_version(
+        check_name(name),
+        version,
+        actor=principal.name,
+        description=body.description,
+        tags=body.tags,
+    )
 
 
 # -- aliases and promotion ----------------------------------------------------------------------
@@ -96,10 +119,14 @@ def aliases(name: Name, request: Request, _=READ) -> dict[str, int]:
     return _reg(request).get_aliases(check_name(name))
 
 
-@router.put("/models/{name}/aliases/{alias}", response_model=AliasMove,
-            responses={409: {"model": ErrorBody}})
-def move_alias(name: Name, alias: Name, body: AliasMoveIn, request: Request,
-               principal: Principal = APPROVE) -> AliasMove:
+@router.put(
+    "/models/{name}/aliases/{alias}",
+    response_model=AliasMove,
+    responses={409: {"model": ErrorBody}},
+)
+def move_alias(
+    name: Name, alias: Name, body: AliasMoveIn, request: Request, principal: Principal = APPROVE
+) -> AliasMove:
     """Compare-and-swap an alias onto a version that has a passing decision for its digest.
 
     Of two racing moves exactly one wins; the loser gets 409 and both are in the audit log.
@@ -119,37 +146,70 @@ def move_alias(name: Name, alias: Name, body: AliasMoveIn, request: Request,
     elif not decision.passed:
         why = f"decision {decision.id[:12]} ({decision.policy_name!r}) failed"
     if why is not None:
-        reg.append_audit("promotion.refused", actor=principal.name, model=mv.name, version=mv.version,
-                         data={"alias": alias, "digest": mv.digest, "decision_id": body.decision_id,
-                               "reason": why})
+        reg.append_audit(
+            "promotion.refused",
+            actor=principal.name,
+            model=mv.name,
+            version=mv.version,
+            data={
+                "alias": alias,
+                "digest": mv.digest,
+                "decision_id": body.decision_id,
+                "reason": why,
+            },
+        )
         raise PromotionRefused(f"refusing to move {mv.name}@{alias} to {mv.ref}: {why}")
-    return reg.move_alias(mv.name, alias, mv.version, actor=principal.name, expected=body.expected,
-                          decision_id=decision.id, reason=body.reason)
+    return reg.move_alias(
+        mv.name,
+        alias,
+        mv.version,
+        actor=principal.name,
+        expected=body.expected,
+        decision_id=decision.id,
+        reason=body.reason,
+    )
 
 
-@router.post("/models/{name}/versions/{version}/promote", response_model=AliasMove,
-             responses={409: {"model": ErrorBody}})
-def promote_version(name: Name, version: Version, body: PromoteIn, request: Request,
-                    principal: Principal = APPROVE) -> AliasMove:
+@router.post(
+    "/models/{name}/versions/{version}/promote",
+    response_model=AliasMove,
+    responses={409: {"model": ErrorBody}},
+)
+def promote_version(
+    name: Name, version: Version, body: PromoteIn, request: Request, principal: Principal = APPROVE
+) -> AliasMove:
     """``trackline models promote`` in one request (for CI jobs that only have curl)."""
     if body.policy is not None and body.decision_id:
         raise InvalidInput("give a policy (run the gate now) or a decision_id, not both")
     policy = parse_policy(body.policy, "<request policy>") if body.policy is not None else None
-    return promote(check_name(name), version, alias=body.alias, policy=policy,
-                   decision=body.decision_id, reason=body.reason, store=_reg(request),
-                   actor=principal.name)
+    return promote(
+        check_name(name),
+        version,
+        alias=body.alias,
+        policy=policy,
+        decision=body.decision_id,
+        reason=body.reason,
+        store=_reg(request),
+        actor=principal.name,
+    )
 
 
 # -- evaluations ------------------------------------------------------------------------------
 @router.get("/evaluations", response_model=list[Evaluation])
-def list_evaluations(request: Request, _=READ, model_digest: Digest = None,
-                     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> list[Evaluation]:
+def list_evaluations(
+    request: Request,
+    _=READ,
+    model_digest: Digest = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[Evaluation]:
     """Newest first."""
     return _reg(request).list_evaluations(model_digest=model_digest, limit=limit)
 
 
 @router.post("/evaluations", response_model=Evaluation, status_code=201)
-def log_evaluation(body: EvaluationIn, request: Request, principal: Principal = WRITE) -> Evaluation:
+def log_evaluation(
+    body: EvaluationIn, request: Request, principal: Principal = WRITE
+) -> Evaluation:
     """Record an evaluation; its model must be a registered version with exactly that digest."""
     e = body.evaluation
     metrics = _metrics(e.metrics, "metrics")
@@ -158,13 +218,22 @@ def log_evaluation(body: EvaluationIn, request: Request, principal: Principal = 
     if e.model_name is not None and e.model_version is not None:
         mv = reg.get_model_version(check_name(e.model_name), e.model_version)
         if mv.digest != e.model_digest:
-            raise InvalidInput(f"evaluation of {mv.ref} names digest {e.model_digest[:16]}, "
-                               f"but {mv.ref} is {mv.digest[:16]}")
+            raise InvalidInput(
+                f"evaluation of {mv.ref} names digest {e.model_digest[:16]}, "
+                f"but {mv.ref} is {mv.digest[:16]}"
+            )
     known = {a.digest for a in body.artifacts}
     if e.dataset_digest not in known:
         get_ctx(request).store.get_artifact(e.dataset_digest)  # an unknown dataset is a 404
     # Idempotent by id like run records: a retried request returns what the first one stored.
-    stored = next((x for x in reg.list_evaluations(model_digest=e.model_digest, limit=10_000) if x.id == e.id), None)
+    stored = next(
+        (
+            x
+            for x in reg.list_evaluations(model_digest=e.model_digest, limit=10_000)
+            if x.id == e.id
+        ),
+        None,
+    )
     if stored is not None:
         return stored
     ev = e.model_copy(update={"metrics": metrics, "slices": slices, "actor": principal.name})
@@ -173,22 +242,41 @@ def log_evaluation(body: EvaluationIn, request: Request, principal: Principal = 
 
 
 # -- gate decisions ---------------------------------------------------------------------------
-def _run_gate(reg: RegistryStore, name: str, version: int, body: GateCheckIn, actor: str,
-              decision_id: str | None = None) -> GateDecision:
+def _run_gate(
+    reg: RegistryStore,
+    name: str,
+    version: int,
+    body: GateCheckIn,
+    actor: str,
+    decision_id: str | None = None,
+) -> GateDecision:
     policy = parse_policy(body.policy, body.policy_file or "<request policy>")
-    return check_gate(reg.get_model_version(check_name(name), version), policy, store=reg, actor=actor,
-                      decision_id=decision_id, policy_file=body.policy_file)
+    return check_gate(
+        reg.get_model_version(check_name(name), version),
+        policy,
+        store=reg,
+        actor=actor,
+        decision_id=decision_id,
+        policy_file=body.policy_file,
+    )
 
 
 @router.post("/models/{name}/versions/{version}/gate", response_model=GateDecision, status_code=201)
-def gate_check(name: Name, version: Version, body: GateCheckIn, request: Request,
-               principal: Principal = APPROVE) -> GateDecision:
+def gate_check(
+    name: Name,
+    version: Version,
+    body: GateCheckIn,
+    request: Request,
+    principal: Principal = APPROVE,
+) -> GateDecision:
     """Check a policy against the version here and record the decision (pass or fail)."""
     return _run_gate(_reg(request), name, version, body, principal.name)
 
 
 @router.post("/gate-decisions", response_model=GateDecision, status_code=201)
-def record_decision(body: GateDecision, request: Request, principal: Principal = APPROVE) -> GateDecision:
+def record_decision(
+    body: GateDecision, request: Request, principal: Principal = APPROVE
+) -> GateDecision:
     """What ``HttpStore.write_decision`` sends: a client's decision, re-checked here.
 
     The policy it carries is run again against the server's own records, and the server's
@@ -203,23 +291,40 @@ def record_decision(body: GateDecision, request: Request, principal: Principal =
         pass
     mv = reg.get_model_version(check_name(body.model_name), body.model_version)
     if mv.digest != body.model_digest:
-        raise Conflict(f"the decision is about digest {body.model_digest[:16]}, but {mv.ref} is {mv.digest[:16]}")
+        raise Conflict(
+            f"the decision is about digest {body.model_digest[:16]},"
+            f" but {mv.ref} is {mv.digest[:16]}"
+        )
     policy = parse_policy(body.policy, body.policy_file or "<decision policy>")
     if policy.digest != body.policy_digest:
         raise InvalidInput("the decision's policy does not have its policy_digest")
-    return _run_gate(reg, mv.name, mv.version, GateCheckIn(policy=body.policy, policy_file=body.policy_file),
-                     principal.name, decision_id=body.id)
+    return _run_gate(
+        reg,
+        mv.name,
+        mv.version,
+        GateCheckIn(policy=body.policy, policy_file=body.policy_file),
+        principal.name,
+        decision_id=body.id,
+    )
 
 
 @router.get("/gate-decisions", response_model=list[GateDecision])
-def list_decisions(request: Request, _=READ, model_digest: Digest = None, policy_digest: Digest = None,
-                   limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[GateDecision]:
+def list_decisions(
+    request: Request,
+    _=READ,
+    model_digest: Digest = None,
+    policy_digest: Digest = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[GateDecision]:
     """Newest first."""
-    return _reg(request).list_decisions(model_digest=model_digest, policy_digest=policy_digest, limit=limit)
+    return _reg(request).list_decisions(
+        model_digest=model_digest, policy_digest=policy_digest, limit=limit
+    )
 
 
 @router.get("/gate-decisions/{decision_id}", response_model=GateDecision)
-def get_decision(decision_id: Annotated[str, Path(min_length=1, max_length=64)], request: Request,
-                 _=READ) -> GateDecision:
+def get_decision(
+    decision_id: Annotated[str, Path(min_length=1, max_length=64)], request: Request, _=READ
+) -> GateDecision:
     """One decision by id or unique id prefix, with per-rule results and evidence."""
     return _reg(request).get_decision(decision_id)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from ...monitoring.records import DriftReport, TriggerFiring
+from ...model.monitoring import DriftReport, TriggerFiring, WindowArtifact
 from ...monitoring.triggers.engine import audit_firing
 from ...store.monitoring_base import MonitoringStore
 from ..access import Principal, Role
@@ -23,12 +23,20 @@ from ..auth import require
 from ..context import get_ctx
 from ..schemas import ErrorBody, WriteResult
 from ..schemas_monitoring import (
-    Changed, DriftReportIn, EpisodeClose, EpisodeOpen, EpisodeOut, FiringClaimed, Status,
-    TriggerFiringIn, WindowArtifact,
+    Changed,
+    DriftReportIn,
+    EpisodeClose,
+    EpisodeOpen,
+    EpisodeOut,
+    FiringClaimed,
+    Status,
+    TriggerFiringIn,
 )
 
-router = APIRouter(tags=["monitoring"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-                                                   422: {"model": ErrorBody}})
+router = APIRouter(
+    tags=["monitoring"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
 READ = require(Role.READER, anonymous_read=True)
 WRITE = require(Role.WRITER)
 Limit = Annotated[int, Query(ge=1, le=10_000)]
@@ -48,23 +56,35 @@ def write_drift_report(report: DriftReportIn, request: Request, _=WRITE) -> Writ
 
 
 @router.get("/drift-reports", response_model=list[DriftReport])
-def list_drift_reports(request: Request, _=READ, limit: Limit = 100,
-                       artifact: Annotated[str | None, Query(max_length=128)] = None) -> list[DriftReport]:
+def list_drift_reports(
+    request: Request,
+    _=READ,
+    limit: Limit = 100,
+    artifact: Annotated[str | None, Query(max_length=128)] = None,
+) -> list[DriftReport]:
     """Newest first; with ``artifact`` (a digest) only the reports that compared it."""
     return _mon(request).list_drift_reports(artifact, limit)
 
 
-@router.get("/drift-reports/{ref}", response_model=DriftReport, responses={404: {"model": ErrorBody}})
+@router.get(
+    "/drift-reports/{ref}", response_model=DriftReport, responses={404: {"model": ErrorBody}}
+)
 def get_drift_report(ref: str, request: Request, _=READ) -> DriftReport:
     """One report by id or unique id prefix."""
     return _mon(request).get_drift_report(ref)
 
 
 @router.get("/window-artifacts", response_model=list[WindowArtifact])
-def window_artifacts(request: Request, task: Text, direction: Literal["input", "output"], _=READ,
-                     slot: Annotated[str | None, Query(max_length=512)] = None,
-                     since: datetime | None = None, until: datetime | None = None,
-                     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000) -> list[WindowArtifact]:
+def window_artifacts(
+    request: Request,
+    task: Text,
+    direction: Literal["input", "output"],
+    _=READ,
+    slot: Annotated[str | None, Query(max_length=512)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> list[WindowArtifact]:
     """What task ``task`` read or wrote in runs started in ``[since, until)``, newest run first,
     with full artifact records (profiles included): the data ``task:NAME/SLOT@WINDOW`` means."""
     items = _mon(request).window_artifacts(task, direction, slot or None, since, until, limit)
@@ -99,7 +119,9 @@ def claim_firing(body: TriggerFiringIn, request: Request, _=WRITE) -> FiringClai
 
 
 @router.post("/trigger-firings/finish", response_model=WriteResult)
-def finish_firing(body: TriggerFiringIn, request: Request, principal: Principal = WRITE) -> WriteResult:
+def finish_firing(
+    body: TriggerFiringIn, request: Request, principal: Principal = WRITE
+) -> WriteResult:
     """Record the outcome of a firing (or a dry run) and append it to the audit log as
     ``trigger.<status>``; repeating the same outcome changes nothing and is not logged again."""
     mon = _mon(request)
@@ -111,8 +133,12 @@ def finish_firing(body: TriggerFiringIn, request: Request, principal: Principal 
 
 
 @router.get("/trigger-firings", response_model=list[TriggerFiring])
-def list_firings(request: Request, _=READ, limit: Limit = 100,
-                 policy: Annotated[str | None, Query(max_length=512)] = None) -> list[TriggerFiring]:
+def list_firings(
+    request: Request,
+    _=READ,
+    limit: Limit = 100,
+    policy: Annotated[str | None, Query(max_length=512)] = None,
+) -> list[TriggerFiring]:
     """Newest first."""
     return _mon(request).list_firings(policy or None, limit)
 
@@ -124,7 +150,12 @@ def get_firing(request: Request, key: Text, _=READ) -> TriggerFiring | None:
 
 
 @router.get("/trigger-firings/last", response_model=TriggerFiring | None)
-def last_firing(request: Request, policy: Text, rule: Text, _=READ,
-                status: Annotated[list[Status] | None, Query()] = None) -> TriggerFiring | None:
+def last_firing(
+    request: Request,
+    policy: Text,
+    rule: Text,
+    _=READ,
+    status: Annotated[list[Status] | None, Query()] = None,
+) -> TriggerFiring | None:
     """The newest firing of a rule with one of these statuses (default ``fired``), or ``null``."""
     return _mon(request).last_firing(policy, rule, tuple(status or ("fired",)))

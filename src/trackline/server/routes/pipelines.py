@@ -6,22 +6,30 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ...records import PipelineRun
+from ...model.runs import PipelineRun
 from ..access import Role
 from ..auth import require
 from ..context import get_ctx
 from ..schemas import ErrorBody, NameFilter
 
-router = APIRouter(tags=["pipelines"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+router = APIRouter(
+    tags=["pipelines"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+)
 READ = require(Role.READER, anonymous_read=True)
 
 
 @router.get("/pipeline-runs", response_model=list[PipelineRun])
-def list_pipeline_runs(request: Request, _=READ, pipeline: NameFilter = None,
-                       limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> list[PipelineRun]:
+def list_pipeline_runs(
+    request: Request,
+    _=READ,
+    pipeline: NameFilter = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[PipelineRun]:
     return get_ctx(request).store.list_pipeline_runs(pipeline, limit)
 
 
-@router.get("/pipeline-runs/{ref}", response_model=PipelineRun, responses={404: {"model": ErrorBody}})
+@router.get(
+    "/pipeline-runs/{ref}", response_model=PipelineRun, responses={404: {"model": ErrorBody}}
+)
 def get_pipeline_run(ref: str, request: Request, _=READ) -> PipelineRun:
     return get_ctx(request).store.get_pipeline_run(ref)

@@ -10,7 +10,9 @@ from ..auth import authenticate, require
 from ..context import get_ctx
 from ..schemas import ErrorBody, TokenCreate, TokenCreated, WhoAmI
 
-router = APIRouter(tags=["tokens"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
+router = APIRouter(
+    tags=["tokens"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
+)
 ADMIN = require(Role.ADMIN)
 
 
@@ -30,8 +32,12 @@ def list_tokens(request: Request, principal: Principal = ADMIN) -> list[TokenInf
 def create_token(body: TokenCreate, request: Request, principal: Principal = ADMIN) -> TokenCreated:
     ctx = get_ctx(request)
     secret, info = ctx.tokens.create(body.name, body.role, created_by=principal.name)
-    ctx.audit.record(principal.name, "token.create", target=info.name,
-                     detail={"role": info.role, "token_id": info.id})
+    ctx.audit.record(
+        principal.name,
+        "token.create",
+        target=info.name,
+        detail={"role": info.role, "token_id": info.id},
+    )
     return TokenCreated(token=secret, info=info)
 
 
@@ -41,6 +47,10 @@ def revoke_token(ref: str, request: Request, principal: Principal = ADMIN) -> li
     ctx = get_ctx(request)
     revoked = ctx.tokens.revoke(ref)
     for info in revoked:
-        ctx.audit.record(principal.name, "token.revoke", target=info.name,
-                         detail={"role": info.role, "token_id": info.id})
+        ctx.audit.record(
+            principal.name,
+            "token.revoke",
+            target=info.name,
+            detail={"role": info.role, "token_id": info.id},
+        )
     return revoked

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 
-from ...records import PipelineRun, utcnow
+from ...model.runs import PipelineRun, utcnow
 from ..access import Role, allows
 from ..auth import require
 from ..context import get_ctx
@@ -25,15 +25,18 @@ from ..schemas import (
     WriteResult,
 )
 
-router = APIRouter(tags=["writes"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-                                               422: {"model": ErrorBody}})
+router = APIRouter(
+    tags=["writes"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
 WRITE = require(Role.WRITER)
 READ = require(Role.READER, anonymous_read=True)
 
 
 @router.post("/task-runs", response_model=WriteResult)
 def write_task_run(run: TaskRunIn, request: Request, _=WRITE) -> WriteResult:
-    """Insert or merge one task run with its params, artifacts, events and metrics (one transaction)."""
+    """Insert or merge one task run with its params, artifacts, events and metrics (one
+    transaction)."""
     get_ctx(request).store.write_task_run(run)
     return WriteResult(kind="task_run", id=run.id)
 

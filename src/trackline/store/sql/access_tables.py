@@ -1,7 +1,8 @@
 """The table of the team server's access control: API tokens (hashed).
 
 Built by migration ``0004_access_tokens`` (whose ``server_audit_events`` table ``0005`` dropped:
-server events now go to the hash-chained audit log); used by ``trackline.server.access``. It lives with
+server events now go to the hash-chained audit log); used by ``trackline.server.access``.
+It lives with
 the other tables (and in the same metadata) so a store that serves a team keeps its tokens next
 to the records they protect, and the migration check sees them.
 """

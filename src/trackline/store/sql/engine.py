@@ -25,7 +25,7 @@ def normalize_url(url: str) -> str:
     """Map user-facing URLs to SQLAlchemy ones (``postgresql://`` means psycopg 3 here)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

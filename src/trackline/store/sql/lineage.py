@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...records import LineageEdge, LineageGraph, LineageNode
+from ...model.runs import LineageEdge, LineageGraph, LineageNode
 from .dialect import chunks
 
 if TYPE_CHECKING:
@@ -23,19 +23,25 @@ _CHUNK = 5000
 _PG_CHUNK = 1000
 
 
-def closure(conn: sa.Connection, root: str, root_type: str, direction: str,
-            depth: int | None) -> LineageGraph:
+def closure(
+    conn: sa.Connection, root: str, root_type: str, direction: str, depth: int | None
+) -> LineageGraph:
     if direction not in ("upstream", "downstream", "both"):
         raise ValueError(f"direction must be upstream, downstream or both, not {direction!r}")
     runs: set[str] = {root} if root_type == "task_run" else set()
     arts: set[str] = {root} if root_type == "artifact" else set()
     edges: set[tuple[str, str, str, str]] = set()
-    for upstream in ([True, False] if direction == "both" else [direction == "upstream"]):
+    for upstream in [True, False] if direction == "both" else [direction == "upstream"]:
         _walk(conn, root, root_type, upstream, depth, runs, arts, edges)
     return LineageGraph(
-        root=root, direction=direction, depth=depth,
+        root=root,
+        direction=direction,
+        depth=depth,
         nodes=_nodes(conn, runs, arts),
-        edges=[_fast(LineageEdge, {"source": s, "target": t, "type": k, "name": n}) for s, t, k, n in sorted(edges)],
+        edges=[
+            _fast(LineageEdge, {"source": s, "target": t, "type": k, "name": n})
+            for s, t, k, n in sorted(edges)
+        ],
     )
 
 
@@ -50,27 +56,49 @@ def _fast(cls, data: dict):
     return obj
 
 
-def _rows_with(cur, mark: str, select: str, table: str, column: str, batch: list[str],
-               where: str = "", params: tuple = ()) -> list[tuple]:
+def _rows_with(
+    cur,
+    mark: str,
+    select: str,
+    table: str,
+    column: str,
+    batch: list[str],
+    where: str = "",
+    params: tuple = (),
+) -> list[tuple]:
     """Rows of ``table`` whose ``column`` is in ``batch``, as one indexed query.
 
     Plain DBAPI: SQLAlchemy's per-execution work for an expanding IN list cost more than the
     query. PostgreSQL gets the batch as one array parameter: binding thousands of separate
     parameters cost several times the query itself."""
     if mark == "%s":
-        cur.execute(f"SELECT {select} FROM {table} t WHERE t.{column} = ANY(%s)"
-                    + (f" AND {where}" if where else ""), [batch, *params])
+        cur.execute(
+            f"SELECT {select} FROM {table} t WHERE t.{column} = ANY(%s)"
+            + (f" AND {where}" if where else ""),
+            [batch, *params],
+        )
     else:
         marks = ", ".join([mark] * len(batch))
-        cur.execute(f"SELECT {select} FROM {table} t WHERE t.{column} IN ({marks})"
-                    + (f" AND {where}" if where else ""), [*batch, *params])
+        cur.execute(
+            f"SELECT {select} FROM {table} t WHERE t.{column} IN ({marks})"
+            + (f" AND {where}" if where else ""),
+            [*batch, *params],
+        )
     return cur.fetchall()
 
 
 def _hop(cur, mark: str, wanted: str, key: str, batch: list[str]):
     # ``key`` is one of two column names, never user input.
-    return _rows_with(cur, mark, "t.task_run_id, t.artifact_digest, t.slot", "events", key, batch,
-                      f"t.direction = {mark}", (wanted,))
+    return _rows_with(
+        cur,
+        mark,
+        "t.task_run_id, t.artifact_digest, t.slot",
+        "events",
+        key,
+        batch,
+        f"t.direction = {mark}",
+        (wanted,),
+    )
 
 
 def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
@@ -79,7 +107,9 @@ def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
     cur = conn.connection.driver_connection.cursor()
     while frontier and (depth is None or hops < depth):
         # From runs, upstream follows their inputs; from artifacts, the runs that output them.
-        wanted = ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
+        wanted = (
+            ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
+        )
         key = "task_run_id" if at_runs else "artifact_digest"
         found: set[str] = set()
         for batch in chunks(sorted(frontier), _PG_CHUNK if mark == "%s" else _CHUNK):
@@ -103,12 +133,38 @@ def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
     size = _PG_CHUNK if mark == "%s" else _CHUNK
     for batch in chunks(sorted(runs), size):
         rows = _rows_with(cur, mark, "t.id, t.name, t.status", "task_runs", "id", batch)
-        nodes.extend(_fast(LineageNode, {"id": rid, "type": "task_run", "name": name, "kind": None,
-                                         "status": status, "uri": None}) for rid, name, status in rows)
+        nodes.extend(
+            _fast(
+                LineageNode,
+                {
+                    "id": rid,
+                    "type": "task_run",
+                    "name": name,
+                    "kind": None,
+                    "status": status,
+                    "uri": None,
+                },
+            )
+            for rid, name, status in rows
+        )
     for batch in chunks(sorted(arts), size):
-        rows = _rows_with(cur, mark, "t.digest, t.kind, t.name, t.uri", "artifacts", "digest", batch)
-        nodes.extend(_fast(LineageNode, {"id": d, "type": "artifact", "name": n or _short(u, d), "kind": k,
-                                         "status": None, "uri": u}) for d, k, n, u in rows)
+        rows = _rows_with(
+            cur, mark, "t.digest, t.kind, t.name, t.uri", "artifacts", "digest", batch
+        )
+        nodes.extend(
+            _fast(
+                LineageNode,
+                {
+                    "id": d,
+                    "type": "artifact",
+                    "name": n or _short(u, d),
+                    "kind": k,
+                    "status": None,
+                    "uri": u,
+                },
+            )
+            for d, k, n, u in rows
+        )
     return nodes
 
 

@@ -33,7 +33,8 @@ _REV = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*['\"]?([\w]+)?['\
 
 @lru_cache(maxsize=1)
 def head() -> str:
-    """The newest revision, read from the revision files without importing Alembic (start-up cost)."""
+    """The newest revision, read from the revision files without importing Alembic (start-up
+    cost)."""
     revisions, parents = set(), set()
     for path in (_HERE / "versions").glob("*.py"):
         found = dict(m.groups() for m in _REV.finditer(path.read_text()))

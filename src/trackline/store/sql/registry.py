@@ -12,16 +12,27 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ...audit.chain import entry_hash
 from ...errors import Conflict, NotFound
-from ...records import Artifact, utcnow
-from ...registry.records import (
-    AliasMove, AuditEntry, Evaluation, Expectation, GateDecision, ModelSummary, ModelVersion,
+from ...model.audit import entry_hash
+from ...model.registry import (
+    AliasMove,
+    AuditEntry,
+    Evaluation,
+    Expectation,
+    GateDecision,
+    ModelSummary,
+    ModelVersion,
 )
+from ...model.runs import Artifact, utcnow
 from ..registry_base import RegistryStore
 from .dialect import insert_ignore, like_prefix, utc, valid_ref
 from .registry_tables import (
-    AuditHeadRow, AuditRow, EvaluationRow, GateDecisionRow, ModelAliasRow, ModelVersionRow,
+    AuditHeadRow,
+    AuditRow,
+    EvaluationRow,
+    GateDecisionRow,
+    ModelAliasRow,
+    ModelVersionRow,
 )
 from .tables import ArtifactRow, EventRow
 
@@ -50,13 +61,29 @@ class SqlRegistry(RegistryStore):
             stmt = stmt.with_for_update()
         return conn.execute(stmt).one()
 
-    def _append(self, conn: sa.Connection, action: str, actor: str, model: str | None,
-                version: int | None, data: dict[str, Any]) -> AuditEntry:
+    def _append(
+        self,
+        conn: sa.Connection,
+        action: str,
+        actor: str,
+        model: str | None,
+        version: int | None,
+        data: dict[str, Any],
+    ) -> AuditEntry:
         head = self._lock(conn)
         seq, at = head.seq + 1, utcnow()
         digest = entry_hash(head.hash, seq, at, actor, action, model, version, data)
-        row = {"seq": seq, "at": at, "actor": actor, "action": action, "model": model,
-               "version": version, "data": data, "prev_hash": head.hash, "hash": digest}
+        row = {
+            "seq": seq,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "model": model,
+            "version": version,
+            "data": data,
+            "prev_hash": head.hash,
+            "hash": digest,
+        }
         conn.execute(sa.insert(T_AUDIT).values(**row))
         conn.execute(sa.update(T_HEAD).where(T_HEAD.c.id == 1).values(seq=seq, hash=digest))
         return AuditEntry(**row)
@@ -65,8 +92,9 @@ class SqlRegistry(RegistryStore):
         with self._write() as conn, conn.begin():
             return self._append(conn, action, actor, model, version, dict(data or {}))
 
-    def audit_entries(self, *, model=None, limit=None, actor=None, action=None,
-                      before=None) -> list[AuditEntry]:
+    def audit_entries(
+        self, *, model=None, limit=None, actor=None, action=None, before=None
+    ) -> list[AuditEntry]:
         stmt = sa.select(T_AUDIT)
         for column, value in (("model", model), ("actor", actor), ("action", action)):
             if value:
@@ -86,61 +114,111 @@ class SqlRegistry(RegistryStore):
         return int(head.seq), head.hash
 
     # -- models ---------------------------------------------------------------------------
-    def add_model_version(self, name, artifact, *, run_id, actor, description=None, tags=None,
-                          metadata=None) -> ModelVersion:
+    def add_model_version(
+        self, name, artifact, *, run_id, actor, description=None, tags=None, metadata=None
+    ) -> ModelVersion:
         with self._write() as conn, conn.begin():
             self._lock(conn)
-            existing = conn.execute(sa.select(T_VERSIONS.c.version).where(
-                T_VERSIONS.c.name == name, T_VERSIONS.c.digest == artifact.digest)).scalar()
+            existing = conn.execute(
+                sa.select(T_VERSIONS.c.version).where(
+                    T_VERSIONS.c.name == name, T_VERSIONS.c.digest == artifact.digest
+                )
+            ).scalar()
             if existing is not None:
                 version = int(existing)
             else:
                 conn.execute(insert_ignore(conn, T_ARTIFACTS, ["digest"]), _artifact_row(artifact))
                 if run_id:
-                    conn.execute(insert_ignore(conn, T_EVENTS, ["task_run_id", "direction",
-                                                                "artifact_digest", "slot"]),
-                                 {"task_run_id": run_id, "direction": "output",
-                                  "artifact_digest": artifact.digest, "slot": f"model:{name}"})
-                latest = conn.execute(sa.select(sa.func.max(T_VERSIONS.c.version))
-                                      .where(T_VERSIONS.c.name == name)).scalar()
+                    conn.execute(
+                        insert_ignore(
+                            conn, T_EVENTS, ["task_run_id", "direction", "artifact_digest", "slot"]
+                        ),
+                        {
+                            "task_run_id": run_id,
+                            "direction": "output",
+                            "artifact_digest": artifact.digest,
+                            "slot": f"model:{name}",
+                        },
+                    )
+                latest = conn.execute(
+                    sa.select(sa.func.max(T_VERSIONS.c.version)).where(T_VERSIONS.c.name == name)
+                ).scalar()
                 version = int(latest or 0) + 1
-                conn.execute(sa.insert(T_VERSIONS).values(
-                    name=name, version=version, digest=artifact.digest, run_id=run_id,
-                    description=description, tags=dict(tags or {}), meta=dict(metadata or {}),
-                    created_at=utcnow(), actor=actor))
-                self._append(conn, "model.registered", actor, name, version,
-                             {"digest": artifact.digest, "run_id": run_id, "uri": artifact.uri})
+                conn.execute(
+                    sa.insert(T_VERSIONS).values(
+                        name=name,
+                        version=version,
+                        digest=artifact.digest,
+                        run_id=run_id,
+                        description=description,
+                        tags=dict(tags or {}),
+                        meta=dict(metadata or {}),
+                        created_at=utcnow(),
+                        actor=actor,
+                    )
+                )
+                self._append(
+                    conn,
+                    "model.registered",
+                    actor,
+                    name,
+                    version,
+                    {"digest": artifact.digest, "run_id": run_id, "uri": artifact.uri},
+                )
         return self.get_model_version(name, version)
 
     def _versions(self, conn: sa.Connection, *where: Any) -> list[ModelVersion]:
         rows = conn.execute(
             sa.select(T_VERSIONS, T_ARTIFACTS.c.uri, T_ARTIFACTS.c.kind)
             .join(T_ARTIFACTS, T_ARTIFACTS.c.digest == T_VERSIONS.c.digest, isouter=True)
-            .where(*where).order_by(T_VERSIONS.c.name, T_VERSIONS.c.version)).all()
+            .where(*where)
+            .order_by(T_VERSIONS.c.name, T_VERSIONS.c.version)
+        ).all()
         if not rows:
             return []
         names = {r.name for r in rows}
         aliases: dict[tuple[str, int], list[str]] = {}
-        for a in conn.execute(sa.select(T_ALIASES).where(T_ALIASES.c.name.in_(names))
-                              .order_by(T_ALIASES.c.alias)):
+        for a in conn.execute(
+            sa.select(T_ALIASES).where(T_ALIASES.c.name.in_(names)).order_by(T_ALIASES.c.alias)
+        ):
             aliases.setdefault((a.name, a.version), []).append(a.alias)
-        return [ModelVersion(
-            name=r.name, version=r.version, digest=r.digest, uri=r.uri, kind=r.kind, run_id=r.run_id,
-            description=r.description, tags=r.tags or {}, metadata=r.meta or {},
-            aliases=aliases.get((r.name, r.version), []), created_at=utc(r.created_at),
-            actor=r.actor) for r in rows]
+        return [
+            ModelVersion(
+                name=r.name,
+                version=r.version,
+                digest=r.digest,
+                uri=r.uri,
+                kind=r.kind,
+                run_id=r.run_id,
+                description=r.description,
+                tags=r.tags or {},
+                metadata=r.meta or {},
+                aliases=aliases.get((r.name, r.version), []),
+                created_at=utc(r.created_at),
+                actor=r.actor,
+            )
+            for r in rows
+        ]
 
     def list_models(self) -> list[ModelSummary]:
         v = T_VERSIONS
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(v.c.name, sa.func.count(), sa.func.max(v.c.version),
-                                          sa.func.max(v.c.created_at))
-                                .group_by(v.c.name).order_by(v.c.name)).all()
+            rows = conn.execute(
+                sa.select(
+                    v.c.name, sa.func.count(), sa.func.max(v.c.version), sa.func.max(v.c.created_at)
+                )
+                .group_by(v.c.name)
+                .order_by(v.c.name)
+            ).all()
             aliases: dict[str, dict[str, int]] = {}
             for a in conn.execute(sa.select(T_ALIASES).order_by(T_ALIASES.c.alias)):
                 aliases.setdefault(a.name, {})[a.alias] = a.version
-        return [ModelSummary(name=n, versions=c, latest_version=m, aliases=aliases.get(n, {}),
-                             updated_at=utc(t)) for n, c, m, t in rows]
+        return [
+            ModelSummary(
+                name=n, versions=c, latest_version=m, aliases=aliases.get(n, {}), updated_at=utc(t)
+            )
+            for n, c, m, t in rows
+        ]
 
     def list_model_versions(self, name) -> list[ModelVersion]:
         with self.engine.connect() as conn:
@@ -151,22 +229,30 @@ class SqlRegistry(RegistryStore):
 
     def model_versions_with_digest(self, digest) -> list[ModelVersion]:
         column = T_VERSIONS.c.digest
-        match = column == digest if len(digest) >= 64 else column.startswith(digest, autoescape=True)
+        match = (
+            column == digest if len(digest) >= 64 else column.startswith(digest, autoescape=True)
+        )
         with self.engine.connect() as conn:
             return self._versions(conn, match)
 
     def get_model_version(self, name, version) -> ModelVersion:
         with self.engine.connect() as conn:
-            found = self._versions(conn, T_VERSIONS.c.name == name, T_VERSIONS.c.version == int(version))
+            found = self._versions(
+                conn, T_VERSIONS.c.name == name, T_VERSIONS.c.version == int(version)
+            )
             if not found:
-                known = conn.execute(sa.select(sa.func.max(T_VERSIONS.c.version))
-                                     .where(T_VERSIONS.c.name == name)).scalar()
+                known = conn.execute(
+                    sa.select(sa.func.max(T_VERSIONS.c.version)).where(T_VERSIONS.c.name == name)
+                ).scalar()
         if not found:
-            raise NotFound(f"model {name!r} has no version {version}" if known
-                           else f"no model named {name!r}")
+            raise NotFound(
+                f"model {name!r} has no version {version}" if known else f"no model named {name!r}"
+            )
         return found[0]
 
-    def update_model_version(self, name, version, *, actor, description=None, tags=None) -> ModelVersion:
+    def update_model_version(
+        self, name, version, *, actor, description=None, tags=None
+    ) -> ModelVersion:
         current = self.get_model_version(name, version)
         values: dict[str, Any] = {}
         if description is not None:
@@ -177,46 +263,103 @@ class SqlRegistry(RegistryStore):
         if values:
             with self._write() as conn, conn.begin():
                 self._lock(conn)
-                conn.execute(sa.update(T_VERSIONS).where(
-                    T_VERSIONS.c.name == name, T_VERSIONS.c.version == int(version)).values(**values))
+                conn.execute(
+                    sa.update(T_VERSIONS)
+                    .where(T_VERSIONS.c.name == name, T_VERSIONS.c.version == int(version))
+                    .values(**values)
+                )
                 self._append(conn, "model.updated", actor, name, int(version), values)
         return self.get_model_version(name, version)
 
     # -- aliases --------------------------------------------------------------------------
     def get_aliases(self, name) -> dict[str, int]:
         with self.engine.connect() as conn:
-            return {a.alias: a.version for a in conn.execute(
-                sa.select(T_ALIASES).where(T_ALIASES.c.name == name).order_by(T_ALIASES.c.alias))}
+            return {
+                a.alias: a.version
+                for a in conn.execute(
+                    sa.select(T_ALIASES).where(T_ALIASES.c.name == name).order_by(T_ALIASES.c.alias)
+                )
+            }
 
-    def move_alias(self, name, alias, version, *, actor, expected: Expectation = "any",
-                   decision_id=None, reason=None) -> AliasMove:
+    def move_alias(
+        self,
+        name,
+        alias,
+        version,
+        *,
+        actor,
+        expected: Expectation = "any",
+        decision_id=None,
+        reason=None,
+    ) -> AliasMove:
         version = int(version)
         self.get_model_version(name, version)  # NotFound before anything is written
         with self._write() as conn, conn.begin():
             self._lock(conn)
-            current = conn.execute(sa.select(T_ALIASES.c.version).where(
-                T_ALIASES.c.name == name, T_ALIASES.c.alias == alias)).scalar()
+            current = conn.execute(
+                sa.select(T_ALIASES.c.version).where(
+                    T_ALIASES.c.name == name, T_ALIASES.c.alias == alias
+                )
+            ).scalar()
             lost = expected != "any" and current != expected
             if not lost:
-                row = {"name": name, "alias": alias, "version": version, "decision_id": decision_id,
-                       "updated_at": utcnow(), "actor": actor}
+                row = {
+                    "name": name,
+                    "alias": alias,
+                    "version": version,
+                    "decision_id": decision_id,
+                    "updated_at": utcnow(),
+                    "actor": actor,
+                }
                 if current is None:
                     conn.execute(sa.insert(T_ALIASES).values(**row))
                 else:
-                    conn.execute(sa.update(T_ALIASES).where(
-                        T_ALIASES.c.name == name, T_ALIASES.c.alias == alias).values(**row))
-                entry = self._append(conn, "alias.moved", actor, name, version, {
-                    "alias": alias, "from": current, "to": version, "decision_id": decision_id,
-                    "reason": reason})
-                return AliasMove(name=name, alias=alias, version=version, previous=current,
-                                 decision_id=decision_id, actor=actor, at=entry.at,
-                                 audit_seq=entry.seq)
-        self.append_audit("promotion.conflict", actor=actor, model=name, version=version, data={
-            "alias": alias, "expected": expected, "found": current, "decision_id": decision_id})
+                    conn.execute(
+                        sa.update(T_ALIASES)
+                        .where(T_ALIASES.c.name == name, T_ALIASES.c.alias == alias)
+                        .values(**row)
+                    )
+                entry = self._append(
+                    conn,
+                    "alias.moved",
+                    actor,
+                    name,
+                    version,
+                    {
+                        "alias": alias,
+                        "from": current,
+                        "to": version,
+                        "decision_id": decision_id,
+                        "reason": reason,
+                    },
+                )
+                return AliasMove(
+                    name=name,
+                    alias=alias,
+                    version=version,
+                    previous=current,
+                    decision_id=decision_id,
+                    actor=actor,
+                    at=entry.at,
+                    audit_seq=entry.seq,
+                )
+        self.append_audit(
+            "promotion.conflict",
+            actor=actor,
+            model=name,
+            version=version,
+            data={
+                "alias": alias,
+                "expected": expected,
+                "found": current,
+                "decision_id": decision_id,
+            },
+        )
         raise Conflict(
             f"{name}@{alias} moved to version {current} while this promotion expected "
             f"{'it empty' if expected is None else f'version {expected}'}: another promotion won; "
-            "re-run the gate against the new incumbent")
+            "re-run the gate against the new incumbent"
+        )
 
     # -- evaluations and decisions ----------------------------------------------------------
     def write_evaluation(self, evaluation, artifacts) -> None:
@@ -224,18 +367,34 @@ class SqlRegistry(RegistryStore):
         with self._write() as conn, conn.begin():
             self._lock(conn)
             if artifacts:
-                conn.execute(insert_ignore(conn, T_ARTIFACTS, ["digest"]),
-                             [_artifact_row(a) for a in artifacts])
+                conn.execute(
+                    insert_ignore(conn, T_ARTIFACTS, ["digest"]),
+                    [_artifact_row(a) for a in artifacts],
+                )
                 for a in artifacts:  # as in task runs: the first name an artifact is given sticks
                     if a.name:
-                        conn.execute(sa.update(T_ARTIFACTS).where(
-                            T_ARTIFACTS.c.digest == a.digest, T_ARTIFACTS.c.name.is_(None)
-                        ).values(name=a.name))
+                        conn.execute(
+                            sa.update(T_ARTIFACTS)
+                            .where(T_ARTIFACTS.c.digest == a.digest, T_ARTIFACTS.c.name.is_(None))
+                            .values(name=a.name)
+                        )
             conn.execute(sa.insert(T_EVALS).values(**e.model_dump()))
-            self._append(conn, "evaluation.logged", e.actor or "unknown", e.model_name, e.model_version, {
-                "evaluation_id": e.id, "model_digest": e.model_digest,
-                "dataset_digest": e.dataset_digest, "dataset_name": e.dataset_name,
-                "metrics": e.metrics, "slices": sorted(e.slices), "run_id": e.run_id})
+            self._append(
+                conn,
+                "evaluation.logged",
+                e.actor or "unknown",
+                e.model_name,
+                e.model_version,
+                {
+                    "evaluation_id": e.id,
+                    "model_digest": e.model_digest,
+                    "dataset_digest": e.dataset_digest,
+                    "dataset_name": e.dataset_name,
+                    "metrics": e.metrics,
+                    "slices": sorted(e.slices),
+                    "run_id": e.run_id,
+                },
+            )
 
     def list_evaluations(self, *, model_digest=None, limit=1000) -> list[Evaluation]:
         stmt = sa.select(T_EVALS).order_by(T_EVALS.c.created_at.desc(), T_EVALS.c.id).limit(limit)
@@ -251,27 +410,46 @@ class SqlRegistry(RegistryStore):
         with self._write() as conn, conn.begin():
             self._lock(conn)
             conn.execute(sa.insert(T_DECISIONS).values(**row))
-            self._append(conn, "gate.decision", d.actor, d.model_name, d.model_version, {
-                "decision_id": d.id, "policy_name": d.policy_name, "policy_digest": d.policy_digest,
-                "model_digest": d.model_digest, "verdict": d.verdict,
-                "failed_rules": [r.index for r in d.results if not r.passed],
-                "incumbents": d.incumbents})
+            self._append(
+                conn,
+                "gate.decision",
+                d.actor,
+                d.model_name,
+                d.model_version,
+                {
+                    "decision_id": d.id,
+                    "policy_name": d.policy_name,
+                    "policy_digest": d.policy_digest,
+                    "model_digest": d.model_digest,
+                    "verdict": d.verdict,
+                    "failed_rules": [r.index for r in d.results if not r.passed],
+                    "incumbents": d.incumbents,
+                },
+            )
 
     def get_decision(self, decision_id) -> GateDecision:
         if not valid_ref(decision_id):
             raise NotFound(f"no gate decision {decision_id!r}")
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(T_DECISIONS).where(
-                T_DECISIONS.c.id.like(like_prefix(decision_id), escape="\\")).limit(2)).all()
+            rows = conn.execute(
+                sa.select(T_DECISIONS)
+                .where(T_DECISIONS.c.id.like(like_prefix(decision_id), escape="\\"))
+                .limit(2)
+            ).all()
         exact = [r for r in rows if r.id == decision_id]
         if exact:
             return _decision(exact[0]._mapping)
         if len(rows) != 1:
-            raise NotFound(f"no gate decision {decision_id!r}" if not rows
-                           else f"gate decision prefix {decision_id!r} is ambiguous")
+            raise NotFound(
+                f"no gate decision {decision_id!r}"
+                if not rows
+                else f"gate decision prefix {decision_id!r} is ambiguous"
+            )
         return _decision(rows[0]._mapping)
 
-    def list_decisions(self, *, model_digest=None, policy_digest=None, limit=100) -> list[GateDecision]:
+    def list_decisions(
+        self, *, model_digest=None, policy_digest=None, limit=100
+    ) -> list[GateDecision]:
         stmt = sa.select(T_DECISIONS).order_by(T_DECISIONS.c.created_at.desc()).limit(limit)
         if model_digest:
             stmt = stmt.where(T_DECISIONS.c.model_digest == model_digest)

@@ -9,7 +9,11 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
-    "ModelVersionRow", "ModelAliasRow", "EvaluationRow", "GateDecisionRow", "AuditRow",
+    "ModelVersionRow",
+    "ModelAliasRow",
+    "EvaluationRow",
+    "GateDecisionRow",
+    "AuditRow",
     "AuditHeadRow",
 ]
 

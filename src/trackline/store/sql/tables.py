@@ -13,8 +13,14 @@ from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Text, t
 from sqlmodel import Field, SQLModel
 
 __all__ = [
-    "PipelineRunRow", "TaskRunRow", "ParamRow", "ArtifactRow", "EventRow", "MetricRow",
-    "EnvironmentRow", "metadata",
+    "PipelineRunRow",
+    "TaskRunRow",
+    "ParamRow",
+    "ArtifactRow",
+    "EventRow",
+    "MetricRow",
+    "EnvironmentRow",
+    "metadata",
 ]
 
 metadata = SQLModel.metadata
@@ -32,8 +38,12 @@ class PipelineRunRow(SQLModel, table=True):
     __tablename__ = "pipeline_runs"
     __table_args__ = (
         Index("ix_pipeline_runs_pipeline_started", "pipeline", "started_at"),
-        Index("ix_pipeline_runs_running", "status", sqlite_where=text("status = 'running'"),
-              postgresql_where=text("status = 'running'")),
+        Index(
+            "ix_pipeline_runs_running",
+            "status",
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     pipeline: str = Field(max_length=512)
@@ -55,12 +65,24 @@ class TaskRunRow(SQLModel, table=True):
         Index("ix_task_runs_pipeline_started", "pipeline", "started_at"),
         # Partial indexes: the reaper looks only at running rows, and most runs have no parent
         # or pipeline run; a finished run's insert then maintains three indexes, not six.
-        Index("ix_task_runs_pipeline_run", "pipeline_run_id", sqlite_where=text("pipeline_run_id IS NOT NULL"),
-              postgresql_where=text("pipeline_run_id IS NOT NULL")),
-        Index("ix_task_runs_running", "status", sqlite_where=text("status = 'running'"),
-              postgresql_where=text("status = 'running'")),
-        Index("ix_task_runs_parent", "parent_id", sqlite_where=text("parent_id IS NOT NULL"),
-              postgresql_where=text("parent_id IS NOT NULL")),
+        Index(
+            "ix_task_runs_pipeline_run",
+            "pipeline_run_id",
+            sqlite_where=text("pipeline_run_id IS NOT NULL"),
+            postgresql_where=text("pipeline_run_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_task_runs_running",
+            "status",
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+        Index(
+            "ix_task_runs_parent",
+            "parent_id",
+            sqlite_where=text("parent_id IS NOT NULL"),
+            postgresql_where=text("parent_id IS NOT NULL"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=512)
@@ -111,9 +133,7 @@ class ArtifactRow(SQLModel, table=True):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_artifact_direction", "artifact_digest", "direction"),
-    )
+    __table_args__ = (Index("ix_events_artifact_direction", "artifact_digest", "direction"),)
     # The primary key's leading columns double as the (run, direction) index.
     task_run_id: str = Field(primary_key=True, max_length=64)
     direction: str = Field(primary_key=True, max_length=8)

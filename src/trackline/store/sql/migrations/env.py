@@ -2,8 +2,10 @@
 
 from alembic import context
 
-from trackline.store.sql import registry_tables  # noqa: F401 - registers its tables in metadata
-from trackline.store.sql import monitoring_tables  # noqa: F401 - registers its tables in metadata
+from trackline.store.sql import (
+    monitoring_tables,  # noqa: F401 - registers its tables in metadata
+    registry_tables,  # noqa: F401 - registers its tables in metadata
+)
 from trackline.store.sql.tables import metadata
 
 connection = context.config.attributes["connection"]

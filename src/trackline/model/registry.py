@@ -1,6 +1,6 @@
 """Records of the registry, evaluations, gate decisions and the audit log.
 
-Plain pydantic values like ``trackline.records``: the SQL store, the HTTP store and the CLI's
+Plain pydantic values like ``trackline.model.runs``: the SQL store, the HTTP store and the CLI's
 ``--json`` output all pass the same objects around.
 """
 
@@ -11,11 +11,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..records import utcnow
+from .runs import utcnow
 
 __all__ = [
-    "ModelVersion", "ModelSummary", "AliasMove", "Evaluation", "RuleResult", "GateDecision",
-    "AuditEntry", "AuditReport", "VerifyResult", "Expectation",
+    "ModelVersion",
+    "ModelSummary",
+    "AliasMove",
+    "Evaluation",
+    "RuleResult",
+    "GateDecision",
+    "AuditEntry",
+    "AuditReport",
+    "VerifyResult",
+    "Expectation",
 ]
 
 # What a promotion expects the alias to point at now: a version, ``None`` (empty) or "any".

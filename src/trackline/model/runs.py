@@ -7,21 +7,37 @@ SQL store, the spool, the HTTP store and the CLI's ``--json`` output.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 __all__ = [
-    "RunStatus", "TERMINAL", "ArtifactKind", "ColumnInfo", "Artifact", "ArtifactRef", "Metric",
-    "ResourceSample", "ResourceUsage", "Environment", "ErrorInfo", "CodeRef", "TaskRun",
-    "PipelineRun", "RunQuery", "LineageNode", "LineageEdge", "LineageGraph", "utcnow",
+    "RunStatus",
+    "TERMINAL",
+    "ArtifactKind",
+    "ColumnInfo",
+    "Artifact",
+    "ArtifactRef",
+    "Metric",
+    "ResourceSample",
+    "ResourceUsage",
+    "Environment",
+    "ErrorInfo",
+    "CodeRef",
+    "TaskRun",
+    "PipelineRun",
+    "RunQuery",
+    "LineageNode",
+    "LineageEdge",
+    "LineageGraph",
+    "utcnow",
 ]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class RunStatus(StrEnum):
@@ -94,7 +110,11 @@ class Metric(_Record):
 
     @field_serializer("value")
     def _ser_value(self, v: float) -> float | str:
-        return v if math.isfinite(v) else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
+        return (
+            v
+            if math.isfinite(v)
+            else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
+        )
 
 
 class ResourceSample(_Record):

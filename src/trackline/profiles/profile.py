@@ -47,7 +47,9 @@ ProfileMode = Literal["off", "sampled", "full"]
 MODES = ("off", "sampled", "full")
 
 
-def profile_frame(frame: Any, mode: ProfileMode = "full", sample_rows: int = 100_000) -> dict[str, Any]:
+def profile_frame(
+    frame: Any, mode: ProfileMode = "full", sample_rows: int = 100_000
+) -> dict[str, Any]:
     """The profile of a pandas DataFrame or Series."""
     import pandas as pd
 
@@ -56,7 +58,9 @@ def profile_frame(frame: Any, mode: ProfileMode = "full", sample_rows: int = 100
     if isinstance(frame, pd.Series):
         frame = frame.to_frame(name=str(frame.name))
     if not isinstance(frame, pd.DataFrame):
-        raise InvalidInput(f"can only profile pandas DataFrames and Series, not {type(frame).__name__}")
+        raise InvalidInput(
+            f"can only profile pandas DataFrames and Series, not {type(frame).__name__}"
+        )
     rows = len(frame)
     columns: dict[str, Any] = {}
     for i, name in enumerate(frame.columns):
@@ -67,7 +71,9 @@ def profile_frame(frame: Any, mode: ProfileMode = "full", sample_rows: int = 100
     return {"version": VERSION, "rows": rows, "mode": mode, "columns": columns}
 
 
-def profile_path(path: Path, mode: ProfileMode = "full", sample_rows: int = 100_000) -> dict[str, Any]:
+def profile_path(
+    path: Path, mode: ProfileMode = "full", sample_rows: int = 100_000
+) -> dict[str, Any]:
     """The profile of a CSV/TSV/Parquet file (read whole with pandas/pyarrow)."""
     import pandas as pd
 
@@ -109,35 +115,56 @@ def _column(series: Any, mode: str, sample_rows: int) -> dict[str, Any]:
         return _categorical(series, dtype)
     if pt.is_datetime64_any_dtype(series.dtype):
         mask = series.isna().to_numpy()
-        ns = series.dt.tz_convert("UTC").dt.tz_localize(None) if getattr(series.dt, "tz", None) else series
+        ns = (
+            series.dt.tz_convert("UTC").dt.tz_localize(None)
+            if getattr(series.dt, "tz", None)
+            else series
+        )
         values = ns.to_numpy(dtype="datetime64[ns]")[~mask].astype(np.int64) / 1e9
-        return _numeric(values, int(mask.sum()), dtype, "datetime", mode, sample_rows, str(series.name))
+        return _numeric(
+            values, int(mask.sum()), dtype, "datetime", mode, sample_rows, str(series.name)
+        )
     if pt.is_timedelta64_dtype(series.dtype):
         mask = series.isna().to_numpy()
         values = series.to_numpy(dtype="timedelta64[ns]")[~mask].astype(np.int64) / 1e9
-        return _numeric(values, int(mask.sum()), dtype, "duration", mode, sample_rows, str(series.name))
+        return _numeric(
+            values, int(mask.sum()), dtype, "duration", mode, sample_rows, str(series.name)
+        )
     if pt.is_numeric_dtype(series.dtype) and not pt.is_complex_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         mask = np.isnan(values)
-        return _numeric(values[~mask], int(mask.sum()), dtype, "number", mode, sample_rows, str(series.name))
+        return _numeric(
+            values[~mask], int(mask.sum()), dtype, "number", mode, sample_rows, str(series.name)
+        )
     return _categorical(series, dtype)
 
 
-def _numeric(values: np.ndarray, nulls: int, dtype: str, unit: str, mode: str, sample_rows: int,
-             name: str) -> dict[str, Any]:
+def _numeric(
+    values: np.ndarray, nulls: int, dtype: str, unit: str, mode: str, sample_rows: int, name: str
+) -> dict[str, Any]:
     finite = np.isfinite(values)
     infs = int(values.size - np.count_nonzero(finite))
     if infs:
         values = values[finite]
     n = int(values.size)
-    out: dict[str, Any] = {"kind": "numeric", "dtype": dtype, "unit": unit, "count": n,
-                           "nulls": nulls, "inf": infs}
+    out: dict[str, Any] = {
+        "kind": "numeric",
+        "dtype": dtype,
+        "unit": unit,
+        "count": n,
+        "nulls": nulls,
+        "inf": infs,
+    }
     if n == 0:
         out.update(min=None, max=None, mean=None, m2=0.0, quantiles=[])
         return out
     mean = float(values.mean())
-    out.update(min=float(values.min()), max=float(values.max()), mean=mean,
-               m2=float(np.square(values - mean).sum()))
+    out.update(
+        min=float(values.min()),
+        max=float(values.max()),
+        mean=mean,
+        m2=float(np.square(values - mean).sum()),
+    )
     if mode == "sampled" and n > sample_rows:
         seed = int.from_bytes(hashlib.sha256(f"{name}\0{n}".encode()).digest()[:8], "little")
         pick = np.random.default_rng(seed).integers(0, n, size=sample_rows)
@@ -164,9 +191,16 @@ def _categorical(series: Any, dtype: str) -> dict[str, Any]:
     # Registers of the distinct values: the same as of all values, at a fraction of the cost.
     hashes = pd.util.hash_array(keys, categorize=False) if keys.size else np.zeros(0, np.uint64)
     reg = hll.registers(hashes)
-    return {"kind": "categorical", "dtype": dtype, "count": int(values.sum()), "nulls": nulls,
-            "top": top, "other": int(values[TOP_K:].sum()), "hll": hll.encode(reg),
-            "distinct": int(keys.size)}
+    return {
+        "kind": "categorical",
+        "dtype": dtype,
+        "count": int(values.sum()),
+        "nulls": nulls,
+        "top": top,
+        "other": int(values[TOP_K:].sum()),
+        "hll": hll.encode(reg),
+        "distinct": int(keys.size),
+    }
 
 
 def _key(value: Any) -> str:
@@ -191,7 +225,9 @@ def merge_profiles(profiles: Sequence[dict[str, Any]]) -> dict[str, Any]:
         parts = [p["columns"].get(name) or _absent(p["rows"]) for p in profiles]
         kinds = {c["kind"] for c in parts if c["kind"] != "absent"}
         if len(kinds) > 1:
-            raise InvalidInput(f"column {name!r} is numeric in some profiles and categorical in others")
+            raise InvalidInput(
+                f"column {name!r} is numeric in some profiles and categorical in others"
+            )
         kind = kinds.pop() if kinds else "absent"
         if kind == "numeric":
             columns[name] = _merge_numeric(parts)
@@ -200,9 +236,13 @@ def merge_profiles(profiles: Sequence[dict[str, Any]]) -> dict[str, Any]:
         else:
             columns[name] = _absent(sum(p["rows"] for p in profiles))
     modes = {p.get("mode", "full") for p in profiles}
-    return {"version": VERSION, "rows": sum(int(p["rows"]) for p in profiles),
-            "mode": modes.pop() if len(modes) == 1 else "sampled", "columns": columns,
-            "merged": len(profiles)}
+    return {
+        "version": VERSION,
+        "rows": sum(int(p["rows"]) for p in profiles),
+        "mode": modes.pop() if len(modes) == 1 else "sampled",
+        "columns": columns,
+        "merged": len(profiles),
+    }
 
 
 def _absent(rows: int) -> dict[str, Any]:
@@ -212,8 +252,13 @@ def _absent(rows: int) -> dict[str, Any]:
 def _merge_numeric(parts: list[dict[str, Any]]) -> dict[str, Any]:
     present = [c for c in parts if c["kind"] == "numeric"]
     nulls = sum(int(c["nulls"]) for c in parts)
-    base = {"kind": "numeric", "dtype": present[0]["dtype"], "unit": present[0].get("unit", "number"),
-            "nulls": nulls, "inf": sum(int(c.get("inf", 0)) for c in present)}
+    base = {
+        "kind": "numeric",
+        "dtype": present[0]["dtype"],
+        "unit": present[0].get("unit", "number"),
+        "nulls": nulls,
+        "inf": sum(int(c.get("inf", 0)) for c in present),
+    }
     n, mean, m2 = 0, 0.0, 0.0
     for c in present:  # Chan, Golub & LeVeque's pairwise update
         nb = int(c["count"])
@@ -225,10 +270,14 @@ def _merge_numeric(parts: list[dict[str, Any]]) -> dict[str, Any]:
         m2 += float(c["m2"]) + delta * delta * n * nb / total
         n = total
     valued = [c for c in present if c["count"]]
-    base.update(count=n, min=min((c["min"] for c in valued), default=None),
-                max=max((c["max"] for c in valued), default=None),
-                mean=mean if n else None, m2=m2,
-                quantiles=sketch.merge([c["quantiles"] for c in valued], [c["count"] for c in valued]))
+    base.update(
+        count=n,
+        min=min((c["min"] for c in valued), default=None),
+        max=max((c["max"] for c in valued), default=None),
+        mean=mean if n else None,
+        m2=m2,
+        quantiles=sketch.merge([c["quantiles"] for c in valued], [c["count"] for c in valued]),
+    )
     return base
 
 
@@ -242,11 +291,16 @@ def _merge_categorical(parts: list[dict[str, Any]]) -> dict[str, Any]:
     other = sum(int(c["other"]) for c in present) + sum(v for _, v in ranked[TOP_K:])
     reg = hll.merge([hll.decode(c["hll"]) for c in present])
     distinct = max(int(round(hll.estimate(reg))), len(totals))
-    return {"kind": "categorical", "dtype": present[0]["dtype"],
-            "count": sum(int(c["count"]) for c in present),
-            "nulls": sum(int(c["nulls"]) for c in parts),
-            "top": [[k, v] for k, v in ranked[:TOP_K]], "other": other,
-            "hll": hll.encode(reg), "distinct": distinct}
+    return {
+        "kind": "categorical",
+        "dtype": present[0]["dtype"],
+        "count": sum(int(c["count"]) for c in present),
+        "nulls": sum(int(c["nulls"]) for c in parts),
+        "top": [[k, v] for k, v in ranked[:TOP_K]],
+        "other": other,
+        "hll": hll.encode(reg),
+        "distinct": distinct,
+    }
 
 
 def column_variance(col: dict[str, Any]) -> float | None:
@@ -255,16 +309,19 @@ def column_variance(col: dict[str, Any]) -> float | None:
     return float(col["m2"]) / (n - 1) if n > 1 else None
 
 
-def profile_artifact(art: Any, mode: str, sample_rows: int, *, value: Any = None,
-                     path: Path | None = None) -> None:
+def profile_artifact(
+    art: Any, mode: str, sample_rows: int, *, value: Any = None, path: Path | None = None
+) -> None:
     """Set ``art.profile`` for a frame or tabular file (the hook ``capture.artifacts`` calls)."""
     if mode == "off" or (value is None and path is None):
         return
     if mode not in MODES:
         raise InvalidInput(f"profile mode must be one of {', '.join(MODES)}, not {mode!r}")
     if value is not None:
-        art.profile = profile_cached(art.digest, lambda: profile_frame(value, mode, sample_rows),
-                                     mode, sample_rows)
+        art.profile = profile_cached(
+            art.digest, lambda: profile_frame(value, mode, sample_rows), mode, sample_rows
+        )
     else:
-        art.profile = profile_cached(art.digest, lambda: profile_path(Path(path), mode, sample_rows),
-                                     mode, sample_rows)
+        art.profile = profile_cached(
+            art.digest, lambda: profile_path(Path(path), mode, sample_rows), mode, sample_rows
+        )

@@ -76,9 +76,15 @@ def quantile(knots: Sequence[float], p: np.ndarray) -> np.ndarray:
     return np.interp(np.asarray(p, dtype=float), _probs(k), k)
 
 
-def merge(summaries: Sequence[Sequence[float]], weights: Sequence[float], knots: int = KNOTS) -> list[float]:
+def merge(
+    summaries: Sequence[Sequence[float]], weights: Sequence[float], knots: int = KNOTS
+) -> list[float]:
     """Knots of the weighted mixture of several summaries (weights: their value counts)."""
-    parts = [(np.asarray(s, dtype=float), float(w)) for s, w in zip(summaries, weights) if len(s) and w > 0]
+    parts = [
+        (np.asarray(s, dtype=float), float(w))
+        for s, w in zip(summaries, weights)
+        if len(s) and w > 0
+    ]
     if not parts:
         return []
     if len(parts) == 1:

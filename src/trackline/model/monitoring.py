@@ -7,9 +7,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..records import utcnow
+from .runs import Artifact, utcnow
 
-__all__ = ["FIRING_STATUSES", "ColumnDrift", "DataRef", "DriftReport", "TriggerFiring"]
+__all__ = [
+    "FIRING_STATUSES",
+    "ColumnDrift",
+    "DataRef",
+    "DriftReport",
+    "TriggerFiring",
+    "WindowArtifact",
+]
 
 FIRING_STATUSES = ("claimed", "fired", "failed", "dry_run", "cooldown")
 
@@ -55,13 +62,17 @@ class DriftReport(_Record):
     def summary(self) -> dict[str, Any]:
         """The documented ``--json`` contract plus identities."""
         return {
-            "id": self.id, "drifted": self.drifted, "share": self.share,
+            "id": self.id,
+            "drifted": self.drifted,
+            "share": self.share,
             "share_threshold": self.share_threshold,
             "reference": self.reference.model_dump(mode="json"),
             "current": self.current.model_dump(mode="json"),
             "columns": [c.model_dump(mode="json") for c in self.columns],
-            "new_columns": self.new_columns, "run_id": self.run_id,
-            "report_digest": self.report_digest, "created_at": self.created_at.isoformat(),
+            "new_columns": self.new_columns,
+            "run_id": self.run_id,
+            "report_digest": self.report_digest,
+            "created_at": self.created_at.isoformat(),
         }
 
 
@@ -80,3 +91,12 @@ class TriggerFiring(_Record):
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class WindowArtifact(BaseModel):
+    """One artifact a task read or wrote in a run of the window (full record, profile included)."""
+
+    run_id: str
+    slot: str
+    run_started: datetime | None
+    artifact: Artifact

@@ -1,0 +1,30 @@
+"""Canonical JSON and SHA-256 digests of values: one spelling, so equal values get equal digests.
+
+Used wherever a digest is an identity (artifacts, policies, audit entries, orchestrator ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+__all__ = ["sha256_bytes", "canonical_json", "hash_json", "hash_uri"]
+
+
+def sha256_bytes(data: bytes | bytearray | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False
+    )
+
+
+def hash_json(value: Any) -> str:
+    return sha256_bytes(canonical_json(value).encode())
+
+
+def hash_uri(uri: str) -> str:
+    return sha256_bytes(b"uri\0" + uri.encode())
