@@ -1,4 +1,10 @@
-"""``trackline.connect()``: the Python face of everything the CLI shows."""
+"""``trackline.connect()`` and ``trackline.configure()``: query a store, choose where tasks write.
+
+``connect(url)`` returns a ``Client`` bound to that store and changes nothing else, so a notebook
+can open a second store to look at it while its tracked tasks keep writing where they did.
+``configure(store=url)`` is the one explicit call that changes where this process's tracked tasks
+write (it beats ``TRACKLINE_STORE``).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,41 @@ from typing import Any
 from .config import Settings, set_override, settings
 from .diff import RunDiff, diff_runs
 from .model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun, utcnow
-from .store import Store, get_store
+from .store import (
+    AuditStore,
+    FailSafeStore,
+    MonitoringStore,
+    RegistryStore,
+    RunStore,
+    capability,
+    get_store,
+)
 from .store.spool import ReplayResult
 
-__all__ = ["Client", "connect"]
+__all__ = ["Client", "configure", "connect"]
 
 
 class Client:
     """Queries over one store. Listing runs first reaps runs whose lease expired."""
 
-    def __init__(self, store: Store, config: Settings) -> None:
+    def __init__(self, store: RunStore, config: Settings) -> None:
         self.store = store
         self.config = config
+
+    @property
+    def registry(self) -> RegistryStore:
+        """Model versions, aliases, evaluations and gate decisions of this store."""
+        return capability(self.store, RegistryStore)  # type: ignore[type-abstract]
+
+    @property
+    def audit(self) -> AuditStore:
+        """The hash-chained audit log of this store."""
+        return capability(self.store, AuditStore)  # type: ignore[type-abstract]
+
+    @property
+    def monitoring(self) -> MonitoringStore:
+        """Drift reports, trigger episodes and firings of this store."""
+        return capability(self.store, MonitoringStore)  # type: ignore[type-abstract]
 
     def reap(self) -> list[str]:
         return self.store.reap(utcnow() - timedelta(seconds=self.config.stale_after))
@@ -105,13 +134,24 @@ class Client:
 
     def sync(self) -> ReplayResult:
         """Deliver spooled records now."""
-        replay = getattr(self.store, "replay_spool", None)
-        return replay() if replay else ReplayResult()
+        if isinstance(self.store, FailSafeStore):
+            return self.store.replay_spool()
+        return ReplayResult()
 
 
 def connect(url: str | None = None, **overrides: Any) -> Client:
-    """Choose the store for this process (``url`` beats ``TRACKLINE_STORE``) and query it."""
-    if url is not None or overrides:
-        set_override(store=url, **overrides)
+    """A client bound to the store at ``url`` (default: where tracked tasks write now).
+
+    ``overrides`` are settings for this client only (e.g. ``token=`` for a team server); nothing
+    process-wide changes. Use ``configure`` to choose where tracked tasks write.
+    """
     cfg = settings()
+    if url is not None or overrides:
+        cfg = Settings(**{**dict(cfg), **({"store": url} if url else {}), **overrides})
     return Client(get_store(cfg), cfg)
+
+
+def configure(*, store: str | None = None, **values: Any) -> None:
+    """Choose settings for this process, e.g. ``configure(store="postgresql://…")``: every
+    tracked task from here on writes there. Explicit values beat ``TRACKLINE_*`` variables."""
+    set_override(store=store, **values)

@@ -94,7 +94,9 @@ def validate(
 ) -> M:
     """``model.model_validate(data)``; every error is listed with its place in ``source``."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: a {what} is a mapping of its fields, not a {type(data).__name__}")
+        raise ConfigError(
+            f"{source}: a {what} is a mapping of its fields, not a {type(data).__name__}"
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

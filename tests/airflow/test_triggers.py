@@ -226,7 +226,7 @@ def test_dag_run_is_started_once_per_episode(airflow_url, monkeypatch):
     evidence = run["conf"]["trackline"]
     assert evidence["episode"] == first.episode and evidence["reason"].startswith("data drift")
     assert evidence["evidence"]["drift_report"] == first.evidence["drift_report"]
-    firing = trackline.connect().store.inner.list_firings("churn")[0]
+    firing = trackline.connect().monitoring.list_firings("churn")[0]
     assert firing.status == "fired" and firing.started["dag_run_id"] == run_id
 
 
@@ -335,7 +335,7 @@ def test_monitor_as_an_airflow_task(airflow_api, monkeypatch, tmp_path):
         text=True,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    firing = trackline.connect().store.inner.list_firings("in-dag")[0]
+    firing = trackline.connect().monitoring.list_firings("in-dag")[0]
     assert firing.status == "fired"
     run = requests.get(
         f"{url}/api/v2/dags/retrain_churn/dagRuns/{firing.started['dag_run_id']}",

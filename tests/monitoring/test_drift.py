@@ -132,7 +132,7 @@ def test_check_drift_records_report_and_lineage(scored):
     report = trackline.check_drift("task:train/data", "task:score/batch@last")
     assert report.drifted and report.share >= 2 / 3
     client = trackline.connect()
-    store = client.store.inner
+    store = client.store.backend
     stored = store.get_drift_report(report.id)
     assert stored.drifted == report.drifted and stored.run_id == report.run_id
     batch_digest = report.current.digests[0]

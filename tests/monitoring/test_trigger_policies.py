@@ -210,7 +210,7 @@ def test_one_drift_episode_fires_once(use_store, hook):
     assert second.status == "fired" and second.episode != first.episode
     assert len(hook.calls) == 2
 
-    store = trackline.connect().store.inner
+    store = trackline.connect().store.backend
     fired = store.list_firings("retrain")
     assert [f.status for f in fired] == ["fired", "fired"]
     assert fired[0].started["status"] == 200 and fired[0].started["response"] == {"accepted": True}
@@ -261,7 +261,7 @@ def test_cooldown_dry_run_and_retry_after_failure(use_store, hook):
     later = evaluate_policy(policy, now=utcnow() + timedelta(hours=2))[0]
     assert later.status == "fired" and later.episode == cooling.episode
     assert len(hook.calls) == 3
-    statuses = [f.status for f in trackline.connect().store.inner.list_firings("retrain")]
+    statuses = [f.status for f in trackline.connect().monitoring.list_firings("retrain")]
     assert sorted(statuses) == ["dry_run", "fired", "fired"]
 
 

@@ -197,7 +197,7 @@ def test_unknown_deployment_is_a_recorded_failure(prefect_api, monkeypatch):
     score(_batch(2_000, 2, shift=1.5))
     out = evaluate_policy(policy)[0]
     assert out.status == "failed" and "nope/nothing" in out.message
-    assert trackline.connect().store.inner.list_firings("missing")[0].status == "failed"
+    assert trackline.connect().monitoring.list_firings("missing")[0].status == "failed"
 
 
 def test_event_starts_a_deployment_through_an_automation(prefect_api, deployment, monkeypatch):

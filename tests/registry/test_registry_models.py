@@ -35,7 +35,7 @@ def test_versions_number_per_name_and_same_bytes_are_idempotent(train, workdir, 
     assert other.version == 1
     assert [m.name for m in trackline.list_models()] == ["churn", "fraud"]
     # From bytes back to the registry: every version of any model whose artifact they are.
-    store = trackline.connect().store
+    store = trackline.connect().registry
     found = store.model_versions_with_digest(v1.digest)
     assert [(v.name, v.version) for v in found] == [("churn", 1), ("fraud", 1)]
     assert [v.ref for v in store.model_versions_with_digest(v2.digest[:12])] == [v2.ref]

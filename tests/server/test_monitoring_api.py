@@ -88,7 +88,7 @@ def scored(server, tmp_path_factory) -> dict:
 
 
 def test_drift_check_through_server_is_stored_behind_it(server, scored, as_writer):
-    assert isinstance(trackline.connect().store.inner, HttpStore)
+    assert isinstance(trackline.connect().store.backend, HttpStore)
     report = trackline.check_drift("task:mon_train/data", "task:mon_score/batch@last")
     assert report.drifted and report.share >= 2 / 3 and report.run_id and report.report_digest
     batch = report.current.digests[0]

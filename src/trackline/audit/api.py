@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from ..model.audit import verify_chain
 from ..model.registry import AuditEntry, AuditReport
-from ..registry.store import registry_store
+from ..store import AuditStore, capability
 
 __all__ = ["audit_log", "verify_audit"]
 
 
 def audit_log(model: str | None = None, limit: int | None = None, store=None) -> list[AuditEntry]:
     """Entries oldest first (``limit`` keeps the newest ones), optionally of one model."""
-    return registry_store(store).audit_entries(model=model, limit=limit)
+    return capability(store, AuditStore).audit_entries(model=model, limit=limit)
 
 
 def verify_audit(store=None, anchor: tuple[int, str] | None = None) -> AuditReport:
     """Check the chain; ``anchor`` is a (seq, hash) head copied elsewhere earlier, which must
     still be in the chain (this catches even a rewrite of the whole chain and its head)."""
-    s = registry_store(store)
+    s = capability(store, AuditStore)
     head_seq, head_hash = s.audit_head()
     entries = s.audit_entries()
     report = verify_chain(entries, head_seq, head_hash)

@@ -13,7 +13,7 @@ from typing import Any
 from ..config import Settings, settings
 from ..model.ids import new_id
 from ..model.runs import PipelineRun, RunStatus, utcnow
-from ..store import Store, get_store
+from ..store import RunStore, get_store
 from . import heartbeat
 from .context import PIPELINE
 
@@ -32,7 +32,7 @@ class PipelineRecorder:
         run_id: str | None = None,
         config: Mapping[str, Any] | None = None,
         external_ids: Mapping[str, Any] | None = None,
-        store: Store | None = None,
+        store: RunStore | None = None,
         settings_: Settings | None = None,
     ) -> None:
         self.settings = settings_ or settings()

@@ -24,7 +24,7 @@ from ..config import Settings, settings
 from ..errors import InvalidInput, TracklineError
 from ..model.ids import new_id
 from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
-from ..store import Store, get_store
+from ..store import RunStore, get_store
 from . import heartbeat
 from .ambient import ambient_identity
 from .artifacts import describe, is_json_value, json_size
@@ -67,7 +67,7 @@ class RunRecorder:
         parent_id: str | None = None,
         external_ids: Mapping[str, Any] | None = None,
         func: Any = None,
-        store: Store | None = None,
+        store: RunStore | None = None,
         config: Settings | None = None,
         eager_start: bool = False,
         use_ambient: bool = True,
@@ -221,10 +221,11 @@ class RunRecorder:
             art = describe(
                 value, kind=kind, name=name, home=self.config.home, use_cache=self.config.hash_cache
             )
-        self._add(direction, name or art.name or art.digest[:12], art)
+        self.add_artifact(direction, name or art.name or art.digest[:12], art)
         return art
 
-    def _add(self, direction: str, slot: str, art: Artifact) -> None:
+    def add_artifact(self, direction: str, slot: str, art: Artifact) -> None:
+        """Record ``art`` as an input or output of this run under ``slot``."""
         self.artifacts.setdefault(art.digest, art)
         ref = ArtifactRef(name=slot, digest=art.digest, kind=art.kind, uri=art.uri)
         (self.inputs if direction == "input" else self.outputs).append(ref)
@@ -250,7 +251,9 @@ class RunRecorder:
             self.params[name] = os.fspath(value)
             self._watched_paths[name] = (path, _stat(path))
             if path.exists():
-                self._add("input", name, describe(path, kind=kind, home=home, use_cache=cache))
+                self.add_artifact(
+                    "input", name, describe(path, kind=kind, home=home, use_cache=cache)
+                )
             return
         if (
             value is None
@@ -263,7 +266,7 @@ class RunRecorder:
         if is_json_value(value) and json_size(value) <= limit:
             self.params[name] = value
         # Containers and long strings also link lineage by digest (e.g. values passed via XCom).
-        self._add("input", name, describe(value, kind=kind, home=home, use_cache=cache))
+        self.add_artifact("input", name, describe(value, kind=kind, home=home, use_cache=cache))
 
     def record_result(self, value: Any, kinds: Mapping[str, str] | None = None) -> None:
         """The return value is an output; tuples and dicts also per element / key."""
@@ -272,7 +275,7 @@ class RunRecorder:
         kinds = kinds or {}
         home, cache = self.config.home, self.config.hash_cache
         try:
-            self._add(
+            self.add_artifact(
                 "output",
                 "return",
                 describe(value, kind=kinds.get("return"), home=home, use_cache=cache),
@@ -285,7 +288,7 @@ class RunRecorder:
                 items = ()
             for key, item in items:
                 slot = f"return.{key}"
-                self._add(
+                self.add_artifact(
                     "output", slot, describe(item, kind=kinds.get(slot), home=home, use_cache=cache)
                 )
         except Exception as exc:  # noqa: BLE001
@@ -296,7 +299,7 @@ class RunRecorder:
         for name, (path, before) in self._watched_paths.items():
             after = _stat(path)
             if after is not None and after != before:
-                self._add(
+                self.add_artifact(
                     "output",
                     name,
                     describe(path, home=self.config.home, use_cache=self.config.hash_cache),

@@ -63,7 +63,7 @@ def show(ctx, decision_id, as_json, as_markdown):
     """A recorded decision (id or unique prefix)."""
     from ..gates import decision_markdown, decision_text
 
-    decision = client(ctx).store.get_decision(decision_id)
+    decision = client(ctx).registry.get_decision(decision_id)
     if as_json:
         emit_json(decision)
     else:

@@ -46,17 +46,21 @@ class _Group(click.Group):
 def cli(ctx: click.Context, store: str | None) -> None:
     """trackline: run records, lineage and promotion gates for ML pipelines."""
     ctx.obj = {"store": store}
+    if store:  # library calls made by commands (register, promote, drift) write there too
+        from ..client import configure
+
+        configure(store=store)
 
 
 def client(ctx: click.Context):
-    from .. import connect
+    from ..client import connect
 
     return connect(ctx.obj.get("store") if ctx.obj else None)
 
 
 def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
-    from . import audit, db, drift, gate, models, monitor, runs, server, tokens  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+    from . import audit, db, drift, gate, models, monitor, runs, server, tokens  # noqa: F401
 
 
 _register()

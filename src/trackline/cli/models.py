@@ -12,7 +12,7 @@ from .output import emit_json, fail, fmt_time, table
 
 
 def _store(ctx):
-    return client(ctx).store
+    return client(ctx).registry
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from ..model.ids import new_id
 from ..model.registry import GateDecision, ModelVersion
 from ..registry.models import resolve_model
 from ..registry.store import registry_store
+from ..store import RemoteRules
 from .context import GateContext
 from .policy import EvaluationAgeRule, Policy, load_policy
 from .rules import check_rule
@@ -41,6 +42,14 @@ def check_gate(
     pol, source = as_policy(policy)
     s = registry_store(store)
     cand = resolve_model(model_ref, version, store=s)
+    if isinstance(s, RemoteRules):  # one request: the server checks against its own records
+        return s.run_gate(
+            cand.name,
+            cand.version,
+            pol.canonical(),
+            policy_file=source or policy_file,
+            decision_id=decision_id,
+        )
     ctx = GateContext(s, cand)
     # Age rules look at the evaluations the other rules used, so they are checked last.
     order = sorted(range(len(pol.rules)), key=lambda i: isinstance(pol.rules[i], EvaluationAgeRule))

@@ -12,9 +12,9 @@ import logging
 from typing import Any
 
 from ..config import settings
-from ..errors import TracklineError
 from ..model.monitoring import DriftReport
 from ..model.runs import ArtifactKind
+from ..store import MonitoringStore, RunStore, capability
 from .drift import DriftConfig, compare
 from .refs import Side, resolve
 
@@ -23,14 +23,9 @@ __all__ = ["check_drift", "monitoring_store"]
 log = logging.getLogger("trackline")
 
 
-def monitoring_store(store: Any) -> Any:
-    """The store itself when it supports monitoring (SQL stores and the HTTP store do)."""
-    from ..store.monitoring_base import MonitoringStore
-
-    inner = getattr(store, "inner", store)
-    if isinstance(inner, MonitoringStore):
-        return inner
-    raise TracklineError(f"the store {getattr(store, 'url', store)!r} does not support monitoring")
+def monitoring_store(store: RunStore | None) -> MonitoringStore:
+    """The monitoring side of a store (SQL stores and the HTTP store have one)."""
+    return capability(store, MonitoringStore)  # type: ignore[type-abstract]
 
 
 def check_drift(
@@ -92,7 +87,7 @@ def check_drift(
     art = describe(
         report.summary(), kind=ArtifactKind.REPORT, name=f"drift-report-{report.id[:12]}"
     )
-    run._add("output", f"drift_report.{report.id[:12]}", art)
+    run.add_artifact("output", f"drift_report.{report.id[:12]}", art)
     report.run_id, report.report_digest = run.id, art.digest
     if own is not None:
         run.log_metric("drift.share", report.share)
@@ -109,4 +104,4 @@ def check_drift(
 def _link(run: Any, side: Side, slot: str) -> None:
     many = len(side.artifacts) > 1
     for i, art in enumerate(side.artifacts):
-        run._add("input", f"{slot}.{i}" if many else slot, art)
+        run.add_artifact("input", f"{slot}.{i}" if many else slot, art)

@@ -18,15 +18,18 @@ from ..errors import InvalidInput, NotFound
 from ..model.ids import new_id
 from ..model.registry import Evaluation, ModelVersion
 from ..model.runs import Artifact
+from ..store import RegistryStore, RemoteRules, RunStore, backend_of
 from .models import resolve_model
+from .refs import check_name
 from .store import registry_store
 
-__all__ = ["log_evaluation", "evaluations"]
+__all__ = ["evaluations", "log_evaluation", "record_evaluation", "validate_metrics"]
 
 _DIGEST_LIKE = re.compile(r"^[0-9a-f]{8,128}$")
 
 
-def _metrics(values: Any, where: str) -> dict[str, float]:
+def validate_metrics(values: Any, where: str) -> dict[str, float]:
+    """Evaluation metrics: a non-empty mapping of names to finite numbers, else ``InvalidInput``."""
     if not isinstance(values, Mapping) or not values:
         raise InvalidInput(f"{where} must be a non-empty mapping of metric name to number")
     out: dict[str, float] = {}
@@ -53,7 +56,7 @@ def _slices(values: Any) -> dict[str, dict[str, float]]:
         return {}
     if not isinstance(values, Mapping):
         raise InvalidInput("slices must map a slice name to a mapping of metrics")
-    return {str(name): _metrics(m, f"slices[{name!r}]") for name, m in values.items()}
+    return {str(name): validate_metrics(m, f"slices[{name!r}]") for name, m in values.items()}
 
 
 def _dataset(dataset: Any, name: str | None, store) -> Artifact:
@@ -106,8 +109,7 @@ def log_evaluation(
     ``dataset_name`` so gate policies can refer to it) or a digest. Inside a tracked task the
     evaluation links to that run and the model and dataset become its inputs.
     """
-    clean = _metrics(metrics, "metrics")
-    clean_slices = _slices(slices)
+    clean, clean_slices = validate_metrics(metrics, "metrics"), _slices(slices)
     s = registry_store(store)
     mv = resolve_model(model_ref, store=s)
     data = _dataset(dataset, dataset_name, s)
@@ -118,10 +120,10 @@ def log_evaluation(
         else (getattr(run, "id", None) or (recorder.id if recorder else None))
     )
     if recorder is not None and recorder.id == run_id:
-        recorder._add(
+        recorder.add_artifact(
             "input", "model", Artifact(digest=mv.digest, kind=mv.kind or "model", uri=mv.uri)
         )
-        recorder._add("input", f"dataset:{data.name or data.digest[:12]}", data)
+        recorder.add_artifact("input", f"dataset:{data.name or data.digest[:12]}", data)
     ev = Evaluation(
         id=new_id(),
         model_name=mv.name,
@@ -134,8 +136,46 @@ def log_evaluation(
         run_id=run_id,
         actor=current_actor(actor),
     )
-    s.write_evaluation(ev, [data])
-    return ev
+    return record_evaluation(ev, [data], store=s)
+
+
+def record_evaluation(
+    evaluation: Evaluation,
+    artifacts: list[Artifact],
+    *,
+    store: RunStore | RegistryStore | None = None,
+) -> Evaluation:
+    """Check an evaluation against the store's records and write it (idempotent by id).
+
+    Its metrics must be finite numbers, its model a registered version with exactly that digest,
+    its dataset among ``artifacts`` or already recorded. A retried write returns what the first
+    one stored. Against a team server the server applies these checks (one request).
+    """
+    e = evaluation.model_copy(
+        update={
+            "metrics": validate_metrics(evaluation.metrics, "metrics"),
+            "slices": _slices(evaluation.slices),
+        }
+    )
+    s = registry_store(store)
+    if isinstance(s, RemoteRules):
+        s.write_evaluation(e, artifacts)
+        return e
+    if e.model_name is not None and e.model_version is not None:
+        mv = s.get_model_version(check_name(e.model_name), e.model_version)
+        if mv.digest != e.model_digest:
+            raise InvalidInput(
+                f"evaluation of {mv.ref} names digest {e.model_digest[:16]}, "
+                f"but {mv.ref} is {mv.digest[:16]}"
+            )
+    if e.dataset_digest not in {a.digest for a in artifacts}:
+        backend_of(s).get_artifact(e.dataset_digest)  # type: ignore[arg-type]  # NotFound
+    try:
+        return s.get_evaluation(e.id)
+    except NotFound:
+        pass
+    s.write_evaluation(e, artifacts)
+    return e
 
 
 def evaluations(model_ref: str | ModelVersion, *, store=None) -> list[Evaluation]:

@@ -80,7 +80,7 @@ def register_model(
     art = _model_artifact(model, s)
     run_id, recorder = _run_id(run, s)
     if recorder is not None:
-        recorder._add("output", f"model:{name}", art)
+        recorder.add_artifact("output", f"model:{name}", art)
     clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     return s.add_model_version(
         name,

@@ -6,21 +6,32 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from ..audit.actor import current_actor
 from ..capture.artifacts import describe_path
-from ..errors import InvalidInput, PromotionRefused
-from ..model.registry import AliasMove, GateDecision, ModelVersion, VerifyResult
+from ..errors import InvalidInput, NotFound, PromotionRefused
+from ..model.registry import AliasMove, Expectation, GateDecision, ModelVersion, VerifyResult
+from ..store import AuditStore, RegistryStore, RemoteRules, RunStore, capability
 from .models import resolve_model
 from .refs import check_alias
 from .store import registry_store
 
-__all__ = ["promote", "verify_model"]
+if TYPE_CHECKING:
+    from ..gates.policy import Policy
+
+__all__ = ["promote", "refusal", "verify_model"]
 
 log = logging.getLogger("trackline")
 
 
-def _decision(s, mv: ModelVersion, policy, decision: str | GateDecision | None, actor: str):
+def _decision(
+    s: RegistryStore,
+    mv: ModelVersion,
+    policy: Policy | str | Path | None,
+    decision: str | GateDecision | None,
+    actor: str,
+) -> GateDecision | None:
     if policy is not None:
         from ..gates.check import check_gate
 
@@ -28,9 +39,41 @@ def _decision(s, mv: ModelVersion, policy, decision: str | GateDecision | None, 
     if isinstance(decision, GateDecision):
         return decision
     if decision is not None:
-        return s.get_decision(decision)
+        try:
+            return s.get_decision(decision)
+        except NotFound:
+            return None
     latest = s.list_decisions(model_digest=mv.digest, limit=1)
     return latest[0] if latest else None
+
+
+def refusal(
+    mv: ModelVersion, decision: GateDecision | None, wanted: str | None = None
+) -> str | None:
+    """Why ``decision`` cannot move an alias to ``mv`` (``None``: it can).
+
+    The one statement of the promotion rule: a recorded decision about exactly these bytes,
+    and it passed. ``wanted`` is the decision id asked for, to name it when it is unknown.
+    """
+    if decision is None:
+        if wanted:
+            return f"no gate decision {wanted!r} is recorded"
+        return (
+            f"no gate decision is recorded for {mv.ref} (digest {mv.digest[:16]});"
+            " run `trackline gate check`"
+        )
+    if decision.model_digest != mv.digest:
+        return (
+            f"decision {decision.id[:12]} is about digest {decision.model_digest[:16]},"
+            f" not {mv.ref}'s {mv.digest[:16]}"
+        )
+    if not decision.passed:
+        failed = ", ".join(str(r.index + 1) for r in decision.results if not r.passed)
+        return (
+            f"the gate {decision.policy_name!r} failed for {mv.ref}"
+            f" (rules {failed}; decision {decision.id[:12]})"
+        )
+    return None
 
 
 def promote(
@@ -38,36 +81,40 @@ def promote(
     version: int | str | None = None,
     *,
     alias: str,
-    policy=None,
+    policy: Policy | str | Path | None = None,
     decision: str | GateDecision | None = None,
     reason: str | None = None,
-    store=None,
+    expected: Expectation | Literal["from-decision"] = "from-decision",
+    store: RunStore | RegistryStore | None = None,
     actor: str | None = None,
 ) -> AliasMove:
     """Point ``alias`` at the version, if a passing gate decision exists for its exact digest.
 
     With ``policy`` the gate runs first and its decision is the one that counts; otherwise the
     given ``decision`` (id) or the newest decision about this digest must have passed. The move is
-    a compare-and-swap against the alias value the decision compared with (or saw at the start),
-    so of two racing promotions exactly one wins; both are in the audit log.
+    a compare-and-swap against ``expected``, by default the alias value the decision compared with
+    (or saw at the start), so of two racing promotions exactly one wins; both are in the audit log.
+    Against a team server the server applies this rule (one request, its own records).
     """
     check_alias(alias)
     who = current_actor(actor)
     s = registry_store(store)
     mv = resolve_model(model, version, store=s)
-    d = _decision(s, mv, policy, decision, who)
-    why = None
-    if d is None:
-        why = f"no gate decision is recorded for {mv.ref} (digest {mv.digest[:16]}); run `trackline gate check`"
-    elif d.model_digest != mv.digest:
-        why = f"decision {d.id[:12]} is about digest {d.model_digest[:16]}, not {mv.ref}'s {mv.digest[:16]}"
-    elif not d.passed:
-        failed = ", ".join(str(r.index + 1) for r in d.results if not r.passed)
-        why = (
-            f"the gate {d.policy_name!r} failed for {mv.ref} (rules {failed}; decision {d.id[:12]})"
+    if isinstance(s, RemoteRules):
+        from ..gates.check import as_policy
+
+        return s.promote_version(
+            mv.name,
+            mv.version,
+            alias=alias,
+            policy=as_policy(policy)[0].canonical() if policy is not None else None,
+            decision_id=decision.id if isinstance(decision, GateDecision) else decision,
+            reason=reason,
         )
-    if why is not None:
-        s.append_audit(
+    d = _decision(s, mv, policy, decision, who)
+    why = refusal(mv, d, decision if isinstance(decision, str) else None)
+    if why is not None or d is None:
+        capability(s, AuditStore).append_audit(  # type: ignore[arg-type]
             "promotion.refused",
             actor=who,
             model=mv.name,
@@ -75,12 +122,15 @@ def promote(
             data={
                 "alias": alias,
                 "digest": mv.digest,
-                "decision_id": d.id if d else None,
+                "decision_id": d.id if d else decision,
                 "reason": why,
             },
         )
         raise PromotionRefused(f"refusing to move {mv.name}@{alias} to {mv.ref}: {why}")
-    expected = d.incumbents[alias] if alias in d.incumbents else s.get_aliases(mv.name).get(alias)
+    if expected == "from-decision":
+        expected = (
+            d.incumbents[alias] if alias in d.incumbents else s.get_aliases(mv.name).get(alias)
+        )
     return s.move_alias(
         mv.name, alias, mv.version, actor=who, expected=expected, decision_id=d.id, reason=reason
     )
@@ -106,7 +156,7 @@ def verify_model(
         ok=actual == mv.digest,
     )
     try:
-        s.append_audit(
+        capability(s, AuditStore).append_audit(  # type: ignore[arg-type]
             "model.verified",
             actor=current_actor(actor),
             model=mv.name,

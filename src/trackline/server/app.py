@@ -12,8 +12,8 @@ from fastapi.staticfiles import StaticFiles
 from .._version import __version__
 from ..config import settings
 from ..errors import ConfigError, StoreUnavailable
-from ..store.base import Store
 from ..store.factory import open_store
+from ..store.sql.store import SqlStore
 from .access import ServerAuditLog, TokenStore
 from .config import ServerConfig
 from .context import ServerContext
@@ -27,18 +27,19 @@ __all__ = ["app_from_env", "create_app"]
 STATIC = Path(__file__).parent / "static"
 
 
-def _open_sql_store(url: str) -> Store:
+def _open_sql_store(url: str) -> SqlStore:
     scheme = url.split(":", 1)[0].lower()
-    if not scheme.startswith(("sqlite", "postgres")):
+    store = open_store(url, settings()) if scheme.startswith(("sqlite", "postgres")) else None
+    if not isinstance(store, SqlStore):
         raise ConfigError(
             f"the server fronts a SQL store (sqlite:/// or postgresql://), not {url!r}"
         )
-    return open_store(url, settings())
+    return store
 
 
 def create_app(config: ServerConfig) -> FastAPI:
     store = _open_sql_store(config.store)
-    engine: sa.Engine = store.engine  # type: ignore[attr-defined]
+    engine: sa.Engine = store.engine
     app = FastAPI(
         title="trackline",
         version=__version__,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from ..store.base import Store
+from ..store.sql.store import SqlStore
 from .access import ServerAuditLog, TokenStore
 from .config import ServerConfig
 
@@ -16,7 +16,7 @@ __all__ = ["ServerContext", "get_ctx"]
 @dataclass
 class ServerContext:
     config: ServerConfig
-    store: Store
+    store: SqlStore  # runs, registry, audit and monitoring in one database
     tokens: TokenStore
     audit: ServerAuditLog
 

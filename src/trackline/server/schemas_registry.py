@@ -66,6 +66,8 @@ class GateCheckIn(BaseModel):
 
     policy: dict[str, Any]
     policy_file: str | None = Field(default=None, max_length=4096)
+    # A client-chosen id makes a retried check return the decision the first one recorded.
+    decision_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class AuditAppendIn(BaseModel):

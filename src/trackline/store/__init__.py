@@ -1,23 +1,47 @@
-"""Stores: the interface, the backends, and the process-wide store tracked code writes to."""
+"""Stores: the capability protocols, the backends, and the process-wide store tracked code
+writes to."""
 
 from __future__ import annotations
 
 import os
 import threading
+from typing import TypeVar
 
 from ..config import Settings, settings
-from .base import Store
+from ..errors import ConfigError
 from .factory import open_store, register_backend
 from .failsafe import FailSafeStore
 from .noop import NoopStore
+from .protocols import AuditStore, MonitoringStore, RegistryStore, RemoteRules, RunStore
 
-__all__ = ["Store", "FailSafeStore", "NoopStore", "get_store", "open_store", "register_backend"]
+__all__ = [
+    "AuditStore",
+    "FailSafeStore",
+    "MonitoringStore",
+    "NoopStore",
+    "RegistryStore",
+    "RemoteRules",
+    "RunStore",
+    "backend_of",
+    "capability",
+    "get_store",
+    "open_store",
+    "register_backend",
+]
 
-_stores: dict[tuple[int, Settings], Store] = {}
+C = TypeVar("C")
+
+_stores: dict[tuple[int, Settings], RunStore] = {}
 _lock = threading.Lock()
 
+_NAMES = {
+    RegistryStore: "no model registry",
+    AuditStore: "no audit log",
+    MonitoringStore: "no monitoring (drift reports and triggers)",
+}
 
-def get_store(config: Settings | None = None) -> Store:
+
+def get_store(config: Settings | None = None) -> RunStore:
     """The (fail-safe) store for the current settings, one per process and configuration."""
     cfg = config or settings()
     key = (os.getpid(), cfg)
@@ -33,3 +57,23 @@ def get_store(config: Settings | None = None) -> Store:
                 )
                 _stores[key] = store
     return store
+
+
+def backend_of(store: RunStore) -> RunStore:
+    """The backend behind the fail-safe wrapper (the store itself when it is not wrapped)."""
+    return store.backend if isinstance(store, FailSafeStore) else store
+
+
+def capability(store: RunStore | None, kind: type[C]) -> C:
+    """``store`` (default: the process store) as a ``kind`` store, e.g. ``RegistryStore``.
+
+    Capabilities are never spooled: they come from the backend itself. A backend without the
+    capability (the no-op store of ``TRACKLINE_DISABLED=1``) is a ``ConfigError``.
+    """
+    s = store if store is not None else get_store()
+    backend = s if isinstance(s, kind) and not isinstance(s, FailSafeStore) else backend_of(s)
+    if not isinstance(backend, kind):
+        what = _NAMES.get(kind, f"no {kind.__name__}")
+        url = getattr(s, "url", s)
+        raise ConfigError(f"the store {url!r} has {what} (is TRACKLINE_DISABLED set?)")
+    return backend

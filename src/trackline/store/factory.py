@@ -7,7 +7,7 @@ import os
 
 from ..config import Settings
 from ..errors import ConfigError
-from .base import Store
+from .protocols import RunStore
 
 __all__ = ["open_store", "register_backend"]
 
@@ -26,7 +26,7 @@ def register_backend(scheme: str, target: str, extra: str | None = None) -> None
     _BACKENDS[scheme] = (target, extra)
 
 
-def open_store(url: str, settings: Settings) -> Store:
+def open_store(url: str, settings: Settings) -> RunStore:
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in _BACKENDS:
         known = ", ".join(sorted(_BACKENDS))

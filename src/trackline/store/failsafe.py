@@ -4,6 +4,10 @@ A write the store refuses (down, locked past the busy timeout, disk full, bad UR
 spool instead and the user's task carries on; the next successful write replays the spool.
 In strict mode (``TRACKLINE_STRICT=1``) the error is raised as ``StoreUnavailable`` instead.
 Reads are never hidden: they raise.
+
+Only ``RunStore`` is wrapped. Other capabilities (registry, audit, monitoring) are reached through
+``trackline.store.capability``, which hands out the backend itself: a promotion or a drift report
+that silently landed in a local file would let a pipeline believe something happened that did not.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from datetime import datetime
 
 from ..config import Settings
 from ..errors import StoreUnavailable, TracklineError
-from ..model.runs import PipelineRun, TaskRun
-from .base import Store
+from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from .protocols import RunStore
 from .spool import ReplayResult, Spool
 
 __all__ = ["FailSafeStore"]
@@ -24,27 +28,30 @@ __all__ = ["FailSafeStore"]
 log = logging.getLogger("trackline")
 
 
-class FailSafeStore(Store):
-    def __init__(self, settings: Settings, opener: Callable[[], Store]) -> None:
+class FailSafeStore(RunStore):
+    def __init__(self, settings: Settings, opener: Callable[[], RunStore]) -> None:
         self.settings = settings
         self.url = settings.store_url
         self.spool = Spool(settings.spool_path)
         self._opener = opener
-        self._inner: Store | None = None
+        self._backend: RunStore | None = None
         self._lock = threading.Lock()
         self._replaying = threading.Lock()
 
     @property
-    def inner(self) -> Store:
-        if self._inner is None:
+    def backend(self) -> RunStore:
+        """The store this wrapper writes to, opened on first use."""
+        if self._backend is None:
             with self._lock:
-                if self._inner is None:
-                    self._inner = self._opener()
-        return self._inner
+                if self._backend is None:
+                    self._backend = self._opener()
+        return self._backend
 
-    def _guarded_write(self, record: TaskRun | PipelineRun, write: Callable[[Store], None]) -> None:
+    def _guarded_write(
+        self, record: TaskRun | PipelineRun, write: Callable[[RunStore], None]
+    ) -> None:
         try:
-            write(self.inner)
+            write(self.backend)
         except Exception as exc:
             if self.settings.strict:
                 if isinstance(exc, TracklineError):
@@ -67,7 +74,7 @@ class FailSafeStore(Store):
             return ReplayResult(remaining=len(self.spool.pending()))
         try:
             try:
-                store = self.inner
+                store = self.backend
             except Exception as exc:  # still unreachable: everything stays spooled
                 return ReplayResult(
                     remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}"
@@ -86,42 +93,40 @@ class FailSafeStore(Store):
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
     ) -> None:
         try:
-            self.inner.heartbeat(task_run_ids, pipeline_run_ids, at)
+            self.backend.heartbeat(task_run_ids, pipeline_run_ids, at)
         except Exception as exc:  # a missed beat only shortens the lease; never worth failing
             if self.settings.strict:
                 raise StoreUnavailable(f"heartbeat to {self.url} failed: {exc}") from exc
             log.debug("trackline: heartbeat failed: %s", exc)
 
-    def reap(self, stale_before):
-        return self.inner.reap(stale_before)
+    def reap(self, stale_before: datetime) -> list[str]:
+        return self.backend.reap(stale_before)
 
-    def list_runs(self, query):
-        return self.inner.list_runs(query)
+    def list_runs(self, query: RunQuery) -> list[TaskRun]:
+        return self.backend.list_runs(query)
 
-    def get_run(self, ref):
-        return self.inner.get_run(ref)
+    def get_run(self, ref: str) -> TaskRun:
+        return self.backend.get_run(ref)
 
-    def list_pipeline_runs(self, pipeline=None, limit=100):
-        return self.inner.list_pipeline_runs(pipeline, limit)
+    def list_pipeline_runs(
+        self, pipeline: str | None = None, limit: int = 100
+    ) -> list[PipelineRun]:
+        return self.backend.list_pipeline_runs(pipeline, limit)
 
-    def get_pipeline_run(self, ref):
-        return self.inner.get_pipeline_run(ref)
+    def get_pipeline_run(self, ref: str) -> PipelineRun:
+        return self.backend.get_pipeline_run(ref)
 
-    def list_artifacts(self, kind=None, limit=100):
-        return self.inner.list_artifacts(kind, limit)
+    def list_artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]:
+        return self.backend.list_artifacts(kind, limit)
 
-    def get_artifact(self, ref):
-        return self.inner.get_artifact(ref)
+    def get_artifact(self, ref: str) -> Artifact:
+        return self.backend.get_artifact(ref)
 
-    def lineage(self, ref, direction="upstream", depth=None):
-        return self.inner.lineage(ref, direction, depth)
-
-    def __getattr__(self, name: str):
-        # Stores grow optional capabilities (registry, monitoring); reads pass straight through.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.inner, name)
+    def lineage(
+        self, ref: str, direction: str = "upstream", depth: int | None = None
+    ) -> LineageGraph:
+        return self.backend.lineage(ref, direction, depth)
 
     def close(self) -> None:
-        if self._inner is not None:
-            self._inner.close()
+        if self._backend is not None:
+            self._backend.close()

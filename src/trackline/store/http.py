@@ -1,4 +1,4 @@
-"""The remote store: the ``Store`` interface over the trackline server's REST API.
+"""The remote store: the ``RunStore`` interface over the trackline server's REST API.
 
 ``TRACKLINE_STORE=http://host:port`` (or ``https://``) plus ``TRACKLINE_TOKEN`` points every part
 of trackline at a team server. One ``requests.Session`` per store reuses connections; failed
@@ -52,9 +52,8 @@ from ..model.registry import (
     ModelVersion,
 )
 from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
-from .base import Store
 from .http_monitoring import HttpMonitoring
-from .registry_base import RegistryStore
+from .protocols import AuditStore, RegistryStore, RemoteRules, RunStore
 
 __all__ = ["HttpStore"]
 
@@ -104,7 +103,7 @@ def _error(resp: requests.Response) -> TracklineError:
     return cls(message)
 
 
-class HttpStore(Store, RegistryStore, HttpMonitoring):
+class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring):
     def __init__(
         self, url: str, settings: Settings | None = None, *, token: str | None = None
     ) -> None:
@@ -313,6 +312,11 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
             },
         )
 
+    def get_evaluation(self, evaluation_id: str) -> Evaluation:
+        return Evaluation.model_validate_json(
+            self._call("GET", f"/evaluations/{_seg(evaluation_id)}").content
+        )
+
     def list_evaluations(
         self, *, model_digest: str | None = None, limit: int = 1000
     ) -> list[Evaluation]:
@@ -321,6 +325,36 @@ class HttpStore(Store, RegistryStore, HttpMonitoring):
             Evaluation.model_validate(e)
             for e in self._call("GET", "/evaluations", params=params).json()
         ]
+
+    def run_gate(
+        self,
+        name: str,
+        version: int,
+        policy: dict[str, Any],
+        *,
+        policy_file: str | None = None,
+        decision_id: str | None = None,
+    ) -> GateDecision:
+        body = {"policy": policy, "policy_file": policy_file, "decision_id": decision_id}
+        path = f"/models/{_seg(name)}/versions/{int(version)}/gate"
+        return GateDecision.model_validate_json(self._call("POST", path, json=body).content)
+
+    def promote_version(
+        self,
+        name: str,
+        version: int,
+        *,
+        alias: str,
+        policy: dict[str, Any] | None = None,
+        decision_id: str | None = None,
+        reason: str | None = None,
+    ) -> AliasMove:
+        body = {"alias": alias, "policy": policy, "decision_id": decision_id, "reason": reason}
+        path = f"/models/{_seg(name)}/versions/{int(version)}/promote"
+        # A promotion is compare-and-set: never replayed blindly after the request went out.
+        return AliasMove.model_validate_json(
+            self._call("POST", path, json=body, replay=False).content
+        )
 
     def write_decision(self, decision: GateDecision) -> GateDecision:
         return GateDecision.model_validate_json(

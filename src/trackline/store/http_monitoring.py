@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 
 from ..model.monitoring import DriftReport, TriggerFiring, WindowArtifact
-from .monitoring_base import MonitoringStore, WindowItem
+from .protocols import MonitoringStore, WindowItem
 
 __all__ = ["HttpMonitoring"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ..errors import NotFound
 from ..model.runs import LineageGraph
-from .base import Store
+from .protocols import RunStore
 
 __all__ = ["NoopStore"]
 
 
-class NoopStore(Store):
+class NoopStore(RunStore):
     url = "noop://"
 
     def write_task_run(self, run):  # type: ignore[override]

@@ -239,7 +239,7 @@ def audit_firing(store: Any, firing: TriggerFiring, actor: str | None = None) ->
     """Append the firing to the hash-chained audit log (stores with a registry have one). A store
     whose ``finish_firing`` appends the entry itself (the team server, through ``HttpStore``,
     with the token's name as actor) is left alone."""
-    from ...store.registry_base import RegistryStore
+    from ...store.protocols import RegistryStore
 
     if getattr(store, "audits_firings", False) or not isinstance(store, RegistryStore):
         return

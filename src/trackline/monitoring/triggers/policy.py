@@ -227,7 +227,11 @@ class TriggerPolicy(_Strict):
 
 
 _ACTION_TAGS = (
-    "airflow_dag_run", "airflow_asset_event", "prefect_deployment", "prefect_event", "webhook",
+    "airflow_dag_run",
+    "airflow_asset_event",
+    "prefect_deployment",
+    "prefect_event",
+    "webhook",
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ...model.registry import AuditEntry
-from ...store.registry_base import RegistryStore
+from ...store.protocols import AuditStore
 
 __all__ = ["AuditEvent", "ServerAuditLog"]
 
@@ -60,7 +60,7 @@ _REFUSALS = frozenset({"promotion.refused", "promotion.conflict"})
 
 
 class ServerAuditLog:
-    def __init__(self, store: RegistryStore) -> None:
+    def __init__(self, store: AuditStore) -> None:
         self.store = store
 
     def record(

@@ -14,14 +14,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from ...errors import Conflict, InvalidInput, NotFound, PromotionRefused
+from ...errors import Conflict, InvalidInput, NotFound
 from ...gates.check import check_gate
 from ...gates.policy import parse_policy
 from ...model.registry import AliasMove, Evaluation, GateDecision, ModelSummary, ModelVersion
-from ...registry.evaluations import _metrics
+from ...registry.evaluations import record_evaluation
 from ...registry.promotion import promote
-from ...registry.refs import check_alias, check_name
-from ...store.registry_base import RegistryStore
+from ...registry.refs import check_name
+from ...store.protocols import RegistryStore
 from ..access import Principal, Role
 from ..auth import require
 from ..context import get_ctx
@@ -48,7 +48,7 @@ Digest = Annotated[str | None, Query(pattern=r"^[0-9a-f]{8,128}$")]
 
 
 def _reg(request: Request) -> RegistryStore:
-    return get_ctx(request).store  # type: ignore[return-value]  # the server fronts a SqlStore
+    return get_ctx(request).store
 
 
 # -- models and versions ----------------------------------------------------------------------
@@ -131,42 +131,15 @@ def move_alias(
 
     Of two racing moves exactly one wins; the loser gets 409 and both are in the audit log.
     """
-    reg = _reg(request)
-    mv = reg.get_model_version(check_name(name), body.version)
-    check_alias(alias)
-    try:
-        decision = reg.get_decision(body.decision_id)
-    except NotFound:
-        decision = None
-    why = None
-    if decision is None:
-        why = f"no gate decision {body.decision_id!r} is recorded"
-    elif decision.model_digest != mv.digest:
-        why = f"decision {decision.id[:12]} is about digest {decision.model_digest[:16]}, not {mv.ref}'s {mv.digest[:16]}"
-    elif not decision.passed:
-        why = f"decision {decision.id[:12]} ({decision.policy_name!r}) failed"
-    if why is not None:
-        reg.append_audit(
-            "promotion.refused",
-            actor=principal.name,
-            model=mv.name,
-            version=mv.version,
-            data={
-                "alias": alias,
-                "digest": mv.digest,
-                "decision_id": body.decision_id,
-                "reason": why,
-            },
-        )
-        raise PromotionRefused(f"refusing to move {mv.name}@{alias} to {mv.ref}: {why}")
-    return reg.move_alias(
-        mv.name,
-        alias,
-        mv.version,
-        actor=principal.name,
+    return promote(
+        check_name(name),
+        body.version,
+        alias=alias,
+        decision=body.decision_id,
         expected=body.expected,
-        decision_id=decision.id,
         reason=body.reason,
+        store=_reg(request),
+        actor=principal.name,
     )
 
 
@@ -206,39 +179,20 @@ def list_evaluations(
     return _reg(request).list_evaluations(model_digest=model_digest, limit=limit)
 
 
+@router.get("/evaluations/{evaluation_id}", response_model=Evaluation)
+def get_evaluation(
+    evaluation_id: Annotated[str, Path(min_length=1, max_length=64)], request: Request, _=READ
+) -> Evaluation:
+    return _reg(request).get_evaluation(evaluation_id)
+
+
 @router.post("/evaluations", response_model=Evaluation, status_code=201)
 def log_evaluation(
     body: EvaluationIn, request: Request, principal: Principal = WRITE
 ) -> Evaluation:
     """Record an evaluation; its model must be a registered version with exactly that digest."""
-    e = body.evaluation
-    metrics = _metrics(e.metrics, "metrics")
-    slices = {str(k): _metrics(v, f"slices[{k!r}]") for k, v in e.slices.items()}
-    reg = _reg(request)
-    if e.model_name is not None and e.model_version is not None:
-        mv = reg.get_model_version(check_name(e.model_name), e.model_version)
-        if mv.digest != e.model_digest:
-            raise InvalidInput(
-                f"evaluation of {mv.ref} names digest {e.model_digest[:16]}, "
-                f"but {mv.ref} is {mv.digest[:16]}"
-            )
-    known = {a.digest for a in body.artifacts}
-    if e.dataset_digest not in known:
-        get_ctx(request).store.get_artifact(e.dataset_digest)  # an unknown dataset is a 404
-    # Idempotent by id like run records: a retried request returns what the first one stored.
-    stored = next(
-        (
-            x
-            for x in reg.list_evaluations(model_digest=e.model_digest, limit=10_000)
-            if x.id == e.id
-        ),
-        None,
-    )
-    if stored is not None:
-        return stored
-    ev = e.model_copy(update={"metrics": metrics, "slices": slices, "actor": principal.name})
-    reg.write_evaluation(ev, body.artifacts)
-    return ev
+    evaluation = body.evaluation.model_copy(update={"actor": principal.name})
+    return record_evaluation(evaluation, body.artifacts, store=_reg(request))
 
 
 # -- gate decisions ---------------------------------------------------------------------------
@@ -250,6 +204,13 @@ def _run_gate(
     actor: str,
     decision_id: str | None = None,
 ) -> GateDecision:
+    if decision_id:  # a retried request returns the decision the first one recorded
+        try:
+            found = reg.get_decision(decision_id)
+            if found.id == decision_id:
+                return found
+        except NotFound:
+            pass
     policy = parse_policy(body.policy, body.policy_file or "<request policy>")
     return check_gate(
         reg.get_model_version(check_name(name), version),
@@ -270,7 +231,7 @@ def gate_check(
     principal: Principal = APPROVE,
 ) -> GateDecision:
     """Check a policy against the version here and record the decision (pass or fail)."""
-    return _run_gate(_reg(request), name, version, body, principal.name)
+    return _run_gate(_reg(request), name, version, body, principal.name, body.decision_id)
 
 
 @router.post("/gate-decisions", response_model=GateDecision, status_code=201)

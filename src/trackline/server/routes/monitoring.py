@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 
 from ...model.monitoring import DriftReport, TriggerFiring, WindowArtifact
 from ...monitoring.triggers.engine import audit_firing
-from ...store.monitoring_base import MonitoringStore
+from ...store.protocols import MonitoringStore
 from ..access import Principal, Role
 from ..auth import require
 from ..context import get_ctx
@@ -44,7 +44,7 @@ Text = Annotated[str, Query(min_length=1, max_length=512)]
 
 
 def _mon(request: Request) -> MonitoringStore:
-    return get_ctx(request).store  # type: ignore[return-value]  # the server fronts a SqlStore
+    return get_ctx(request).store
 
 
 # -- drift reports ------------------------------------------------------------------------------

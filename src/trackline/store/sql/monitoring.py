@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from ...errors import AmbiguousRef, NotFound
 from ...model.monitoring import DriftReport, TriggerFiring
-from ..monitoring_base import MonitoringStore, WindowItem
+from ..protocols import MonitoringStore, WindowItem
 from .dialect import insert_ignore, like_prefix, utc, valid_ref
 from .monitoring_tables import (
     DriftReportArtifactRow,

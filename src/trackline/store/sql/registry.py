@@ -24,7 +24,7 @@ from ...model.registry import (
     ModelVersion,
 )
 from ...model.runs import Artifact, utcnow
-from ..registry_base import RegistryStore
+from ..protocols import AuditStore, RegistryStore
 from .dialect import insert_ignore, like_prefix, utc, valid_ref
 from .registry_tables import (
     AuditHeadRow,
@@ -48,7 +48,7 @@ T_ARTIFACTS = ArtifactRow.__table__
 T_EVENTS = EventRow.__table__
 
 
-class SqlRegistry(RegistryStore):
+class SqlRegistry(RegistryStore, AuditStore):
     """Mixed into ``SqlStore``; uses its ``engine`` and ``_write()`` connection factory."""
 
     engine: sa.Engine
@@ -395,6 +395,13 @@ class SqlRegistry(RegistryStore):
                     "run_id": e.run_id,
                 },
             )
+
+    def get_evaluation(self, evaluation_id: str) -> Evaluation:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(T_EVALS).where(T_EVALS.c.id == evaluation_id)).first()
+        if row is None:
+            raise NotFound(f"no evaluation {evaluation_id!r}")
+        return _evaluation(row._mapping)
 
     def list_evaluations(self, *, model_digest=None, limit=1000) -> list[Evaluation]:
         stmt = sa.select(T_EVALS).order_by(T_EVALS.c.created_at.desc(), T_EVALS.c.id).limit(limit)

@@ -27,7 +27,7 @@ from ...model.runs import (
     TaskRun,
     utcnow,
 )
-from ..base import Store
+from ..protocols import RunStore
 from . import fastpath
 from . import lineage as _lineage
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
@@ -63,7 +63,7 @@ def _wins(new_status: str, old_status: str) -> bool:
     return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
-class SqlStore(SqlRegistry, SqlMonitoring, Store):
+class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
     def __init__(
         self,
         url: str,
