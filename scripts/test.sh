@@ -11,6 +11,7 @@ scripts/venv.sh core "dev,postgres,server,examples"
 scripts/venv.sh airflow "dev,postgres,airflow,examples"
 scripts/venv.sh prefect "dev,postgres,prefect,examples"
 status=0
+scripts/lint.sh || status=1
 .venvs/core/bin/python -m pytest tests --ignore=tests/airflow --ignore=tests/prefect -q "$@" || status=1
 .venvs/airflow/bin/python -m pytest tests/airflow -q "$@" || status=1
 .venvs/prefect/bin/python -m pytest tests/prefect -q "$@" || status=1

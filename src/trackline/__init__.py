@@ -1,18 +1,21 @@
 """trackline: gives ML pipelines a memory.
 
-The whole API a user needs is importable from here::
+Everything a pipeline author calls is importable from here::
 
     from trackline import tracked_task, pipeline_run, log_metric, connect
+
+together with the record types those calls return. Advanced pieces live in named submodules:
+``trackline.capture`` (recorders, hashers), ``trackline.store`` (backends and capabilities),
+``trackline.gates`` (policies), ``trackline.monitoring`` (profiles, triggers), ``trackline.model``
+(every record type), ``trackline.airflow`` and ``trackline.prefect`` (orchestrator adapters).
+docs/api.md lists the public surface.
 """
 
 from ._version import __version__
 from .audit import audit_log, verify_audit
 from .capture import (
     Kind,
-    PipelineRecorder,
-    RunRecorder,
     current_run,
-    describe,
     log_artifact,
     log_metric,
     log_metrics,
@@ -23,13 +26,35 @@ from .capture import (
     task_run,
     tracked_task,
 )
-from .client import Client, connect
-from .errors import NoActiveRun, NotFound, PromotionRefused, TracklineError
-from .gates import Policy, check_gate, load_policy
+from .client import Client, configure, connect
+from .errors import (
+    ConfigError,
+    GateFailed,
+    InvalidInput,
+    NoActiveRun,
+    NotFound,
+    PromotionRefused,
+    StoreUnavailable,
+    TracklineError,
+)
+from .gates import check_gate
+from .model import (
+    AliasMove,
+    Artifact,
+    AuditEntry,
+    AuditReport,
+    DriftReport,
+    Evaluation,
+    GateDecision,
+    LineageGraph,
+    ModelVersion,
+    PipelineRun,
+    RunStatus,
+    TaskRun,
+    VerifyResult,
+)
 from .monitoring import check_drift
 from .registry import (
-    GateDecision,
-    ModelVersion,
     evaluations,
     list_models,
     log_evaluation,
@@ -40,7 +65,7 @@ from .registry import (
 )
 
 __all__ = [
-    "__version__",
+    # capture
     "tracked_task",
     "pipeline_run",
     "task_run",
@@ -49,31 +74,47 @@ __all__ = [
     "log_param",
     "log_params",
     "log_artifact",
-    "connect",
-    "Client",
-    "Kind",
-    "RunRecorder",
-    "PipelineRecorder",
     "current_run",
-    "describe",
     "register_hasher",
-    "TracklineError",
-    "NotFound",
-    "NoActiveRun",
+    "Kind",
+    # stores and queries
+    "connect",
+    "configure",
+    "Client",
+    # registry, gates, audit, monitoring
     "register_model",
     "resolve_model",
     "list_models",
     "log_evaluation",
     "evaluations",
     "check_gate",
-    "load_policy",
-    "Policy",
     "promote",
     "verify_model",
     "audit_log",
     "verify_audit",
-    "ModelVersion",
-    "GateDecision",
-    "PromotionRefused",
     "check_drift",
+    # record types the calls return
+    "TaskRun",
+    "PipelineRun",
+    "Artifact",
+    "LineageGraph",
+    "RunStatus",
+    "ModelVersion",
+    "Evaluation",
+    "GateDecision",
+    "AliasMove",
+    "VerifyResult",
+    "AuditEntry",
+    "AuditReport",
+    "DriftReport",
+    # errors
+    "TracklineError",
+    "ConfigError",
+    "InvalidInput",
+    "NotFound",
+    "NoActiveRun",
+    "PromotionRefused",
+    "GateFailed",
+    "StoreUnavailable",
+    "__version__",
 ]

@@ -55,7 +55,11 @@ def test_example_policy_fails_then_passes_via_cli(train, policy, invoke, use_sto
     )
     passed = decisions[0]
     assert passed.verdict == "pass" and passed.id != failed["id"]
-    assert passed.policy_digest == failed["policy_digest"] == trackline.load_policy(policy).digest
+    assert (
+        passed.policy_digest
+        == failed["policy_digest"]
+        == trackline.gates.load_policy(policy).digest
+    )
     assert passed.results[0].evidence == [ev.id]
     assert passed.incumbents == {"production": None}
     assert passed.results[2].evidence == [trackline.resolve_model("churn/1").run_id]

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from ..model.audit import verify_chain
 from ..model.registry import AuditEntry, AuditReport
-from ..store import AuditStore, capability
+from ..store import AuditStore, StoreArg, capability
 
 __all__ = ["audit_log", "verify_audit"]
 
 
-def audit_log(model: str | None = None, limit: int | None = None, store=None) -> list[AuditEntry]:
+def audit_log(
+    model: str | None = None, limit: int | None = None, store: StoreArg = None
+) -> list[AuditEntry]:
     """Entries oldest first (``limit`` keeps the newest ones), optionally of one model."""
     return capability(store, AuditStore).audit_entries(model=model, limit=limit)
 
 
-def verify_audit(store=None, anchor: tuple[int, str] | None = None) -> AuditReport:
+def verify_audit(store: StoreArg = None, anchor: tuple[int, str] | None = None) -> AuditReport:
     """Check the chain; ``anchor`` is a (seq, hash) head copied elsewhere earlier, which must
     still be in the chain (this catches even a rewrite of the whole chain and its head)."""
     s = capability(store, AuditStore)

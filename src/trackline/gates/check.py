@@ -9,7 +9,7 @@ from ..model.ids import new_id
 from ..model.registry import GateDecision, ModelVersion
 from ..registry.models import resolve_model
 from ..registry.store import registry_store
-from ..store import RemoteRules
+from ..store import RemoteRules, StoreArg
 from .context import GateContext
 from .policy import EvaluationAgeRule, Policy, load_policy
 from .rules import check_rule
@@ -28,7 +28,7 @@ def check_gate(
     policy: Policy | str | Path,
     version: int | str | None = None,
     *,
-    store=None,
+    store: StoreArg = None,
     actor: str | None = None,
     decision_id: str | None = None,
     policy_file: str | None = None,

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import GateFailed
 from ..model.registry import AliasMove, GateDecision
 from ..registry.promotion import promote
+from ..store import StoreArg
 from .check import check_gate
 from .policy import Policy
 from .render import decision_text
@@ -48,7 +49,7 @@ def enforce_gate(
     *,
     promote_to: str | None = None,
     raise_on_fail: bool = True,
-    store=None,
+    store: StoreArg = None,
     actor: str | None = None,
 ) -> GateOutcome:
     """Check the gate; on pass and with ``promote_to``, move that alias using this very decision.

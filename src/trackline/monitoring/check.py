@@ -14,7 +14,7 @@ from typing import Any
 from ..config import settings
 from ..model.monitoring import DriftReport
 from ..model.runs import ArtifactKind
-from ..store import MonitoringStore, RunStore, capability
+from ..store import MonitoringStore, StoreArg, capability
 from .drift import DriftConfig, compare
 from .refs import Side, resolve
 
@@ -23,7 +23,7 @@ __all__ = ["check_drift", "monitoring_store"]
 log = logging.getLogger("trackline")
 
 
-def monitoring_store(store: RunStore | None) -> MonitoringStore:
+def monitoring_store(store: StoreArg) -> MonitoringStore:
     """The monitoring side of a store (SQL stores and the HTTP store have one)."""
     return capability(store, MonitoringStore)  # type: ignore[type-abstract]
 
@@ -34,7 +34,7 @@ def check_drift(
     *,
     config: DriftConfig | dict | None = None,
     record: bool = True,
-    store: Any = None,
+    store: StoreArg = None,
 ) -> DriftReport:
     """Per-column and dataset drift of ``current`` against ``reference``.
 

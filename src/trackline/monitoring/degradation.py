@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidInput, NotFound
 from ..model.runs import RunQuery
+from ..store import StoreArg
 from .refs import parse_window
 
 __all__ = ["DegradationResult", "check_degradation", "metric_values"]
@@ -47,7 +48,7 @@ class DegradationResult(BaseModel):
     message: str = ""
 
 
-def metric_values(ref: str, metric: str, store: Any) -> list[dict[str, Any]]:
+def metric_values(ref: str, metric: str, store: StoreArg) -> list[dict[str, Any]]:
     """``[{"run", "at", "value"}]`` oldest first, for ``task:NAME@WINDOW`` (newest run:
     ``@last``)."""
     if not ref.startswith("task:"):
@@ -74,7 +75,7 @@ def metric_values(ref: str, metric: str, store: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda p: p["at"])
 
 
-def _side(ref: Any, metric: str, store: Any) -> dict[str, Any]:
+def _side(ref: Any, metric: str, store: StoreArg) -> dict[str, Any]:
     if isinstance(ref, (int, float)) and not isinstance(ref, bool):
         return {"ref": ref, "value": float(ref), "spread": None, "points": []}
     return _summary(ref, metric_values(str(ref), metric, store))
@@ -91,7 +92,7 @@ def _summary(ref: Any, points: list[dict[str, Any]], **extra: Any) -> dict[str, 
     return {"ref": ref, "value": mean, "spread": spread, "points": points, **extra}
 
 
-def _model_sides(condition: Any, store: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _model_sides(condition: Any, store: StoreArg) -> tuple[dict[str, Any], dict[str, Any]]:
     """Baseline: evaluations up to the version's promotion; current: those after it."""
     from ..registry.models import resolve_model
     from ..registry.store import registry_store
@@ -158,7 +159,7 @@ def _model_sides(condition: Any, store: Any) -> tuple[dict[str, Any], dict[str, 
     )
 
 
-def check_degradation(condition: Any, *, store: Any = None) -> DegradationResult:
+def check_degradation(condition: Any, *, store: StoreArg = None) -> DegradationResult:
     """Evaluate a ``DegradationCondition`` (see ``triggers.policy``) against the store."""
     from ..store import get_store
 

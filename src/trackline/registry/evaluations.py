@@ -18,7 +18,7 @@ from ..errors import InvalidInput, NotFound
 from ..model.ids import new_id
 from ..model.registry import Evaluation, ModelVersion
 from ..model.runs import Artifact
-from ..store import RegistryStore, RemoteRules, RunStore, backend_of
+from ..store import RemoteRules, StoreArg, backend_of
 from .models import resolve_model
 from .refs import check_name
 from .store import registry_store
@@ -100,7 +100,7 @@ def log_evaluation(
     *,
     dataset_name: str | None = None,
     run: Any = None,
-    store=None,
+    store: StoreArg = None,
     actor: str | None = None,
 ) -> Evaluation:
     """Record ``metrics`` of the model ``model_ref`` (e.g. ``"churn/3"``) on ``dataset``.
@@ -143,7 +143,7 @@ def record_evaluation(
     evaluation: Evaluation,
     artifacts: list[Artifact],
     *,
-    store: RunStore | RegistryStore | None = None,
+    store: StoreArg = None,
 ) -> Evaluation:
     """Check an evaluation against the store's records and write it (idempotent by id).
 
@@ -178,7 +178,7 @@ def record_evaluation(
     return e
 
 
-def evaluations(model_ref: str | ModelVersion, *, store=None) -> list[Evaluation]:
+def evaluations(model_ref: str | ModelVersion, *, store: StoreArg = None) -> list[Evaluation]:
     """Evaluations of the model's artifact (by digest), newest first."""
     s = registry_store(store)
     return s.list_evaluations(model_digest=resolve_model(model_ref, store=s).digest)

@@ -13,8 +13,9 @@ from ..capture.context import current_run
 from ..capture.recorder import RunRecorder
 from ..config import settings
 from ..errors import InvalidInput, NotFound
-from ..model.registry import ModelVersion
+from ..model.registry import ModelSummary, ModelVersion
 from ..model.runs import Artifact
+from ..store import StoreArg
 from .refs import check_name, parse_ref
 from .store import registry_store
 
@@ -64,7 +65,7 @@ def register_model(
     *,
     description: str | None = None,
     tags: dict[str, str] | None = None,
-    store=None,
+    store: StoreArg = None,
     actor: str | None = None,
     **metadata: Any,
 ) -> ModelVersion:
@@ -94,7 +95,7 @@ def register_model(
 
 
 def resolve_model(
-    ref: str | ModelVersion, version: int | str | None = None, *, store=None
+    ref: str | ModelVersion, version: int | str | None = None, *, store: StoreArg = None
 ) -> ModelVersion:
     """``"churn/3"``, ``"churn@production"`` or ``"churn"`` (latest) → the model version."""
     if isinstance(ref, ModelVersion):
@@ -115,11 +116,11 @@ def resolve_model(
     return s.list_model_versions(r.name)[-1]
 
 
-def list_models(store=None):
+def list_models(store: StoreArg = None) -> list[ModelSummary]:
     return registry_store(store).list_models()
 
 
-def model_versions(name: str, store=None) -> list[ModelVersion]:
+def model_versions(name: str, store: StoreArg = None) -> list[ModelVersion]:
     return registry_store(store).list_model_versions(check_name(name))
 
 
@@ -128,7 +129,7 @@ def update_model(
     *,
     description: str | None = None,
     tags: dict[str, str | None] | None = None,
-    store=None,
+    store: StoreArg = None,
     actor: str | None = None,
 ) -> ModelVersion:
     """Change a version's description or tags (``None`` as a tag value removes the tag)."""

@@ -12,7 +12,7 @@ from ..audit.actor import current_actor
 from ..capture.artifacts import describe_path
 from ..errors import InvalidInput, NotFound, PromotionRefused
 from ..model.registry import AliasMove, Expectation, GateDecision, ModelVersion, VerifyResult
-from ..store import AuditStore, RegistryStore, RemoteRules, RunStore, capability
+from ..store import AuditStore, RegistryStore, RemoteRules, StoreArg, capability
 from .models import resolve_model
 from .refs import check_alias
 from .store import registry_store
@@ -85,7 +85,7 @@ def promote(
     decision: str | GateDecision | None = None,
     reason: str | None = None,
     expected: Expectation | Literal["from-decision"] = "from-decision",
-    store: RunStore | RegistryStore | None = None,
+    store: StoreArg = None,
     actor: str | None = None,
 ) -> AliasMove:
     """Point ``alias`` at the version, if a passing gate decision exists for its exact digest.
@@ -137,7 +137,11 @@ def promote(
 
 
 def verify_model(
-    ref: str | ModelVersion, path: str | os.PathLike, *, store=None, actor: str | None = None
+    ref: str | ModelVersion,
+    path: str | os.PathLike,
+    *,
+    store: StoreArg = None,
+    actor: str | None = None,
 ) -> VerifyResult:
     """Hash the bytes at ``path`` afresh and compare them with the version's artifact digest."""
     s = registry_store(store)

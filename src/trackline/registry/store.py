@@ -6,10 +6,10 @@ pipeline believe a model was promoted when it was not. So they go straight to th
 
 from __future__ import annotations
 
-from ..store import RegistryStore, RunStore, capability
+from ..store import RegistryStore, StoreArg, capability
 
 __all__ = ["registry_store"]
 
 
-def registry_store(store: RunStore | RegistryStore | None = None) -> RegistryStore:
+def registry_store(store: StoreArg = None) -> RegistryStore:
     return capability(store, RegistryStore)  # type: ignore[arg-type]

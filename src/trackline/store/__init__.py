@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TypeVar
+from typing import TypeAlias, TypeVar
 
 from ..config import Settings, settings
 from ..errors import ConfigError
@@ -22,6 +22,7 @@ __all__ = [
     "RegistryStore",
     "RemoteRules",
     "RunStore",
+    "StoreArg",
     "backend_of",
     "capability",
     "get_store",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 C = TypeVar("C")
+
+# What library functions take as ``store=``: None (the process store), the fail-safe store, or a
+# backend that has the capability the function needs.
+StoreArg: TypeAlias = RunStore | RegistryStore | AuditStore | MonitoringStore | None
 
 _stores: dict[tuple[int, Settings], RunStore] = {}
 _lock = threading.Lock()
@@ -59,19 +64,19 @@ def get_store(config: Settings | None = None) -> RunStore:
     return store
 
 
-def backend_of(store: RunStore) -> RunStore:
+def backend_of(store: StoreArg) -> StoreArg:
     """The backend behind the fail-safe wrapper (the store itself when it is not wrapped)."""
     return store.backend if isinstance(store, FailSafeStore) else store
 
 
-def capability(store: RunStore | None, kind: type[C]) -> C:
+def capability(store: StoreArg, kind: type[C]) -> C:
     """``store`` (default: the process store) as a ``kind`` store, e.g. ``RegistryStore``.
 
     Capabilities are never spooled: they come from the backend itself. A backend without the
     capability (the no-op store of ``TRACKLINE_DISABLED=1``) is a ``ConfigError``.
     """
     s = store if store is not None else get_store()
-    backend = s if isinstance(s, kind) and not isinstance(s, FailSafeStore) else backend_of(s)
+    backend = backend_of(s)
     if not isinstance(backend, kind):
         what = _NAMES.get(kind, f"no {kind.__name__}")
         url = getattr(s, "url", s)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 
 from ..config import Settings
 from ..errors import ConfigError
@@ -21,8 +20,19 @@ _BACKENDS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def register_backend(scheme: str, target: str, extra: str | None = None) -> None:
-    """Add a backend: ``target`` is ``"module:Class"``, built as ``Class(url, settings=...)``."""
+def register_backend(
+    scheme: str, target: str, extra: str | None = None, *, replace: bool = False
+) -> None:
+    """Add a backend for URLs of ``scheme``: ``target`` is ``"module:Class"``, built as
+    ``Class(url, settings=...)`` and expected to implement ``RunStore`` (and whichever other
+    capabilities it has). ``extra`` names the pip extra that installs its dependencies.
+    An existing scheme is replaced only with ``replace=True``."""
+    scheme = scheme.lower()
+    if scheme in _BACKENDS and not replace:
+        raise ConfigError(
+            f"store scheme {scheme!r} is taken by {_BACKENDS[scheme][0]}; "
+            "pass replace=True to replace it"
+        )
     _BACKENDS[scheme] = (target, extra)
 
 
@@ -38,8 +48,4 @@ def open_store(url: str, settings: Settings) -> RunStore:
     except ModuleNotFoundError as exc:
         hint = f": pip install 'trackline[{extra}]'" if extra else ""
         raise ConfigError(f"store {url!r} needs a missing package ({exc.name}){hint}") from exc
-    if scheme in ("http", "https"):
-        return cls(url, settings=settings)
-    if url.startswith("sqlite:///~"):
-        url = "sqlite:///" + os.path.expanduser(url[len("sqlite:///") :])
-    return cls(url, busy_timeout=settings.busy_timeout, auto_upgrade=settings.auto_upgrade)
+    return cls(url, settings=settings)

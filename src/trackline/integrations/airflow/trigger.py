@@ -20,6 +20,8 @@ __all__ = [
     "AirflowTriggerError",
     "airflow_token",
     "emit_asset_event",
+    "perform_asset_event",
+    "perform_dag_run",
     "run_id_for",
     "trigger_dag_run",
 ]
@@ -154,3 +156,39 @@ def _call(
             f"Airflow {method} {url} answered {resp.status_code}: {resp.text[:300]}"
         )
     return resp
+
+
+def perform_dag_run(action: Any, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The ``airflow_dag_run`` trigger action (registered by entry point)."""
+    return trigger_dag_run(
+        action.url,
+        action.dag_id,
+        {**action.conf, "trackline": payload},
+        token=_token_for(action),
+        idempotency_key=key,
+        timeout=action.timeout,
+    )
+
+
+def perform_asset_event(action: Any, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The ``airflow_asset_event`` trigger action (registered by entry point)."""
+    return emit_asset_event(
+        action.url,
+        token=_token_for(action),
+        extra={**action.extra, "trackline": payload},
+        asset_id=action.asset_id,
+        asset_uri=action.asset_uri,
+        asset_name=action.asset_name,
+        timeout=action.timeout,
+    )
+
+
+def _token_for(action: Any) -> str:
+    return airflow_token(
+        action.url,
+        username=action.username,
+        password=action.password,
+        password_env=action.password_env,
+        token_env=action.token_env,
+        timeout=action.timeout,
+    )

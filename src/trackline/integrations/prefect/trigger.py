@@ -12,7 +12,13 @@ from typing import Any
 
 from ...errors import ConfigError, TracklineError
 
-__all__ = ["PrefectTriggerError", "emit_prefect_event", "run_prefect_deployment"]
+__all__ = [
+    "PrefectTriggerError",
+    "emit_prefect_event",
+    "perform_deployment",
+    "perform_event",
+    "run_prefect_deployment",
+]
 
 
 class PrefectTriggerError(TracklineError):
@@ -118,3 +124,20 @@ def _run(coro: Any) -> None:
     worker.join()
     if errors:
         raise errors[0]
+
+
+def perform_deployment(action: Any, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The ``prefect_deployment`` trigger action (registered by entry point)."""
+    params = dict(action.parameters)
+    if action.evidence_parameter:
+        params[action.evidence_parameter] = payload
+    return run_prefect_deployment(
+        action.deployment, params, idempotency_key=key, api_url=action.api_url
+    )
+
+
+def perform_event(action: Any, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The ``prefect_event`` trigger action (registered by entry point)."""
+    return emit_prefect_event(
+        action.event, action.resource_id, payload, idempotency_key=key, api_url=action.api_url
+    )

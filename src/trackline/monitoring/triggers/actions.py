@@ -1,4 +1,4 @@
-"""Carry out a trigger's action: one function per action type, all returning what was started.
+"""Carry out a trigger's action: one performer per action type, all returning what was started.
 
 Every action receives the same payload (policy, rule, episode, idempotency key, reason and
 evidence) and passes the idempotency key on, so the receiving system can refuse duplicates too.
@@ -6,14 +6,16 @@ evidence) and passes the idempotency key on, so the receiving system can refuse 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 import requests
 
-from ...errors import TracklineError
-from .policy import AirflowAssetEvent, AirflowDagRun, PrefectDeployment, PrefectEvent, Webhook
+from ...errors import ConfigError, TracklineError
+from .policy import Webhook
 
-__all__ = ["TriggerError", "perform"]
+__all__ = ["Performer", "TriggerError", "perform", "register_action"]
 
 
 class TriggerError(TracklineError):
@@ -21,55 +23,47 @@ class TriggerError(TracklineError):
     http_status = 502
 
 
+# type -> performer. The core knows webhooks; orchestrator adapters register theirs in the
+# ``trackline.trigger_actions`` entry-point group (name = action type), so the core never
+# imports an adapter and a third-party package can add an action the same way.
+Performer = Callable[[Any, dict[str, Any], str], dict[str, Any]]
+_PERFORMERS: dict[str, Performer] = {}
+_HINTS = {
+    "airflow_dag_run": "airflow",
+    "airflow_asset_event": "airflow",
+    "prefect_deployment": "prefect",
+    "prefect_event": "prefect",
+}
+
+
+def register_action(action_type: str, performer: Performer, *, replace: bool = False) -> None:
+    """Carry out actions of ``action_type`` with ``performer(action, payload, key)``."""
+    if action_type in _PERFORMERS and not replace:
+        raise ValueError(f"trigger action {action_type!r} is registered already")
+    _PERFORMERS[action_type] = performer
+
+
+def _performer(action_type: str) -> Performer:
+    found = _PERFORMERS.get(action_type)
+    if found is not None:
+        return found
+    for ep in entry_points(group="trackline.trigger_actions", name=action_type):
+        try:
+            found = ep.load()
+        except ModuleNotFoundError as exc:
+            extra = _HINTS.get(action_type)
+            hint = f": pip install 'trackline[{extra}]'" if extra else ""
+            raise ConfigError(
+                f"trigger action {action_type!r} needs a missing package ({exc.name}){hint}"
+            ) from exc
+        _PERFORMERS[action_type] = found
+        return found
+    raise TriggerError(f"no performer for trigger action {action_type!r} is installed")
+
+
 def perform(action: Any, payload: dict[str, Any], key: str) -> dict[str, Any]:
     """Do it; return the started run / event as a small JSON dict, or raise ``TracklineError``."""
-    if isinstance(action, Webhook):
-        return _webhook(action, payload, key)
-    if isinstance(action, (AirflowDagRun, AirflowAssetEvent)):
-        from ...integrations.airflow.trigger import airflow_token, emit_asset_event, trigger_dag_run
-
-        token = airflow_token(
-            action.url,
-            username=action.username,
-            password=action.password,
-            password_env=action.password_env,
-            token_env=action.token_env,
-            timeout=action.timeout,
-        )
-        if isinstance(action, AirflowDagRun):
-            return trigger_dag_run(
-                action.url,
-                action.dag_id,
-                {**action.conf, "trackline": payload},
-                token=token,
-                idempotency_key=key,
-                timeout=action.timeout,
-            )
-        return emit_asset_event(
-            action.url,
-            token=token,
-            extra={**action.extra, "trackline": payload},
-            asset_id=action.asset_id,
-            asset_uri=action.asset_uri,
-            asset_name=action.asset_name,
-            timeout=action.timeout,
-        )
-    if isinstance(action, PrefectDeployment):
-        from ...integrations.prefect.trigger import run_prefect_deployment
-
-        params = dict(action.parameters)
-        if action.evidence_parameter:
-            params[action.evidence_parameter] = payload
-        return run_prefect_deployment(
-            action.deployment, params, idempotency_key=key, api_url=action.api_url
-        )
-    if isinstance(action, PrefectEvent):
-        from ...integrations.prefect.trigger import emit_prefect_event
-
-        return emit_prefect_event(
-            action.event, action.resource_id, payload, idempotency_key=key, api_url=action.api_url
-        )
-    raise TriggerError(f"unknown action {type(action).__name__}")
+    return _performer(action.type)(action, payload, key)
 
 
 def _webhook(action: Webhook, payload: dict[str, Any], key: str) -> dict[str, Any]:
@@ -90,3 +84,6 @@ def _webhook(action: Webhook, payload: dict[str, Any], key: str) -> dict[str, An
     if isinstance(body, dict) and len(resp.content) <= 4096:
         out["response"] = body
     return out
+
+
+register_action("webhook", _webhook)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from ...errors import InvalidInput, TracklineError
 from ...model.monitoring import TriggerFiring
 from ...model.runs import utcnow
+from ...store import StoreArg
 from .actions import perform
 from .policy import Rule, TriggerPolicy
 
@@ -41,7 +42,7 @@ class RuleOutcome(BaseModel):
 def evaluate_policy(
     policy: TriggerPolicy,
     *,
-    store: Any = None,
+    store: StoreArg = None,
     dry_run: bool | None = None,
     now: datetime | None = None,
 ) -> list[RuleOutcome]:
@@ -65,7 +66,7 @@ def evaluate_policy(
     return outcomes
 
 
-def _condition(rule: Rule, store: Any) -> tuple[bool, dict[str, Any]]:
+def _condition(rule: Rule, store: StoreArg) -> tuple[bool, dict[str, Any]]:
     if rule.when.drift is not None:
         from ..check import check_drift
 
@@ -235,7 +236,7 @@ def _decide(
     )
 
 
-def audit_firing(store: Any, firing: TriggerFiring, actor: str | None = None) -> None:
+def audit_firing(store: StoreArg, firing: TriggerFiring, actor: str | None = None) -> None:
     """Append the firing to the hash-chained audit log (stores with a registry have one). A store
     whose ``finish_firing`` appends the entry itself (the team server, through ``HttpStore``,
     with the token's name as actor) is left alone."""
@@ -280,7 +281,7 @@ def run_policy(
     policy: TriggerPolicy | str,
     *,
     dry_run: bool | None = None,
-    store: Any = None,
+    store: StoreArg = None,
     fail_on_error: bool = True,
 ) -> list[dict[str, Any]]:
     """Evaluate a policy (object or YAML path) as an orchestrator task: returns JSON-able outcomes

@@ -23,6 +23,7 @@ from .monitoring_tables import (
     MonitorEpisodeRow,
     TriggerFiringRow,
 )
+from .rows import artifact_from_row
 from .tables import ArtifactRow, EventRow, TaskRunRow
 
 __all__ = ["SqlMonitoring"]
@@ -104,8 +105,6 @@ class SqlMonitoring(MonitoringStore):
         until: datetime | None,
         limit: int = 10_000,
     ) -> list[WindowItem]:
-        from .store import _artifact
-
         runs, events, arts = TaskRunRow.__table__, EventRow.__table__, ArtifactRow.__table__
         stmt = (
             sa.select(
@@ -131,7 +130,7 @@ class SqlMonitoring(MonitoringStore):
             for row in conn.execute(stmt):
                 m = dict(row._mapping)
                 run_id, slot_, started = m.pop("run_id"), m.pop("slot"), m.pop("run_started")
-                out.append((run_id, slot_, utc(started), _artifact(m)))
+                out.append((run_id, slot_, utc(started), artifact_from_row(m)))
         return out
 
     # -- trigger bookkeeping ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from ...model.registry import (
     ModelSummary,
     ModelVersion,
 )
-from ...model.runs import Artifact, utcnow
+from ...model.runs import utcnow
 from ..protocols import AuditStore, RegistryStore
 from .dialect import insert_ignore, like_prefix, utc, valid_ref
 from .registry_tables import (
@@ -34,6 +34,7 @@ from .registry_tables import (
     ModelAliasRow,
     ModelVersionRow,
 )
+from .rows import artifact_row
 from .tables import ArtifactRow, EventRow
 
 __all__ = ["SqlRegistry"]
@@ -127,7 +128,7 @@ class SqlRegistry(RegistryStore, AuditStore):
             if existing is not None:
                 version = int(existing)
             else:
-                conn.execute(insert_ignore(conn, T_ARTIFACTS, ["digest"]), _artifact_row(artifact))
+                conn.execute(insert_ignore(conn, T_ARTIFACTS, ["digest"]), artifact_row(artifact))
                 if run_id:
                     conn.execute(
                         insert_ignore(
@@ -369,7 +370,7 @@ class SqlRegistry(RegistryStore, AuditStore):
             if artifacts:
                 conn.execute(
                     insert_ignore(conn, T_ARTIFACTS, ["digest"]),
-                    [_artifact_row(a) for a in artifacts],
+                    [artifact_row(a) for a in artifacts],
                 )
                 for a in artifacts:  # as in task runs: the first name an artifact is given sticks
                     if a.name:
@@ -464,12 +465,6 @@ class SqlRegistry(RegistryStore, AuditStore):
             stmt = stmt.where(T_DECISIONS.c.policy_digest == policy_digest)
         with self.engine.connect() as conn:
             return [_decision(r._mapping) for r in conn.execute(stmt)]
-
-
-def _artifact_row(a: Artifact) -> dict[str, Any]:
-    row = a.model_dump(mode="json")
-    row["created_at"] = a.created_at
-    return row
 
 
 def _audit(m: Any) -> AuditEntry:

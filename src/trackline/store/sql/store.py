@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,12 +11,12 @@ from typing import Any
 import psutil
 import sqlalchemy as sa
 
+from ...config import Settings
 from ...errors import AmbiguousRef, NotFound
 from ...model.runs import (
     Artifact,
     ArtifactRef,
     CodeRef,
-    ColumnInfo,
     Environment,
     ErrorInfo,
     LineageGraph,
@@ -35,6 +36,7 @@ from .engine import create_engine
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
 from .registry import SqlRegistry
+from .rows import artifact_from_row, artifact_row
 from .tables import (
     ArtifactRow,
     EnvironmentRow,
@@ -67,11 +69,19 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
     def __init__(
         self,
         url: str,
+        settings: Settings | None = None,
         *,
-        busy_timeout: float = 60.0,
-        auto_upgrade: bool = True,
+        busy_timeout: float | None = None,
+        auto_upgrade: bool | None = None,
         engine: sa.Engine | None = None,
     ) -> None:
+        if url.startswith("sqlite:///~"):
+            url = "sqlite:///" + os.path.expanduser(url[len("sqlite:///") :])
+        if settings is not None:
+            busy_timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+            auto_upgrade = settings.auto_upgrade if auto_upgrade is None else auto_upgrade
+        busy_timeout = 60.0 if busy_timeout is None else busy_timeout
+        auto_upgrade = True if auto_upgrade is None else auto_upgrade
         self.url = url
         self.engine = engine or create_engine(url, busy_timeout=busy_timeout)
         ensure_schema(self.engine, auto_upgrade=auto_upgrade)
@@ -120,7 +130,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
         if run.artifacts:
             conn.execute(
                 insert_ignore(conn, T_ARTIFACTS, ["digest"]),
-                [_artifact_row(a) for a in run.artifacts],
+                [artifact_row(a) for a in run.artifacts],
             )
             named = [a for a in run.artifacts if a.name]
             for a in named:  # the first name an artifact is given sticks
@@ -324,7 +334,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
         if kind:
             stmt = stmt.where(T_ARTIFACTS.c.kind == kind)
         with self.engine.connect() as conn:
-            return [_artifact(r._mapping) for r in conn.execute(stmt)]
+            return [artifact_from_row(r._mapping) for r in conn.execute(stmt)]
 
     def get_artifact(self, ref: str) -> Artifact:
         with self.engine.connect() as conn:
@@ -334,8 +344,8 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                 .order_by(T_ARTIFACTS.c.created_at.desc())
             ).first()
             if named is not None:
-                return _artifact(named._mapping)
-            return _artifact(
+                return artifact_from_row(named._mapping)
+            return artifact_from_row(
                 self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")._mapping
             )
 
@@ -443,16 +453,3 @@ def _pipeline_run(m: Any) -> PipelineRun:
     data["config"] = data["config"] or {}
     data["external_ids"] = data["external_ids"] or {}
     return PipelineRun.model_validate(data)
-
-
-def _artifact_row(a: Artifact) -> dict[str, Any]:
-    row = a.model_dump(mode="json")
-    row["created_at"] = a.created_at
-    return row
-
-
-def _artifact(m: Any) -> Artifact:
-    data = dict(m)
-    data["created_at"] = utc(data["created_at"])
-    data["columns"] = [ColumnInfo(**c) for c in data["columns"]] if data["columns"] else None
-    return Artifact.model_validate(data)

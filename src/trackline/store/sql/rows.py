@@ -1,0 +1,23 @@
+"""Artifact records to table rows and back (shared by the run, registry and monitoring stores)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...model.runs import Artifact, ColumnInfo
+from .dialect import utc
+
+__all__ = ["artifact_from_row", "artifact_row"]
+
+
+def artifact_row(a: Artifact) -> dict[str, Any]:
+    row = a.model_dump(mode="json")
+    row["created_at"] = a.created_at
+    return row
+
+
+def artifact_from_row(m: Any) -> Artifact:
+    data = dict(m)
+    data["created_at"] = utc(data["created_at"])
+    data["columns"] = [ColumnInfo(**c) for c in data["columns"]] if data["columns"] else None
+    return Artifact.model_validate(data)
