@@ -7,10 +7,12 @@ idempotent by record id). Errors come back as the same ``TracklineError`` classe
 raises, mapped by their stable code. A write that still fails raises ``StoreUnavailable`` and the
 fail-safe wrapper spools the record for ``trackline sync``.
 
-The registry side (``RegistryStore``) maps one method to one endpoint. Registry writes are never
-spooled (``registry_store`` bypasses the fail-safe wrapper), and the server records the token's
-name as actor whatever a client sends; a gate decision is re-checked by the server, and
-``write_decision`` returns the decision the server recorded.
+The registry side (``RegistryStore``, ``AuditStore``) maps one method to one endpoint. Registry
+writes are never spooled (``capability`` hands out the backend, not the fail-safe wrapper), and
+the server records the token's name as actor whatever a client sends. As a ``RemoteRules`` store
+it asks the server to apply the registry's rules: a gate check (``run_gate``), a promotion
+(``promote_version``) and an evaluation's checks are one request each, evaluated by the server's
+copy of the same library code against its own records.
 
 Monitoring (``MonitoringStore``: drift reports, windows of a task's data, trigger episodes and
 firings) comes from ``HttpMonitoring`` in ``http_monitoring.py``, so ``trackline drift`` and
