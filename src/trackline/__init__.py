@@ -37,7 +37,7 @@ from .errors import (
     StoreUnavailable,
     TracklineError,
 )
-from .gates import check_gate
+from .gates import check_gate, promote
 from .model import (
     AliasMove,
     Artifact,
@@ -58,7 +58,6 @@ from .registry import (
     evaluations,
     list_models,
     log_evaluation,
-    promote,
     register_model,
     resolve_model,
     verify_model,

@@ -55,9 +55,8 @@ def registry(server: Server, recorded: dict, tmp_path_factory) -> dict:
     """The recorded pipelines' models registered through the server: churn v1 (evaluated 0.9,
     gate passed, promoted to production by the approver) and churn v2 (evaluated 0.7)."""
     from trackline import log_evaluation, register_model
-    from trackline.gates import check_gate
+    from trackline.gates import check_gate, promote
     from trackline.gates.policy import parse_policy
-    from trackline.registry import promote
     from trackline.store.http import HttpStore
 
     writer = HttpStore(server.url, token=server.tokens["writer"])

@@ -12,9 +12,9 @@ import requests
 from trackline import log_evaluation, register_model
 from trackline.audit import verify_audit
 from trackline.errors import Conflict, InvalidInput, PermissionDenied, PromotionRefused
-from trackline.gates import check_gate
+from trackline.gates import check_gate, promote
 from trackline.gates.policy import parse_policy
-from trackline.registry import promote, resolve_model
+from trackline.registry import resolve_model
 from trackline.store.http import HttpStore
 
 from .conftest import POLICY

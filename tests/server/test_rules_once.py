@@ -5,8 +5,7 @@ from __future__ import annotations
 import requests
 
 from trackline.errors import PromotionRefused
-from trackline.gates import check_gate
-from trackline.registry import promote
+from trackline.gates import check_gate, promote
 from trackline.store.http import HttpStore
 
 from .conftest import POLICY

@@ -231,7 +231,7 @@ def tag(ctx, ref, tags, description, as_json):
 @click.pass_context
 def promote(ctx, model, version, alias, policy, decision_id, reason, as_json):
     """Point ALIAS at MODEL VERSION; refused (exit 1) without a passing decision for its digest."""
-    from ..registry import promote as do_promote
+    from ..gates import promote as do_promote
 
     if policy and decision_id:
         raise InvalidInput(

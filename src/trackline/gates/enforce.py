@@ -8,10 +8,10 @@ from pathlib import Path
 
 from ..errors import GateFailed
 from ..model.registry import AliasMove, GateDecision
-from ..registry.promotion import promote
 from ..store import StoreArg
 from .check import check_gate
 from .policy import Policy
+from .promotion import promote
 from .render import decision_text
 
 __all__ = ["GateOutcome", "enforce_gate"]

@@ -1,4 +1,6 @@
-"""The model registry: versions, aliases, evaluations, promotion and deployment verification."""
+"""The model registry: versions, aliases, evaluations and deployment verification.
+
+Promotion (moving an alias on a passing gate decision) is in ``trackline.gates``."""
 
 from ..model.registry import (
     AliasMove,
@@ -13,8 +15,8 @@ from ..model.registry import (
 )
 from .evaluations import evaluations, log_evaluation
 from .models import list_models, model_versions, register_model, resolve_model, update_model
-from .promotion import promote, verify_model
 from .refs import parse_ref
+from .verify import verify_model
 
 __all__ = [
     "register_model",
@@ -24,7 +26,6 @@ __all__ = [
     "model_versions",
     "log_evaluation",
     "evaluations",
-    "promote",
     "verify_model",
     "parse_ref",
     "ModelVersion",

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Path, Query, Request
 from ...errors import Conflict, InvalidInput, NotFound
 from ...gates.check import check_gate
 from ...gates.policy import parse_policy
+from ...gates.promotion import promote
 from ...model.registry import AliasMove, Evaluation, GateDecision, ModelSummary, ModelVersion
 from ...registry.evaluations import record_evaluation
-from ...registry.promotion import promote
 from ...registry.refs import check_name
 from ...store.protocols import RegistryStore
 from ..access import Principal, Role

@@ -4,23 +4,20 @@ bytes."""
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ..audit.actor import current_actor
-from ..capture.artifacts import describe_path
-from ..errors import InvalidInput, NotFound, PromotionRefused
-from ..model.registry import AliasMove, Expectation, GateDecision, ModelVersion, VerifyResult
+from ..errors import NotFound, PromotionRefused
+from ..model.registry import AliasMove, Expectation, GateDecision, ModelVersion
+from ..registry.models import resolve_model
+from ..registry.refs import check_alias
+from ..registry.store import registry_store
 from ..store import AuditStore, RegistryStore, RemoteRules, StoreArg, capability
-from .models import resolve_model
-from .refs import check_alias
-from .store import registry_store
+from .check import as_policy, check_gate
+from .policy import Policy
 
-if TYPE_CHECKING:
-    from ..gates.policy import Policy
-
-__all__ = ["promote", "refusal", "verify_model"]
+__all__ = ["promote", "refusal"]
 
 log = logging.getLogger("trackline")
 
@@ -33,8 +30,6 @@ def _decision(
     actor: str,
 ) -> GateDecision | None:
     if policy is not None:
-        from ..gates.check import check_gate
-
         return check_gate(mv, policy, store=s, actor=actor)
     if isinstance(decision, GateDecision):
         return decision
@@ -101,8 +96,6 @@ def promote(
     s = registry_store(store)
     mv = resolve_model(model, version, store=s)
     if isinstance(s, RemoteRules):
-        from ..gates.check import as_policy
-
         return s.promote_version(
             mv.name,
             mv.version,
@@ -134,45 +127,3 @@ def promote(
     return s.move_alias(
         mv.name, alias, mv.version, actor=who, expected=expected, decision_id=d.id, reason=reason
     )
-
-
-def verify_model(
-    ref: str | ModelVersion,
-    path: str | os.PathLike,
-    *,
-    store: StoreArg = None,
-    actor: str | None = None,
-) -> VerifyResult:
-    """Hash the bytes at ``path`` afresh and compare them with the version's artifact digest."""
-    s = registry_store(store)
-    mv = resolve_model(ref, store=s)
-    p = Path(path)
-    if not p.exists():
-        raise InvalidInput(f"nothing to verify at {os.fspath(path)!r}: no such file or directory")
-    actual = describe_path(p, use_cache=False).digest  # never trust a stat cache here
-    result = VerifyResult(
-        ref=str(ref) if isinstance(ref, str) else mv.ref,
-        name=mv.name,
-        version=mv.version,
-        path=str(p.resolve()),
-        expected_digest=mv.digest,
-        actual_digest=actual,
-        ok=actual == mv.digest,
-    )
-    try:
-        capability(s, AuditStore).append_audit(  # type: ignore[arg-type]
-            "model.verified",
-            actor=current_actor(actor),
-            model=mv.name,
-            version=mv.version,
-            data={
-                "ref": result.ref,
-                "path": result.path,
-                "expected": mv.digest,
-                "actual": actual,
-                "ok": result.ok,
-            },
-        )
-    except Exception as exc:  # noqa: BLE001 - a read-only deploy credential must still verify
-        log.warning("trackline: could not audit the verification of %s: %s", mv.ref, exc)
-    return result
