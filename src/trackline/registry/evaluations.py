@@ -18,7 +18,7 @@ from ..errors import InvalidInput, NotFound
 from ..model.ids import new_id
 from ..model.registry import Evaluation, ModelVersion
 from ..model.runs import Artifact
-from ..store import RemoteRules, StoreArg, backend_of
+from ..store import RemoteRules, RunStore, StoreArg, capability
 from .models import resolve_model
 from .refs import check_name
 from .store import registry_store
@@ -59,7 +59,7 @@ def _slices(values: Any) -> dict[str, dict[str, float]]:
     return {str(name): validate_metrics(m, f"slices[{name!r}]") for name, m in values.items()}
 
 
-def _dataset(dataset: Any, name: str | None, store) -> Artifact:
+def _dataset(dataset: Any, name: str | None, store: RunStore) -> Artifact:
     cfg = settings()
     if isinstance(dataset, Artifact):
         art = dataset
@@ -112,7 +112,7 @@ def log_evaluation(
     clean, clean_slices = validate_metrics(metrics, "metrics"), _slices(slices)
     s = registry_store(store)
     mv = resolve_model(model_ref, store=s)
-    data = _dataset(dataset, dataset_name, s)
+    data = _dataset(dataset, dataset_name, capability(s, RunStore))
     recorder = current_run()
     run_id = (
         run
@@ -169,7 +169,7 @@ def record_evaluation(
                 f"but {mv.ref} is {mv.digest[:16]}"
             )
     if e.dataset_digest not in {a.digest for a in artifacts}:
-        backend_of(s).get_artifact(e.dataset_digest)  # type: ignore[arg-type]  # NotFound
+        capability(s, RunStore).get_artifact(e.dataset_digest)  # an unknown dataset: NotFound
     try:
         return s.get_evaluation(e.id)
     except NotFound:

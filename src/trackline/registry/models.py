@@ -15,7 +15,7 @@ from ..config import settings
 from ..errors import InvalidInput, NotFound
 from ..model.registry import ModelSummary, ModelVersion
 from ..model.runs import Artifact
-from ..store import StoreArg
+from ..store import RunStore, StoreArg, capability
 from .refs import check_name, parse_ref
 from .store import registry_store
 
@@ -24,7 +24,7 @@ __all__ = ["register_model", "resolve_model", "list_models", "model_versions", "
 _DIGEST_LIKE = re.compile(r"^[0-9a-f]{8,128}$")
 
 
-def _model_artifact(model: Any, store) -> Artifact:
+def _model_artifact(model: Any, store: RunStore) -> Artifact:
     if isinstance(model, Artifact):
         return model
     cfg = settings()
@@ -45,7 +45,7 @@ def _model_artifact(model: Any, store) -> Artifact:
     return describe(model, kind="model", home=cfg.home, use_cache=cfg.hash_cache)
 
 
-def _run_id(run: Any, store) -> tuple[str | None, RunRecorder | None]:
+def _run_id(run: Any, store: RunStore) -> tuple[str | None, RunRecorder | None]:
     active = current_run()
     if run is None:
         return (active.id, active) if active is not None else (None, None)
@@ -78,8 +78,9 @@ def register_model(
     """
     check_name(name)
     s = registry_store(store)
-    art = _model_artifact(model, s)
-    run_id, recorder = _run_id(run, s)
+    runs = capability(s, RunStore)
+    art = _model_artifact(model, runs)
+    run_id, recorder = _run_id(run, runs)
     if recorder is not None:
         recorder.add_artifact("output", f"model:{name}", art)
     clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}

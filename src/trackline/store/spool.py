@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model.runs import PipelineRun, TaskRun
+from .protocols import RunStore
 
 __all__ = ["Spool", "ReplayResult"]
 
@@ -74,7 +75,7 @@ class Spool:
         except FileNotFoundError:
             return False
 
-    def replay(self, store) -> ReplayResult:
+    def replay(self, store: RunStore) -> ReplayResult:
         """Deliver every spooled record to ``store`` in the order they were spooled."""
         self._recover_stale()
         result = ReplayResult()

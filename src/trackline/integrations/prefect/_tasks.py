@@ -23,7 +23,7 @@ from ...capture.recorder import RunRecorder
 from ...config import settings
 from ...errors import NotFound
 from ...model.runs import TERMINAL, Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun
-from ...store import get_store
+from ...store import RunStore, get_store
 from ._ids import flow_run_key, status_of, task_result_digest, task_run_key
 from ._prefect_api import plain_time, read_attempts, read_task_runs
 
@@ -79,7 +79,7 @@ def record_task_runs(
     return written
 
 
-def _existing(store: Any, run_id: str) -> Any:
+def _existing(store: RunStore, run_id: str) -> TaskRun | None:
     try:
         return store.get_run(run_id)
     except NotFound:
