@@ -195,7 +195,9 @@ def test_cli_exit_codes_and_json(scored, tmp_path):
         ],
     )
     assert calm.exit_code == 0, calm.output
-    assert calm.output.startswith("dataset drift: no (0/3 columns < share 0.50) — no column drifted")
+    assert calm.output.startswith(
+        "dataset drift: no (0/3 columns < share 0.50) — no column drifted"
+    )
     missing = runner.invoke(cli, ["drift", "task:nosuch/x", "task:score/batch"])
     assert missing.exit_code == 2 and "no profiled" in missing.output
     cfg = tmp_path / "drift.yaml"

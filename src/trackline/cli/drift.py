@@ -273,7 +273,7 @@ def profile_cmd(ctx, ref, as_json):
                 else ""
             )
         elif col["kind"] == "categorical":
-            top = ", ".join(f"{k} ({c})" for k, c in col["top"][:3])
+            top = ", ".join(f"{t[0]} ({t[1]})" for t in col["top"][:3])
             summary = f"distinct ~{col['distinct']}  top: {top}"
         else:
             summary = ""
