@@ -29,6 +29,7 @@ __all__ = [
     "ColumnDrift",
     "ColumnThreshold",
     "DriftConfig",
+    "category_bins",
     "compare",
     "jensen_shannon",
     "psi",
@@ -69,6 +70,9 @@ class DriftConfig(BaseModel):
     columns: dict[str, ColumnThreshold] = Field(default_factory=dict)
     share: float = Field(default=0.5, gt=0, le=1)
     bins: int = Field(default=10, ge=2, le=100)
+    # Categories with at least this share of the reference get a bin of their own (at most the
+    # profile's top 50); the rest, and categories unseen in the reference, share "other".
+    category_share: float = Field(default=0.005, ge=0, le=1)
 
     @field_validator("thresholds")
     @classmethod
@@ -174,7 +178,7 @@ def _column(
             max=[ref["max"], cur["max"]],
         )
     else:
-        p, q, unseen = _categorical_bins(ref, cur, null_ref, null_cur)
+        p, q, unseen = _categorical_bins(ref, cur, null_ref, null_cur, cfg.category_share)
         found = _binned(p, q)
         detail.update(unseen=unseen, distinct=[ref.get("distinct"), cur.get("distinct")])
     detail["bins"] = {
@@ -254,11 +258,20 @@ def _numeric_bins(ref: dict, cur: dict, ref_rows: int, cur_rows: int, bins: int)
     return p, q
 
 
-def _categorical_bins(ref: dict, cur: dict, null_ref: float, null_cur: float):
+def category_bins(ref: dict, share: float = 0.005) -> list[str]:
+    """The reference's categories that get a bin of their own (at least ``share`` of its
+    values, certainly): a near-uniform tail of many small categories would only add noise,
+    and the current side's top list could not pin them down."""
+    top, _ = top_bounds(ref)
+    n = max(int(ref.get("count") or 0), 1)
+    return [k for k, (low, _) in top.items() if low / n >= share]
+
+
+def _categorical_bins(ref: dict, cur: dict, null_ref: float, null_cur: float, share: float):
     ref_top, ref_floor = top_bounds(ref)
     cur_top, cur_floor = top_bounds(cur)
     ref_n, cur_n = max(int(ref["count"]), 1), max(int(cur["count"]), 1)
-    keys = list(ref_top)
+    keys = category_bins(ref, share)
 
     def masses(top, floor, n, null, keys):
         lo = np.array([top.get(k, (0, floor))[0] for k in keys], dtype=float) / n * (1 - null)
