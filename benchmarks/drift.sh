@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/venv.sh bench-drift "examples,spark"
 .venvs/tools/bin/uv pip install -q --python .venvs/bench-drift/bin/python \
-  "evidently>=0.7,<0.8" "datasketches>=5" "polars>=1.0" "scipy>=1.11"
+  "evidently>=0.7,<0.8" "pandas<3" "datasketches>=5" "polars>=1.0" "scipy>=1.11"
 cd benchmarks
 ../.venvs/bench-drift/bin/python sketch_accuracy.py
 exec ../.venvs/bench-drift/bin/python profile_bench.py "$@"

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import trackline
 from trackline.profiles import sketch
@@ -224,3 +226,28 @@ def test_bad_profile_setting_is_a_clear_error(monkeypatch):
         settings()
     with pytest.raises(ValueError, match="profile must be"):
         trackline.tracked_task(profile="always")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 4_000), min_size=2, max_size=8),
+    digits=st.sampled_from([0, 1, 3, None]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_merged_rank_bounds_are_valid(sizes, digits, seed):
+    """Whatever the batches (ties, point masses, sizes), merged knots' bounds hold the truth,
+    and exact parts with few distinct values merge exactly."""
+    rng = np.random.default_rng(seed)
+    raw = [rng.lognormal(0, 1.5, n) for n in sizes]
+    if digits is not None:
+        raw = [np.round(x, digits) for x in raw]
+    parts = [sketch.build(x) for x in raw]
+    merged = sketch.merge(parts)
+    merged = sketch.merge([merged, sketch.build(raw[0])])  # and a merge of a merge
+    values = np.sort(np.concatenate([*raw, raw[0]]))
+    at_or_below = np.searchsorted(values, merged.v, side="right")
+    below = np.searchsorted(values, merged.v, side="left")
+    assert merged.n == values.size
+    assert np.all(merged.lo <= at_or_below) and np.all(merged.hi >= below)
+    if np.unique(values).size <= sketch.MAX_KNOTS:
+        assert merged.exact

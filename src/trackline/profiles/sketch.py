@@ -148,14 +148,18 @@ def merge(parts: Sequence[Summary]) -> Summary:
         return build(np.zeros(0))
     if len(parts) == 1:
         return parts[0]
-    u = np.unique(np.concatenate([p.v for p in parts]))
-    lo = np.zeros(u.size, dtype=np.int64)
-    hi = np.zeros(u.size, dtype=np.int64)
-    for p in parts:
-        below = np.searchsorted(p.v, u, side="right") - 1  # largest knot <= u
-        lo += np.where(below >= 0, p.lo[np.clip(below, 0, None)], 0)
-        above = np.searchsorted(p.v, u, side="left")  # smallest knot >= u
-        hi += np.where(above < p.v.size, p.hi[np.clip(above, None, p.v.size - 1)], p.n)
+    # Each part's lo at u (its largest knot <= u) and hi at u (its smallest knot >= u, else its
+    # n) are step functions of u; their sums are cumulative sums over all parts' knots.
+    values = np.concatenate([p.v for p in parts])
+    lo_steps = np.concatenate([np.diff(p.lo, prepend=0) for p in parts])
+    hi_steps = np.concatenate([np.diff(np.append(p.hi, p.n)) for p in parts])
+    order = np.argsort(values, kind="stable")
+    values = values[order]
+    lo_sum = np.cumsum(lo_steps[order])
+    hi_sum = np.concatenate([[0], np.cumsum(hi_steps[order])])
+    u = np.unique(values)
+    lo = lo_sum[np.searchsorted(values, u, side="right") - 1]
+    hi = sum(int(p.hi[0]) for p in parts) + hi_sum[np.searchsorted(values, u, side="left")]
     n = sum(p.n for p in parts)
     if u.size > MAX_KNOTS:
         # Thin to the plan: for each planned rank, the last knot known to start at or before it.
