@@ -1,6 +1,6 @@
 """``trackline drift REFERENCE CURRENT`` and ``trackline drift-reports``.
 
-Exit status of ``drift``: 0 no drift, 1 drift, 2 error (bad reference, missing profile…).
+Exit status of ``drift``: 0 passed, 1 failed by ``--fail-on`` (default: dataset drift), 2 error.
 """
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ profiling. Profiles of batches merge (``merge_profiles``) into the profile of th
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,12 +74,22 @@ def profile_frame(
             f"can only profile pandas, Polars or pyarrow tables (and Series), not {exc}"
         ) from None
     columns: dict[str, Any] = {}
-    for i, (name, make) in enumerate(cols):
+    for i, (name, made) in enumerate(zip([c[0] for c in cols], _run([c[1] for c in cols], rows))):
         key = str(name)
         if key in columns:  # duplicated labels: keep them apart instead of overwriting
             key = f"{key}#{i}"
-        columns[key] = make()
+        columns[key] = made
     return {"version": VERSION, "rows": rows, "mode": mode, "columns": columns}
+
+
+def _run(makers: list, rows: int) -> list[dict[str, Any]]:
+    """Column profiles, on several cores for large frames: the sorts and value counts release
+    the GIL, so threads give a near-linear speed-up without copying any data."""
+    workers = min(len(makers), os.cpu_count() or 1, 8)
+    if rows < 50_000 or workers < 2:
+        return [make() for make in makers]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trackline-profile") as pool:
+        return list(pool.map(lambda make: make(), makers))
 
 
 def profile_path(
