@@ -82,6 +82,7 @@ def spark_throughput(ref: pd.DataFrame, repeat: int) -> float | None:
         SparkSession.builder.master("local[2]")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "4g")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     try:
