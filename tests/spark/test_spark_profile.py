@@ -74,6 +74,16 @@ def test_drift_between_spark_and_pandas_profiles(spark, data):
     assert x.drifted and abs(x.score - exact) <= x.bound
 
 
+def test_check_drift_takes_a_spark_dataframe(data):
+    import trackline
+
+    frame, sdf = data
+    moved = _frame(20_000, 4, shift=0.5)
+    report = trackline.check_drift(sdf, moved, record=False)
+    assert report.reference.rows == 60_000 and report.reference.ref.startswith("<spark")
+    assert {c.column for c in report.columns if c.drifted} == {"x"}
+
+
 def test_empty_frame(spark, data):
     _, sdf = data
     prof = profile_spark(sdf.limit(0))
