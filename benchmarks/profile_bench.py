@@ -1,9 +1,12 @@
-"""Profiling and drift speed on 1,000,000 rows × 20 columns, against baselines timed in this run.
+"""Profiling + drift of 1,000,000 rows × 20 columns, side by side with Evidently in the same run.
 
-    .venvs/core/bin/python benchmarks/profile_bench.py [--rows N]
+    benchmarks/drift.sh [--rows N] [--no-evidently] [--no-spark]
 
-Prints seconds and the ratio to ``DataFrame.describe()`` (numeric columns) and to
-``describe(include="all")``. No absolute time limits: machines differ; ratios travel.
+``drift.sh`` builds ``.venvs/bench-drift`` (trackline with Polars, pyspark, Evidently and
+DataDriftPreset's dependencies — Evidently is installed only there). Prints seconds, the total
+for "profile both frames + compare", Evidently's ``DataDriftPreset`` on the same two pandas
+frames, and profiling throughput in rows/s for pandas, Polars, pyarrow and Spark (local[2]).
+No absolute time limits: machines differ; ratios in the same run travel.
 """
 
 from __future__ import annotations
@@ -42,33 +45,108 @@ def best_of(fn, repeat: int = 3) -> float:
     return min(times)
 
 
+def line(name: str, seconds: float, extra: str = "") -> None:
+    print(f"{name:44s} {seconds:8.3f} s   {extra}", flush=True)
+
+
+def evidently_seconds(ref: pd.DataFrame, cur: pd.DataFrame) -> tuple[float, int] | None:
+    try:
+        from evidently import Report
+        from evidently.presets import DataDriftPreset
+    except ImportError:
+        return None
+    start = time.perf_counter()
+    snapshot = Report([DataDriftPreset()]).run(current_data=cur, reference_data=ref)
+    seconds = time.perf_counter() - start
+    drifted = 0
+    for metric in snapshot.dict().get("metrics", []):
+        name = str(metric.get("metric_id", ""))
+        if name.startswith("DriftedColumnsCount"):
+            drifted = int(metric["value"]["count"])
+    return seconds, drifted
+
+
+def spark_throughput(ref: pd.DataFrame, repeat: int) -> float | None:
+    try:
+        import os
+        import sys
+
+        import pyarrow as pa
+        from pyspark.sql import SparkSession
+
+        from trackline.profiles.spark import profile_spark
+    except ImportError:
+        return None
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    try:
+        sdf = spark.createDataFrame(pa.Table.from_pandas(ref, preserve_index=False))
+        sdf = sdf.repartition(4).cache()
+        sdf.count()
+        return best_of(lambda: profile_spark(sdf), repeat)
+    finally:
+        spark.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-evidently", action="store_true")
+    ap.add_argument("--no-spark", action="store_true")
     args = ap.parse_args()
-    ref, cur = frame(args.rows, 1), frame(args.rows, 2, shift=0.1)
-    print(f"{args.rows:,} rows × {ref.shape[1]} columns")
+    rows = args.rows
+    ref, cur = frame(rows, 1), frame(rows, 2, shift=0.1)
+    print(f"{rows:,} rows × {ref.shape[1]} columns (16 numeric, 4 categorical), two frames")
 
-    describe = best_of(lambda: ref.describe(), args.repeat)
-    describe_all = best_of(lambda: ref.describe(include="all"), args.repeat)
-    full = best_of(lambda: profile_frame(ref, "full"), args.repeat)
-    sampled = best_of(lambda: profile_frame(ref, "sampled"), args.repeat)
+    def ours():
+        return compare(profile_frame(ref), profile_frame(cur))
+
+    total = best_of(ours, args.repeat)
+    cols, _ = ours()
     p_ref, p_cur = profile_frame(ref), profile_frame(cur)
+    one = best_of(lambda: profile_frame(ref), args.repeat)
     drift = best_of(lambda: compare(p_ref, p_cur), args.repeat)
-    parts = [profile_frame(ref.iloc[i::10]) for i in range(10)]
+    parts = [profile_frame(ref.iloc[i::30]) for i in range(30)]
     merge = best_of(lambda: merge_profiles(parts), args.repeat)
+    describe = best_of(lambda: ref.describe(), args.repeat)
+    line(
+        "trackline: profile both + drift (total)", total, f"{sum(c.drifted for c in cols)} drifted"
+    )
+    line("  profile one frame (pandas)", one, f"{rows / one:,.0f} rows/s")
+    line("  drift compare from profiles (20 cols)", drift)
+    line("  merge 30 daily profiles", merge)
+    line("pandas describe() [reference point]", describe)
+    import polars as pl
+    import pyarrow as pa
 
-    rows = [
-        ("describe() [baseline]", describe, 1.0),
-        ("describe(include='all')", describe_all, describe_all / describe),
-        ("profile full", full, full / describe),
-        ("profile sampled (100k)", sampled, sampled / describe),
-        ("drift compare (20 cols)", drift, drift / describe),
-        ("merge 10 profiles", merge, merge / describe),
-    ]
-    for name, seconds, ratio in rows:
-        print(f"{name:26s} {seconds:8.3f} s   {ratio:6.3f} × describe()")
+    pl_ref = pl.from_pandas(ref)
+    pa_ref = pa.Table.from_pandas(ref, preserve_index=False)
+    t_pl = best_of(lambda: profile_frame(pl_ref), args.repeat)
+    t_pa = best_of(lambda: profile_frame(pa_ref), args.repeat)
+    line("  profile one frame (Polars)", t_pl, f"{rows / t_pl:,.0f} rows/s")
+    line("  profile one frame (pyarrow)", t_pa, f"{rows / t_pa:,.0f} rows/s")
+    if not args.no_spark:
+        t_sp = spark_throughput(ref, args.repeat)
+        if t_sp is not None:
+            line("  profile one frame (Spark local[2])", t_sp, f"{rows / t_sp:,.0f} rows/s")
+    if not args.no_evidently:
+        found = evidently_seconds(ref, cur)
+        if found is None:
+            print("evidently not installed: run benchmarks/drift.sh")
+        else:
+            seconds, drifted = found
+            line(
+                "Evidently DataDriftPreset (same frames)",
+                seconds,
+                f"{drifted} drifted; {seconds / total:.1f}× trackline's total",
+            )
     print(f"profile size: {len(json.dumps(p_ref)):,} bytes of JSON (independent of row count)")
 
 

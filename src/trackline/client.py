@@ -62,7 +62,9 @@ class Client:
         pipeline_run_id: str | None = None,
         limit: int = 100,
         order: str = "newest",
+        monitoring: bool = True,
     ) -> list[TaskRun]:
+        """Task runs; ``monitoring=False`` leaves out trackline's own check runs."""
         self.reap()
         return self.store.list_runs(
             RunQuery(
@@ -72,6 +74,7 @@ class Client:
                 pipeline_run_id=pipeline_run_id,
                 limit=limit,
                 order=order,
+                monitoring=monitoring,
             )
         )
 

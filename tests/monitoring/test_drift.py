@@ -195,7 +195,9 @@ def test_cli_exit_codes_and_json(scored, tmp_path):
         ],
     )
     assert calm.exit_code == 0, calm.output
-    assert "no drift" in calm.output
+    assert calm.output.startswith(
+        "dataset drift: no (0/3 columns < share 0.50) — no column drifted"
+    )
     missing = runner.invoke(cli, ["drift", "task:nosuch/x", "task:score/batch"])
     assert missing.exit_code == 2 and "no profiled" in missing.output
     cfg = tmp_path / "drift.yaml"
@@ -223,3 +225,41 @@ def test_profile_command(scored):
     assert (
         data["profile"]["rows"] == 20_000 and data["profile"]["columns"]["x"]["kind"] == "numeric"
     )
+
+
+def test_headline_names_drifted_columns_and_fail_on(scored):
+    runner = CliRunner()
+    base = ["drift", "task:train/data", "task:score/batch", "--share", "0.9"]
+    out = runner.invoke(cli, [*base, "--threshold", "jensen_shannon=0.9"])
+    # x (and y) moved, c only within the loose threshold: not a dataset drift by share 0.9 ...
+    first = out.output.splitlines()[0]
+    assert first.startswith("dataset drift: no (") and "< share 0.90) — drifted columns: x" in first
+    assert "no drift" not in out.output
+    assert out.exit_code == 0  # --fail-on share (the default) follows the dataset rule
+    lines = out.output.splitlines()
+    table_start = next(i for i, line in enumerate(lines) if line.startswith("COLUMN"))
+    assert lines[table_start + 1].split()[0] == "x"  # drifted columns come first
+    assert "±" in out.output
+    anyone = runner.invoke(cli, [*base, "--threshold", "jensen_shannon=0.9", "--fail-on", "any"])
+    assert anyone.exit_code == 1
+    only_c = runner.invoke(cli, [*base, "--threshold", "jensen_shannon=0.9", "--fail-on", "c"])
+    assert only_c.exit_code == 0
+    x_or_c = runner.invoke(cli, [*base, "--fail-on", "c,x", "--json"])
+    data = json.loads(x_or_c.output)
+    assert x_or_c.exit_code == 1 and data["failed"] is True and data["fail_on"] == "c,x"
+    assert all("bound" in c and c["bound"] >= 0 for c in data["columns"])
+    assert {"drifted", "share", "columns"} <= set(data)
+    bad = runner.invoke(cli, [*base, "--fail-on", "nosuch"])
+    assert bad.exit_code == 2 and "unknown: nosuch" in bad.output
+
+
+def test_drift_check_runs_are_hidden_from_runs(scored):
+    runner = CliRunner()
+    trackline.check_drift("task:train/data", "task:score/batch")
+    listed = json.loads(runner.invoke(cli, ["runs", "--json"]).output)
+    assert {r["name"] for r in listed} == {"train", "score"}
+    everything = json.loads(runner.invoke(cli, ["runs", "--all", "--json"]).output)
+    assert "trackline.drift" in {r["name"] for r in everything}
+    named = json.loads(runner.invoke(cli, ["runs", "--name", "trackline.drift", "--json"]).output)
+    assert len(named) == 1
+    assert len(trackline.connect().runs(monitoring=False)) == 4

@@ -98,3 +98,22 @@ def test_refused_writes_are_spooled_and_synced_once(server, monkeypatch):
     assert client.sync().delivered == 0
     run = client.run(spooled)
     assert run.name.endswith("double") and [m.value for m in run.metrics] == [21.0]
+
+
+def test_monitoring_runs_are_left_out_on_request(server):
+    """`trackline runs` hides drift-check runs through the server too (``monitoring=false``)."""
+    writer = HttpStore(server.url, token=server.tokens["writer"])
+    check = task_run(pipeline="monitoring-filter")
+    check.name = "trackline.drift"
+    step = task_run(pipeline="monitoring-filter")
+    writer.write_task_run(check)
+    writer.write_task_run(step)
+    query = trackline.model.runs.RunQuery
+    shown = writer.list_runs(query(pipeline="monitoring-filter", monitoring=False))
+    assert [r.id for r in shown] == [step.id]
+    everything = writer.list_runs(query(pipeline="monitoring-filter"))
+    assert {r.id for r in everything} == {check.id, step.id}
+    hidden = _cli(["runs", "--pipeline", "monitoring-filter", "--json"], server)
+    assert [r["id"] for r in hidden] == [step.id]
+    listed = _cli(["runs", "--pipeline", "monitoring-filter", "--all", "--json"], server)
+    assert len(listed) == 2

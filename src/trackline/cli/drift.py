@@ -1,6 +1,6 @@
 """``trackline drift REFERENCE CURRENT`` and ``trackline drift-reports``.
 
-Exit status of ``drift``: 0 no drift, 1 drift, 2 error (bad reference, missing profile…).
+Exit status of ``drift``: 0 passed, 1 failed by ``--fail-on`` (default: dataset drift), 2 error.
 """
 
 from __future__ import annotations
@@ -93,6 +93,14 @@ def _config(
     help="Threshold of one column, or COLUMN=ignore (repeatable).",
 )
 @click.option("--no-record", is_flag=True, help="Do not store the report or record the check run.")
+@click.option(
+    "--fail-on",
+    default="share",
+    show_default=True,
+    metavar="any|share|COLUMNS",
+    help="Exit 1 when: any column drifted; the dataset drifted (share rule); or one of these "
+    "comma-separated columns drifted.",
+)
 @click.pass_context
 def drift(
     ctx,
@@ -107,6 +115,7 @@ def drift(
     thresholds,
     column_thresholds,
     no_record,
+    fail_on,
 ):
     """Compare CURRENT data against REFERENCE from their stored profiles.
 
@@ -116,32 +125,40 @@ def drift(
       task:NAME/SLOT@WINDOW    inputs of task NAME (output:NAME/SLOT@WINDOW for outputs)
       a local .csv/.tsv/.parquet file (profiled now)
     WINDOW: last (default), last:N, or SINCE..UNTIL with ISO times, -7d / -12h / now.
-    Exit status: 0 no drift, 1 drift, 2 error.
+    Exit status: 0 passed, 1 failed by --fail-on (default: the dataset drifted), 2 error.
     """
     from ..monitoring.check import check_drift
+    from ..monitoring.verdict import fails
 
     cfg = _config(
         config_file, share, numeric_method, categorical_method, bins, thresholds, column_thresholds
     )
     c = client(ctx)
+    if fail_on not in ("any", "share") and not fail_on.strip(" ,"):
+        raise click.BadParameter("give any, share or column names", param_hint="--fail-on")
     report = check_drift(reference, current, config=cfg, record=not no_record, store=c.store)
+    failed = fails(report, fail_on)
     if as_json:
-        emit_json(report.summary())
+        emit_json({**report.summary(), "fail_on": fail_on, "failed": failed})
     else:
         _print(report)
-    sys.exit(1 if report.drifted else 0)
+    sys.exit(1 if failed else 0)
 
 
 def _score(v) -> str:
     return "" if v is None else f"{v:.4f}"
 
 
+def _scored(c) -> str:
+    if c.score is None:
+        return ""
+    return f"{c.score:.4f} ± {c.bound:.4f}" if c.bound else f"{c.score:.4f}"
+
+
 def _print(report) -> None:
-    verdict = "DRIFT" if report.drifted else "no drift"
-    click.echo(
-        f"{verdict}: {sum(c.drifted for c in report.columns)}/{len(report.columns)} columns "
-        f"drifted (share {report.share:.2f}, threshold {report.share_threshold:.2f})"
-    )
+    from ..monitoring.verdict import headline
+
+    click.echo(headline(report))
     click.echo(
         f"reference: {report.reference.ref}  ({report.reference.rows} rows, "
         f"{len(report.reference.digests)} artifact(s))"
@@ -150,18 +167,19 @@ def _print(report) -> None:
         f"current:   {report.current.ref}  ({report.current.rows} rows, "
         f"{len(report.current.digests)} artifact(s))"
     )
+    ordered = sorted(report.columns, key=lambda c: not c.drifted)  # drifted columns first
     table(
-        ["column", "kind", "method", "score", "threshold", "drifted"],
+        ["column", "kind", "method", "score ± bound", "threshold", "drifted"],
         [
             [
                 c.column,
                 c.kind,
                 c.method,
-                _score(c.score),
+                _scored(c),
                 _score(c.threshold),
                 "yes" if c.drifted else "",
             ]
-            for c in report.columns
+            for c in ordered
         ],
     )
     if report.new_columns:
@@ -221,7 +239,7 @@ def profile_cmd(ctx, ref, as_json):
     from ..config import settings
     from ..monitoring.check import monitoring_store
     from ..monitoring.refs import resolve
-    from ..profiles.profile import column_variance
+    from ..profiles.profile import column_variance, numeric_summary
 
     cfg = settings()
     side = resolve(
@@ -245,17 +263,17 @@ def profile_cmd(ctx, ref, as_json):
     for name, col in prof["columns"].items():
         if col["kind"] == "numeric":
             var = column_variance(col)
-            q = col["quantiles"]
+            median = float(numeric_summary(col).quantile([0.5])[0]) if col["count"] else 0.0
             summary = (
                 (
-                    f"mean {col['mean']:.4g}  std {var**0.5:.4g}  min {col['min']:.4g}  "
-                    f"median {q[len(q) // 2]:.4g}  max {col['max']:.4g}"
+                    f"mean {col['mean']:.4g}  std {(var or 0.0) ** 0.5:.4g}  "
+                    f"min {col['min']:.4g}  median {median:.4g}  max {col['max']:.4g}"
                 )
                 if col["count"]
                 else ""
             )
         elif col["kind"] == "categorical":
-            top = ", ".join(f"{k} ({c})" for k, c in col["top"][:3])
+            top = ", ".join(f"{t[0]} ({t[1]})" for t in col["top"][:3])
             summary = f"distinct ~{col['distinct']}  top: {top}"
         else:
             summary = ""

@@ -30,14 +30,20 @@ def _run_row(r) -> dict:
 @click.option("--name", help="Only runs of this task name.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--reap", is_flag=True, help="First mark runs whose heartbeat stopped as crashed.")
+@click.option("--all", "show_all", is_flag=True, help="Also trackline's own drift-check runs.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def runs(ctx, pipeline, pipeline_run_id, status, name, limit, reap, as_json):
-    """List task runs, newest first."""
+def runs(ctx, pipeline, pipeline_run_id, status, name, limit, reap, show_all, as_json):
+    """List task runs, newest first (drift checks only with --all or --name)."""
     c = client(ctx)
     reaped = c.reap() if reap else []
     found = c.runs(
-        pipeline=pipeline, status=status, name=name, pipeline_run_id=pipeline_run_id, limit=limit
+        pipeline=pipeline,
+        status=status,
+        name=name,
+        pipeline_run_id=pipeline_run_id,
+        limit=limit,
+        monitoring=bool(show_all or name),
     )
     if as_json:
         emit_json([_run_row(r) for r in found])

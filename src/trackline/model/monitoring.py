@@ -32,6 +32,9 @@ class ColumnDrift(_Record):
     score: float | None
     threshold: float
     drifted: bool
+    # The score's error bound from the profiles' summaries: the exact score (from the raw data)
+    # lies in score ± bound. None on reports stored before bounds existed.
+    bound: float | None = None
     scores: dict[str, float | None] = Field(default_factory=dict)
     detail: dict[str, Any] = Field(default_factory=dict)
 

@@ -28,6 +28,7 @@ __all__ = [
     "CodeRef",
     "TaskRun",
     "PipelineRun",
+    "MONITORING_PREFIX",
     "RunQuery",
     "LineageNode",
     "LineageEdge",
@@ -217,6 +218,12 @@ class RunQuery(_Record):
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=100_000)
     order: Literal["newest", "oldest"] = "newest"
+    # False: leave out trackline's own monitoring runs (names starting MONITORING_PREFIX,
+    # e.g. the ``trackline.drift`` checks), so a listing shows the pipeline's runs.
+    monitoring: bool = True
+
+
+MONITORING_PREFIX = "trackline."
 
 
 class LineageNode(_Record):

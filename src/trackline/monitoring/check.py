@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import settings
 from ..model.monitoring import DriftReport
-from ..model.runs import ArtifactKind
+from ..model.runs import MONITORING_PREFIX, ArtifactKind
 from ..store import MonitoringStore, StoreArg, capability
 from .drift import DriftConfig, compare
 from .refs import Side, resolve
@@ -21,6 +21,7 @@ from .refs import Side, resolve
 __all__ = ["check_drift", "monitoring_store"]
 
 log = logging.getLogger("trackline")
+DRIFT_RUN = f"{MONITORING_PREFIX}drift"  # hidden from `trackline runs` unless --all
 
 
 def monitoring_store(store: StoreArg) -> MonitoringStore:
@@ -78,9 +79,7 @@ def check_drift(
     run = current_run()
     own = None
     if run is None:
-        own = run = RunRecorder(
-            "trackline.drift", config=cfg, store=base, use_ambient=False
-        ).start()
+        own = run = RunRecorder(DRIFT_RUN, config=cfg, store=base, use_ambient=False).start()
         run.log_params({"reference": ref_side.ref, "current": cur_side.ref})
     _link(run, ref_side, "drift.reference")
     _link(run, cur_side, "drift.current")

@@ -21,8 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import InvalidInput
 from ..model.monitoring import ColumnDrift
-from ..profiles import sketch
-from ..profiles.profile import column_variance
+from ..profiles.profile import column_variance, numeric_summary, top_bounds
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -30,16 +29,22 @@ __all__ = [
     "ColumnDrift",
     "ColumnThreshold",
     "DriftConfig",
+    "category_bins",
     "compare",
+    "jensen_shannon",
+    "psi",
 ]
 
 EPSILON = 1e-4
+Bins = tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 Method = Literal["psi", "jensen_shannon", "wasserstein"]
 NUMERIC_METHODS = ("psi", "jensen_shannon", "wasserstein")
 CATEGORICAL_METHODS = ("psi", "jensen_shannon")
 DEFAULT_THRESHOLDS: dict[str, float] = {
     "psi": 0.2,
-    "jensen_shannon": 0.1,
+    # 0.07, not 0.1: a 10-point move of one category's share scores 0.085 at the least
+    # (50 % -> 60 % of a two-valued column), and should be seen.
+    "jensen_shannon": 0.07,
     "wasserstein": 0.1,
     "missing": 0.1,
 }
@@ -65,6 +70,9 @@ class DriftConfig(BaseModel):
     columns: dict[str, ColumnThreshold] = Field(default_factory=dict)
     share: float = Field(default=0.5, gt=0, le=1)
     bins: int = Field(default=10, ge=2, le=100)
+    # Categories with at least this share of the reference get a bin of their own (at most the
+    # profile's top 50); the rest, and categories unseen in the reference, share "other".
+    category_share: float = Field(default=0.005, ge=0, le=1)
 
     @field_validator("thresholds")
     @classmethod
@@ -153,18 +161,16 @@ def _column(
             kind=kind,
             method="missing",
             score=score,
+            bound=0.0,
             threshold=thr,
             drifted=bool(ref_rows and cur_rows and score > thr),
             scores={"missing": score},
             detail=detail,
         )
     if kind == "numeric":
-        p, q = _numeric_bins(ref, cur, null_ref, null_cur, cfg.bins)
-        scores = {
-            "psi": _psi(p, q),
-            "jensen_shannon": _js(p, q),
-            "wasserstein": _wasserstein(ref, cur),
-        }
+        p, q = _numeric_bins(ref, cur, ref_rows, cur_rows, cfg.bins)
+        found = _binned(p, q)
+        found["wasserstein"] = _wasserstein(ref, cur)
         detail.update(
             mean=[ref["mean"], cur["mean"]],
             std=[_std(ref), _std(cur)],
@@ -172,24 +178,34 @@ def _column(
             max=[ref["max"], cur["max"]],
         )
     else:
-        p, q, unseen = _categorical_bins(ref, cur, null_ref, null_cur)
-        scores = {"psi": _psi(p, q), "jensen_shannon": _js(p, q)}
+        p, q, unseen = _categorical_bins(ref, cur, null_ref, null_cur, cfg.category_share)
+        found = _binned(p, q)
         detail.update(unseen=unseen, distinct=[ref.get("distinct"), cur.get("distinct")])
-    detail["bins"] = {"reference": [round(v, 6) for v in p], "current": [round(v, 6) for v in q]}
-    score = scores[method]
+    detail["bins"] = {
+        "reference": [round(float(v), 6) for v in p[0]],
+        "current": [round(float(v), 6) for v in q[0]],
+    }
+    scores: dict[str, float | None] = {m: v[0] for m, v in found.items()}
+    bounds = {m: v[1] for m, v in found.items()}
+    score, bound = found[method]
     thr = cfg.threshold(method, name)
     missing, missing_thr = abs(null_cur - null_ref), cfg.threshold("missing", name)
     scores["missing"] = missing
-    if not (score is not None and score > thr) and missing > missing_thr:
+    bounds["missing"] = 0.0
+    detail["bounds"] = bounds
+    if not score - bound > thr and missing > missing_thr:
         # The values still look alike, but far more (or fewer) of them are missing.
-        method, score, thr = "missing", missing, missing_thr
+        method, score, bound, thr = "missing", missing, 0.0, missing_thr
     return ColumnDrift(
         column=name,
         kind=kind,
         method=method,
         score=score,
+        bound=bound,
         threshold=thr,
-        drifted=bool(score is not None and score > thr),
+        # Only a score that exceeds the threshold by more than its bound is drift: then the
+        # exact score (from the raw data) exceeds the threshold too.
+        drifted=bool(score - bound > thr),
         scores=scores,
         detail=detail,
     )
@@ -204,74 +220,175 @@ def _std(col: dict) -> float | None:
     return math.sqrt(var) if var is not None else None
 
 
-def _numeric_bins(ref: dict, cur: dict, null_ref: float, null_cur: float, bins: int):
+def _shares(col: dict, rows: int) -> tuple[float, float, float]:
+    """Shares of the rows that are finite values, -inf and +inf."""
+    if not rows:
+        return 0.0, 0.0, 0.0
+    inf = int(col.get("inf", 0))
+    pos = int(col.get("pos_inf", inf - inf // 2))
+    neg = int(col.get("neg_inf", inf // 2))
+    return int(col.get("count", 0)) / rows, neg / rows, pos / rows
+
+
+def _numeric_bins(ref: dict, cur: dict, ref_rows: int, cur_rows: int, bins: int) -> Bins:
+    """Masses (estimate, low, high) of reference-decile bins; -inf/+inf in the open outer bins."""
+    sa, sb = numeric_summary(ref), numeric_summary(cur)
     probs = np.linspace(0.0, 1.0, bins + 1)[1:-1]
-    edges = np.unique(sketch.quantile(ref["quantiles"], probs))
+    edges = np.unique(sa.quantile(probs))
 
-    def masses(col: dict, null_share: float) -> list[float]:
-        inner = sketch.cdf(col["quantiles"], edges)
-        cum = np.concatenate([[0.0], inner, [1.0]])
-        return list(np.diff(cum) * (1.0 - null_share))
+    def masses(summary, col: dict, rows: int):
+        finite, neg, pos = _shares(col, rows)
+        est = np.concatenate([[0.0], summary.cdf(edges), [1.0]])
+        low, high = summary.envelope(edges)
+        low = np.concatenate([[0.0], low, [1.0]])
+        high = np.concatenate([[0.0], high, [1.0]])
+        mid = np.diff(est) * finite
+        lo = np.maximum(low[1:] - high[:-1], 0.0) * finite
+        hi = (high[1:] - low[:-1]) * finite
+        for arr in (mid, lo, hi):
+            arr[0] += neg
+            arr[-1] += pos
+        return mid, lo, hi
 
-    p, q = masses(ref, null_ref), masses(cur, null_cur)
+    p, q = masses(sa, ref, ref_rows), masses(sb, cur, cur_rows)
+    null_ref, null_cur = _null_share(ref, ref_rows), _null_share(cur, cur_rows)
     if null_ref > 0 or null_cur > 0:
-        p.append(null_ref)
-        q.append(null_cur)
+        p = tuple(np.append(a, null_ref) for a in p)
+        q = tuple(np.append(a, null_cur) for a in q)
     return p, q
 
 
-def _categorical_bins(ref: dict, cur: dict, null_ref: float, null_cur: float):
-    ref_top = {k: c for k, c in ref["top"]}
-    cur_top = {k: c for k, c in cur["top"]}
+def category_bins(ref: dict, share: float = 0.005) -> list[str]:
+    """The reference's categories that get a bin of their own (at least ``share`` of its
+    values, certainly): a near-uniform tail of many small categories would only add noise,
+    and the current side's top list could not pin them down."""
+    top, _ = top_bounds(ref)
+    n = max(int(ref.get("count") or 0), 1)
+    return [k for k, (low, _) in top.items() if low / n >= share]
+
+
+def _categorical_bins(ref: dict, cur: dict, null_ref: float, null_cur: float, share: float):
+    ref_top, ref_floor = top_bounds(ref)
+    cur_top, cur_floor = top_bounds(cur)
     ref_n, cur_n = max(int(ref["count"]), 1), max(int(cur["count"]), 1)
-    keys = list(ref_top)
-    p = [ref_top[k] / ref_n * (1 - null_ref) for k in keys]
-    q = [cur_top.get(k, 0) / cur_n * (1 - null_cur) for k in keys]
-    # "other": the reference's tail, and in current everything not among the reference's top
-    # values — categories unseen in the reference land here.
-    p.append(max(0.0, (1 - null_ref) - sum(p)))
-    q.append(max(0.0, (1 - null_cur) - sum(q)))
-    p.append(null_ref)
-    q.append(null_cur)
+    keys = category_bins(ref, share)
+
+    def masses(top, floor, n, null, keys):
+        lo = np.array([top.get(k, (0, floor))[0] for k in keys], dtype=float) / n * (1 - null)
+        hi = np.array([top.get(k, (0, floor))[1] for k in keys], dtype=float) / n * (1 - null)
+        hi = np.minimum(hi, 1 - null)
+        mid = (lo + hi) / 2
+        # "other": the rest of the values (categories unseen in the reference land here).
+        rest = 1 - null
+        other = (
+            max(0.0, rest - mid.sum()),
+            max(0.0, rest - hi.sum()),
+            max(0.0, rest - lo.sum()),
+        )
+        return tuple(np.append(np.append(a, o), null) for a, o in zip((mid, lo, hi), other))
+
+    p = masses(ref_top, ref_floor, ref_n, null_ref, keys)
+    q = masses(cur_top, cur_floor, cur_n, null_cur, keys)
     unseen = [k for k in cur_top if k not in ref_top]
     info = {
         "categories": unseen[:20],
-        "share": round(sum(cur_top[k] for k in unseen) / cur_n, 6),
+        "share": round(sum(cur_top[k][0] for k in unseen) / cur_n, 6),
         "reference_has_tail": bool(ref.get("other")),
     }
     return p, q, info
 
 
-def _smooth(v: list[float]) -> np.ndarray:
+def _smooth(v) -> np.ndarray:
     a = np.asarray(v, dtype=float)
-    a = np.where(a <= 0, EPSILON, a)
-    return a / a.sum()
+    return np.where(a <= EPSILON, EPSILON, a)
 
 
-def _psi(p: list[float], q: list[float]) -> float:
-    a, b = _smooth(p), _smooth(q)
-    return float(np.sum((b - a) * np.log(b / a)))
+def _psi_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = _smooth(a), _smooth(b)
+    return (b - a) * np.log(b / a)
 
 
-def _js(p: list[float], q: list[float]) -> float:
-    a, b = _smooth(p), _smooth(q)
+def _js_terms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a, b = _smooth(a), _smooth(b)
     m = (a + b) / 2
-    div = 0.5 * np.sum(a * np.log2(a / m)) + 0.5 * np.sum(b * np.log2(b / m))
-    return float(math.sqrt(max(div, 0.0)))
+    return 0.5 * a * np.log2(a / m) + 0.5 * b * np.log2(b / m)
 
 
-def _wasserstein(ref: dict, cur: dict, points: int = 1000) -> float | None:
-    grid = (np.arange(points) + 0.5) / points
-    distance = float(
-        np.mean(
-            np.abs(
-                sketch.quantile(ref["quantiles"], grid) - sketch.quantile(cur["quantiles"], grid)
-            )
-        )
-    )
+def psi(p, q) -> float:
+    """Population stability index of two binned distributions (bins ≤ ε count as ε)."""
+    return float(np.sum(_psi_terms(np.asarray(p, float), np.asarray(q, float))))
+
+
+def jensen_shannon(p, q) -> float:
+    """Jensen–Shannon distance (base 2, 0…1) of two binned distributions."""
+    div = float(np.sum(_js_terms(np.asarray(p, float), np.asarray(q, float))))
+    return math.sqrt(max(div, 0.0))
+
+
+def _interval(terms, p, q) -> tuple[float, float]:
+    """Range of sum(terms(p_i, q_i)) over the boxes p_i ∈ [lo, hi], q_i ∈ [lo, hi].
+
+    Both PSI's and JS's per-bin terms are 0 where p = q and grow with |q - p| along each
+    axis, so a box's maximum is at a corner and its minimum is 0 if the box meets the diagonal,
+    else the corner nearest to it.
+    """
+    (_, plo, phi), (_, qlo, qhi) = p, q
+    corners = np.stack([terms(plo, qlo), terms(plo, qhi), terms(phi, qlo), terms(phi, qhi)], axis=0)
+    above = qlo > phi  # current certainly larger than reference in this bin
+    below = qhi < plo
+    nearest = np.where(above, terms(phi, qlo), np.where(below, terms(plo, qhi), 0.0))
+    return float(np.sum(nearest)), float(np.sum(corners.max(axis=0)))
+
+
+def _binned(p, q) -> dict[str, tuple[float, float]]:
+    """Scores with their bounds: ``{method: (score, bound)}``."""
+    out = {}
+    score = psi(p[0], q[0])
+    lo, hi = _interval(_psi_terms, p, q)
+    out["psi"] = (score, _pad(max(hi - score, score - lo, 0.0), score))
+    score = jensen_shannon(p[0], q[0])
+    lo, hi = _interval(_js_terms, p, q)
+    lo, hi = math.sqrt(max(lo, 0.0)), math.sqrt(max(hi, 0.0))
+    out["jensen_shannon"] = (score, _pad(max(hi - score, score - lo, 0.0), score))
+    return out
+
+
+def _wasserstein(ref: dict, cur: dict) -> tuple[float, float]:
+    """W1 of the finite values, over the reference's standard deviation, and its bound.
+
+    W1 = ∫ |F_ref(x) - F_cur(x)| dx, integrated exactly between the knots of both summaries
+    (both estimates are linear there). The true CDFs lie in the summaries' envelopes, which are
+    constant between knots, so the smallest and largest possible W1 are exact sums too.
+    """
+    a, b = numeric_summary(ref), numeric_summary(cur)
+    grid = np.union1d(a.v, b.v)
     std = _std(ref)
     if std and std > 0:
         scale = std
     else:  # a constant reference column: measure against its magnitude instead
         scale = abs(float(ref["mean"])) or 1.0
-    return distance / scale
+    if grid.size < 2:
+        return 0.0, 0.0
+    left, right = grid[:-1], grid[1:]
+    width = right - left
+    d0 = a.cdf(left) - b.cdf(left)
+    d1 = a.cdf(right, left=True) - b.cdf(right, left=True)
+    same = d0 * d1 >= 0
+    total = np.abs(d0) + np.abs(d1)
+    area = np.where(
+        same,
+        total / 2,
+        (d0 * d0 + d1 * d1) / (2 * np.where(total > 0, total, 1.0)),
+    )
+    est = float(np.sum(area * width))
+    la, ua = a.envelope(left)
+    lb, ub = b.envelope(left)
+    low = float(np.sum(width * np.maximum.reduce([la - ub, lb - ua, np.zeros_like(la)])))
+    high = float(np.sum(width * np.maximum(ua - lb, ub - la)))
+    return est / scale, _pad(max(high - est, est - low, 0.0) / scale, est / scale)
+
+
+def _pad(bound: float, score: float) -> float:
+    # Floating-point rounding of sums over thousands of knots: an exact summary's bound is 0
+    # in exact arithmetic, a few ulps here.
+    return bound + 1e-9 * (1.0 + abs(score))

@@ -118,7 +118,11 @@ def resolve(
         return Side(ref="<profile>", profile=ref, artifacts=[])
     if isinstance(ref, os.PathLike) or (isinstance(ref, str) and _looks_like_file(ref)):
         return _from_value(Path(ref), str(ref), profile_mode, sample_rows)
-    if type(ref).__module__.startswith("pandas"):
+    if type(ref).__module__.startswith("pyspark"):  # profiled on the cluster, per partition
+        from ..profiles.spark import profile_spark
+
+        return Side(ref=f"<spark {type(ref).__name__}>", profile=profile_spark(ref), artifacts=[])
+    if type(ref).__module__.split(".")[0] in ("pandas", "polars", "pyarrow"):
         return _from_value(ref, f"<{type(ref).__name__}>", profile_mode, sample_rows)
     if not isinstance(ref, str) or not ref.strip():
         raise InvalidInput(

@@ -94,7 +94,13 @@ def _condition(rule: Rule, store: StoreArg) -> tuple[bool, dict[str, Any]]:
             "reference": report.reference.model_dump(mode="json"),
             "current": report.current.model_dump(mode="json"),
             "drifted_columns": [
-                {"column": c.column, "method": c.method, "score": c.score, "threshold": c.threshold}
+                {
+                    "column": c.column,
+                    "method": c.method,
+                    "score": c.score,
+                    "bound": c.bound,
+                    "threshold": c.threshold,
+                }
                 for c in watched
             ],
         }

@@ -31,6 +31,7 @@ def list_runs(
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     order: Literal["newest", "oldest"] = "newest",
+    monitoring: bool = True,
 ) -> list[TaskRun]:
     """Run summaries (no params, artifacts or metrics), newest first; expired leases are reaped
     first."""
@@ -46,6 +47,7 @@ def list_runs(
             until=until,
             limit=limit,
             order=order,
+            monitoring=monitoring,
         )
     )
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from ...config import Settings
 from ...errors import AmbiguousRef, NotFound
 from ...model.runs import (
+    MONITORING_PREFIX,
     Artifact,
     ArtifactRef,
     CodeRef,
@@ -239,6 +240,8 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             stmt = stmt.where(t.c.status == query.status)
         if query.name:
             stmt = stmt.where(t.c.name == query.name)
+        if not query.monitoring:
+            stmt = stmt.where(~t.c.name.startswith(MONITORING_PREFIX, autoescape=True))
         if query.since:
             stmt = stmt.where(t.c.started_at >= query.since)
         if query.until:
