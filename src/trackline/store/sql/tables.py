@@ -66,9 +66,13 @@ class TaskRunRow(SQLModel, table=True):
         Index("ix_task_runs_pipeline_started", "pipeline", "started_at"),
         # Partial indexes: the reaper looks only at running rows, and most runs have no parent
         # or pipeline run; a finished run's insert then maintains three indexes, not six.
+        # (pipeline run, task name, start): a pipeline search reaches "the latest attempt of
+        # task X in this pipeline run" in one seek (migration 0008 widened it from one column).
         Index(
-            "ix_task_runs_pipeline_run",
+            "ix_task_runs_pipeline_run_name",
             "pipeline_run_id",
+            "name",
+            "started_at",
             sqlite_where=text("pipeline_run_id IS NOT NULL"),
             postgresql_where=text("pipeline_run_id IS NOT NULL"),
         ),

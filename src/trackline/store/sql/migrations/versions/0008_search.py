@@ -44,6 +44,16 @@ def upgrade() -> None:
         batch_op.create_index("ix_params_key_num", ["key", "num_value"], unique=False)
         batch_op.create_index("ix_params_key_str", ["key", "str_value"], unique=False)
 
+    with op.batch_alter_table("task_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_task_runs_pipeline_run")
+        batch_op.create_index(
+            "ix_task_runs_pipeline_run_name",
+            ["pipeline_run_id", "name", "started_at"],
+            unique=False,
+            sqlite_where=sa.text("pipeline_run_id IS NOT NULL"),
+            postgresql_where=sa.text("pipeline_run_id IS NOT NULL"),
+        )
+
     op.create_table(
         "metric_latest",
         sa.Column("task_run_id", sa.String(length=64), nullable=False),
@@ -102,6 +112,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("task_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_task_runs_pipeline_run_name")
+        batch_op.create_index(
+            "ix_task_runs_pipeline_run",
+            ["pipeline_run_id"],
+            unique=False,
+            sqlite_where=sa.text("pipeline_run_id IS NOT NULL"),
+            postgresql_where=sa.text("pipeline_run_id IS NOT NULL"),
+        )
     with op.batch_alter_table("metric_latest", schema=None) as batch_op:
         batch_op.drop_index("ix_metric_latest_key_value")
     op.drop_table("metric_latest")
