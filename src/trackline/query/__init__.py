@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from .ast import Agg, And, Compare, Expr, Field, InList, IsNull, Like, Not, Or, OrderKey
 from .fields import RESOURCES, Scope, known_fields
-from .parser import MAX_DEPTH, MAX_IN, MAX_LENGTH, parse_aggs, parse_columns, parse_order_by, parse_where
+from .parser import (
+    MAX_DEPTH,
+    MAX_IN,
+    MAX_LENGTH,
+    parse_aggs,
+    parse_columns,
+    parse_order_by,
+    parse_where,
+)
 from .spec import Search, SearchResult
 
 __all__ = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 __all__ = [
     "Agg",
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 # A literal: numbers, strings, booleans and absolute times (relative times are resolved on parse).
-Value = Union[int, float, str, bool, datetime]
+Value = int | float | str | bool | datetime
 
 FieldKind = Literal["column", "param", "metric", "external", "config", "resource", "io"]
 
@@ -97,7 +97,7 @@ class Not:
     item: Expr
 
 
-Expr = Union[Compare, InList, Like, IsNull, And, Or, Not]
+Expr = Compare | InList | Like | IsNull | And | Or | Not
 
 
 @dataclass(frozen=True)

@@ -116,8 +116,11 @@ def resolve(parts: list[tuple[str, bool]], text: str, column: int, scope: Scope)
         if head in spaces:
             raise QueryError(
                 f"field '{text}' at column {column} needs a key, e.g. '{head}.<key>'"
-                + (" (in pipeline queries: '<namespace>.<task>.<key>')" if scope == "pipelines"
-                   and head in ("params", "metrics") else "")
+                + (
+                    " (in pipeline queries: '<namespace>.<task>.<key>')"
+                    if scope == "pipelines" and head in ("params", "metrics")
+                    else ""
+                )
             )
         guess = _close(head, list(cols) + ["inputs", "outputs"])
         raise _unknown(text, column, guess)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .ast import Agg, Expr, OrderKey
 from .ast import Field as QField
-from .parser import MAX_LENGTH, parse_aggs, parse_columns, parse_order_by, parse_where
+from .parser import parse_aggs, parse_columns, parse_order_by, parse_where
 
 __all__ = ["ParsedSearch", "Search", "SearchResult", "row_value"]
 
@@ -45,17 +45,18 @@ class Search(BaseModel):
 
     ``where``, ``order_by``, ``columns``, ``group_by`` and ``agg`` are text in the search
     language (lists are joined with commas). With ``group_by``, rows are groups and ``agg``
-    (default ``count``) says what each group reports.
+    (default ``count``) says what each group reports. Lengths are checked by the parser, whose
+    message names the limit.
     """
 
     model_config = ConfigDict(frozen=True)
 
     scope: Literal["runs", "pipelines"] = "runs"
-    where: str | None = Field(default=None, max_length=MAX_LENGTH * 16)
-    order_by: str | None = Field(default=None, max_length=MAX_LENGTH * 16)
-    columns: str | None = Field(default=None, max_length=MAX_LENGTH * 16)
-    group_by: str | None = Field(default=None, max_length=MAX_LENGTH * 16)
-    agg: str | None = Field(default=None, max_length=MAX_LENGTH * 16)
+    where: str | None = None
+    order_by: str | None = None
+    columns: str | None = None
+    group_by: str | None = None
+    agg: str | None = None
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
     @field_validator("columns", "group_by", "agg", mode="before")

@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ...query.ast import Compare, Expr, Field, InList, IsNull, Like, Not, Or, OrderKey
 from ...query.ast import And as AndNode
+from ...query.ast import Compare, Expr, Field, InList, IsNull, Like, Not, Or, OrderKey
 from ...query.fields import RESOURCES
 from ...query.spec import ParsedSearch, SearchResult, section_key
 from .dialect import like_prefix, utc
@@ -235,7 +235,7 @@ class _Compiler:
     def _like(self, f: Field, pattern: str) -> Any:
         def match(col: Any) -> Any:
             if self.dialect == "sqlite":
-                return col.op("GLOB")(_glob_sqlite(pattern))
+                return col.op("GLOB", is_comparison=True)(_glob_sqlite(pattern))
             return col.like(_glob_to_like(pattern), escape="\\")
 
         if f.kind == "io":
@@ -384,8 +384,11 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
         run([where], c.order_exprs(order), p.limit)
         return found
     col = firsts[0]
-    run([where, phase1_cond], [col.desc() if first.descending else col.asc()] + c.order_exprs(
-        rest), p.limit)
+    run(
+        [where, phase1_cond],
+        [col.desc() if first.descending else col.asc()] + c.order_exprs(rest),
+        p.limit,
+    )
     if len(found) < p.limit:
         c.required.difference_update(c._join_keys(first.field))
         c.mark_required(p.where)

@@ -88,8 +88,8 @@ def grouped(conn: sa.Connection, c: Any, p: ParsedSearch) -> SearchResult:
                 v = m[f"a{i}"]
                 row[a.text] = float(v) if a.func in ("avg", "sum") and v is not None else v
         groups[gkey] = row
-    pct = [(i, a) for i, a in enumerate(aggs) if a.func.startswith("p")]
-    for i, a in pct:
+    pct = [a for a in aggs if a.func.startswith("p")]
+    for a in pct:
         vcol = _agg_col(c, a)
         q = sa.select(*key_cols, vcol.label("v")).select_from(c.from_clause())
         q = q.where(vcol.isnot(None))
