@@ -437,3 +437,14 @@ def test_cli_search_commands(store, monkeypatch):
     assert "best pipeline run: pr06" in best.stdout
     assert "train.lr = 0.03" in best.stdout and "model06" in best.stdout
     assert "data0000" in best.stdout
+
+
+def test_fail_safe_store_forwards_searches_and_raises_read_errors(store):
+    from trackline.store import FailSafeStore
+
+    wrapped = FailSafeStore(Settings(store=store.url), lambda: store)
+    search = Search(where="params.lr = 0.1", order_by="started")
+    assert wrapped.search_runs(search) == store.search_runs(search)
+    assert wrapped.search_pipelines(Search(where="id = 'pr01'")).rows[0]["id"] == "pr01"
+    with pytest.raises(QueryError):
+        wrapped.search_runs(Search(where="nope = 1"))
