@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...model.runs import TaskRun, utcnow
-from .searchindex import latest_rows, typed_param
+from .searchindex import latest_tuples, typed_param
 
 __all__ = ["insert_new_task_run"]
 
@@ -160,36 +160,22 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                 [(run.id, k, _js(v), *typed_param(v)) for k, v in run.params.items()],
             )
         if run.metrics:
+            # Fixed-width UTC text sorts like the times themselves, so "last" is decided on it.
+            stamped = [_ts(m.timestamp) for m in run.metrics]
             cur.executemany(
                 _INSERT_METRIC,
                 [
-                    (
-                        m.id,
-                        run.id,
-                        m.key,
-                        None if m.value != m.value else m.value,
-                        m.step,
-                        _ts(m.timestamp),
-                    )
-                    for m in run.metrics
+                    (m.id, run.id, m.key, None if m.value != m.value else m.value, m.step, ts)
+                    for m, ts in zip(run.metrics, stamped)
                 ],
-            )
-            latest = latest_rows(
-                run.id, ((m.key, m.value, m.step, m.timestamp, m.id) for m in run.metrics)
             )
             cur.executemany(
                 _INSERT_LATEST,
                 [
-                    (
-                        r["task_run_id"],
-                        r["key"],
-                        r["value"],
-                        r["step"],
-                        _ts(r["timestamp"]),
-                        r["min_value"],
-                        r["max_value"],
+                    (run.id, *latest)
+                    for latest in latest_tuples(
+                        (m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)
                     )
-                    for r in latest
                 ],
             )
         cur.execute("COMMIT")

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.selectable import Join
 
 from ...query.ast import And as AndNode
 from ...query.ast import Compare, Expr, Field, InList, IsNull, Like, Not, Or, OrderKey
@@ -86,6 +88,29 @@ def _glob_sqlite(pattern: str) -> str:
     return pattern.replace("[", "[[]")
 
 
+class _CrossJoin(Join):
+    """An inner join SQLite must run left-to-right (its documented ``CROSS JOIN`` rule)."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin, "sqlite")
+def _cross_join_sqlite(join: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    return (
+        join.left._compiler_dispatch(compiler, **kw)
+        + " CROSS JOIN "
+        + join.right._compiler_dispatch(compiler, **kw)
+        + " ON "
+        + join.onclause._compiler_dispatch(compiler, **kw)
+    )
+
+
+@compiles(_CrossJoin)
+def _cross_join_default(join: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    return compiler.visit_join(join, **kw)
+
+
 @dataclass
 class _Join:
     alias: Any
@@ -101,6 +126,8 @@ class _Compiler:
         self.base = T_PIPES if self.pipelines else T_RUNS
         self.joins: dict[tuple, _Join] = {}
         self.required: set[tuple] = set()
+        # Set while compiling the filter of an order-driven top-k on SQLite (see _rows).
+        self.drive: Field | None = None
 
     # -- joins ----------------------------------------------------------------------------------
     def _task(self, task: str) -> Any:
@@ -220,9 +247,12 @@ class _Compiler:
         if f.kind == "io":
             exists = self._io(f, self._digest(value))
             return exists if op == "=" else ~exists
-        col = self.value(f, _kind_of(value) if f.kind in ("param", "external", "config") else "num")
+        kind = _kind_of(value) if f.kind in ("param", "external", "config") else "num"
+        col = self.value(f, kind)
         if f.kind == "param" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if self._undriving(f):
+            col = col.concat("") if isinstance(value, str) else col + 0
         return {
             "=": col.__eq__,
             "!=": col.__ne__,
@@ -231,6 +261,20 @@ class _Compiler:
             ">": col.__gt__,
             ">=": col.__ge__,
         }[op](value)
+
+    def _undriving(self, f: Field) -> bool:
+        """SQLite's planner has no value histograms: after ANALYZE it believes ``params.lr =
+        0.1`` matches a handful of rows when it matches a seventh of them, starts there and
+        sorts everything. For a top-k ordered by a param or metric, the other param/metric
+        comparisons (and, for pipeline runs, pipeline/name/status) are written so no index can
+        serve them (``x + 0``, ``x || ''``): the walk then starts at the order key's
+        ``(key, value)`` index and stops after ``limit`` matches."""
+        d = self.drive
+        if d is None or f == d:
+            return False
+        if f.kind in ("param", "metric"):
+            return (f.kind, f.task, f.name) != (d.kind, d.task, d.name)
+        return self.pipelines and f.kind == "column" and f.name in ("pipeline", "name", "status")
 
     def _like(self, f: Field, pattern: str) -> Any:
         def match(col: Any) -> Any:
@@ -292,8 +336,23 @@ class _Compiler:
     # -- statement --------------------------------------------------------------------------------
     def from_clause(self) -> Any:
         src = self.base
+        lead: list[tuple] = []
+        if self.drive is not None:
+            # Order-driven top-k on SQLite: the order key's (key, value) index is the outer
+            # loop, then its task run (pipeline scope), then the base row; the rest follow.
+            d = self.drive
+            lead = [("p" if d.kind == "param" else "m", d.task, d.name)]
+            if d.task is not None:
+                lead.append(("task", d.task))
+            first = self.joins[lead[0]]
+            src = first.alias
+            for key in lead[1:]:
+                j = self.joins[key]
+                src = _CrossJoin(src, j.alias, sa.and_(first.onclause, j.onclause))
+                first = _Join(None, sa.true())
+            src = _CrossJoin(src, self.base, first.onclause)
         for key, j in self.joins.items():
-            if j.alias is None:
+            if j.alias is None or key in lead:
                 continue
             inner = key in self.required
             src = src.join(j.alias, j.onclause, isouter=not inner)
@@ -360,10 +419,17 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
     base_cols = [c.base.c[k] for k in (_BASE_PIPE if c.pipelines else _BASE_TASK)]
     base_cols.append(c.base.c.duration_s)
     outs = [_output_col(c, f).label(f"c{i}") for i, f in enumerate(fields) if f.kind != "io"]
-    where = c.expr(p.where) if p.where is not None else None
-    c.mark_required(p.where)
     order = p.order_by or [OrderKey(Field("column", "started", text="started"), True)]
     first, rest = order[0], order[1:]
+    driven = c.dialect == "sqlite" and first.field.kind in ("param", "metric") and p.limit <= 1000
+    where = c.expr(p.where) if p.where is not None else None
+    c.mark_required(p.where)
+    if driven:
+        c.drive = first.field
+        driven_where = c.expr(p.where) if p.where is not None else None
+        c.drive = None
+    else:
+        driven_where = where
     firsts = c._order_cols(first.field)
     # Phase 1: rows with the first order key (an index walk when it is a metric or param).
     phase1_cond = firsts[0].isnot(None) if firsts else None
@@ -384,11 +450,13 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
         run([where], c.order_exprs(order), p.limit)
         return found
     col = firsts[0]
+    c.drive = first.field if driven else None
     run(
-        [where, phase1_cond],
+        [driven_where, phase1_cond],
         [col.desc() if first.descending else col.asc()] + c.order_exprs(rest),
         p.limit,
     )
+    c.drive = None
     if len(found) < p.limit:
         c.required.difference_update(c._join_keys(first.field))
         c.mark_required(p.where)

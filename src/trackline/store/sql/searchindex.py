@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from .tables import MetricLatestRow, MetricRow
 
-__all__ = ["PARAM_TEXT_MAX", "latest_rows", "refresh_latest", "typed_param"]
+__all__ = ["PARAM_TEXT_MAX", "latest_rows", "latest_tuples", "refresh_latest", "typed_param"]
 
 # Longer strings are kept in ``value`` but not searchable by value: btree index entries are
 # bounded (PostgreSQL refuses rows over ~2.7 kB), and a key with megabyte values is no filter.
@@ -44,39 +44,47 @@ def typed_param(value: Any) -> tuple[float | None, str | None, bool | None]:
     return None, (text if len(text) <= PARAM_TEXT_MAX else None), None
 
 
-def _order(step: int | None, ts: datetime | None, mid: str | None) -> tuple:
-    return (-1 if step is None else step, ts.timestamp() if ts else 0.0, mid or "")
+def latest_tuples(
+    metrics: Iterable[tuple[str, float | None, int | None, Any, Any]],
+) -> list[tuple[str, float | None, int | None, Any, float | None, float | None]]:
+    """``(key, value, step, timestamp, min, max)`` per key of ``(key, value, step, timestamp,
+    id)`` tuples (timestamps as datetimes or as fixed-width text). The last value has the
+    highest step (none counts as -1), then the newest timestamp, then the highest id. NaN
+    counts as a value for "last" but not for min/max."""
+    best: dict[str, list[Any]] = {}
+    for key, value, step, ts, mid in metrics:
+        v = None if value is None or value != value else float(value)
+        order = (-1 if step is None else step, ts is not None, ts or 0, mid or "")
+        cur = best.get(key)
+        if cur is None:
+            best[key] = [order, v, step, ts, v, v]
+            continue
+        if order >= cur[0]:
+            cur[0], cur[1], cur[2], cur[3] = order, v, step, ts
+        if v is not None:
+            if cur[4] is None or v < cur[4]:
+                cur[4] = v
+            if cur[5] is None or v > cur[5]:
+                cur[5] = v
+    return [(k, c[1], c[2], c[3], c[4], c[5]) for k, c in best.items()]
 
 
 def latest_rows(
     run_id: str, metrics: Iterable[tuple[str, float | None, int | None, datetime | None, Any]]
 ) -> list[dict[str, Any]]:
-    """One ``metric_latest`` row per key of ``(key, value, step, timestamp, id)`` tuples."""
-    best: dict[str, dict[str, Any]] = {}
-    for key, value, step, ts, mid in metrics:
-        v = None if value is None or value != value else float(value)
-        cur = best.get(key)
-        if cur is None:
-            best[key] = {
-                "task_run_id": run_id,
-                "key": key,
-                "value": v,
-                "step": step,
-                "timestamp": ts,
-                "min_value": v,
-                "max_value": v,
-                "_o": _order(step, ts, mid),
-            }
-            continue
-        order = _order(step, ts, mid)
-        if order >= cur["_o"]:
-            cur.update(value=v, step=step, timestamp=ts, _o=order)
-        if v is not None:
-            cur["min_value"] = v if cur["min_value"] is None else min(cur["min_value"], v)
-            cur["max_value"] = v if cur["max_value"] is None else max(cur["max_value"], v)
-    for row in best.values():
-        row.pop("_o")
-    return list(best.values())
+    """``latest_tuples`` as ``metric_latest`` rows of run ``run_id``."""
+    return [
+        {
+            "task_run_id": run_id,
+            "key": k,
+            "value": v,
+            "step": step,
+            "timestamp": ts,
+            "min_value": lo,
+            "max_value": hi,
+        }
+        for k, v, step, ts, lo, hi in latest_tuples(metrics)
+    ]
 
 
 def refresh_latest(conn: sa.Connection, run_id: str, keys: Sequence[str]) -> None:
