@@ -6,7 +6,7 @@ parses it with the same parser; ``Search.parsed()`` is the checked form a compil
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -37,7 +37,6 @@ class ParsedSearch:
     aggs: list[Agg]
     limit: int
     explicit_columns: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 class Search(BaseModel):
@@ -71,8 +70,6 @@ class Search(BaseModel):
         order = parse_order_by(self.order_by, s) if self.order_by is not None else []
         group = parse_columns(self.group_by, s) if self.group_by is not None else []
         aggs = parse_aggs(self.agg, s) if self.agg is not None else []
-        if aggs and not group:
-            group = []  # aggregates over all matching runs: one row
         if self.columns is not None:
             cols, explicit = parse_columns(self.columns, s), True
         else:
