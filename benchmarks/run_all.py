@@ -10,6 +10,7 @@ import lineage
 import metrics
 import mlflow_compare
 import overhead
+import search
 from _common import machine, save
 
 
@@ -21,6 +22,7 @@ def main() -> None:
     mlflow_compare.main(40 if quick else 200)
     hashing.main(64 if quick else 1024)
     lineage.main(30_000 if quick else 1_000_000)
+    search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000)
     save(Path(__file__).parent / "results.json")
 
 

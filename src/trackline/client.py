@@ -11,15 +11,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from .best import Best, best
 from .config import Settings, set_override, settings
 from .diff import RunDiff, diff_runs
 from .model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun, utcnow
+from .query.spec import Search, SearchResult
 from .store import (
     AuditStore,
     FailSafeStore,
     MonitoringStore,
     RegistryStore,
     RunStore,
+    SearchStore,
     capability,
     get_store,
 )
@@ -78,9 +81,87 @@ class Client:
             )
         )
 
-    def runs_df(self, **filters: Any):
-        """Runs as a pandas DataFrame (needs pandas)."""
+    # -- search language (docs/query.md) -----------------------------------------------------
+    def search_runs(
+        self,
+        where: str | None = None,
+        order_by: str | None = None,
+        limit: int = 100,
+        columns: str | list[str] | None = None,
+        group_by: str | list[str] | None = None,
+        agg: str | list[str] | None = None,
+    ) -> SearchResult:
+        """Task runs matching ``where`` (e.g. ``"params.lr > 0.01 and metrics.acc > 0.9"``),
+        ordered by ``order_by`` (``"metrics.acc desc, duration"``), with ``columns``; with
+        ``group_by``/``agg`` one row per group."""
+        self.reap()
+        search = Search(
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            columns=columns,
+            group_by=group_by,
+            agg=agg,
+        )
+        return capability(self.store, SearchStore).search_runs(search)  # type: ignore[type-abstract]
+
+    def search_pipelines(
+        self,
+        where: str | None = None,
+        order_by: str | None = None,
+        limit: int = 100,
+        columns: str | list[str] | None = None,
+        group_by: str | list[str] | None = None,
+        agg: str | list[str] | None = None,
+    ) -> SearchResult:
+        """Pipeline runs; a task's params and metrics by name: ``params.train.lr``,
+        ``metrics.evaluate.f1``."""
+        self.reap()
+        search = Search(
+            scope="pipelines",
+            where=where,
+            order_by=order_by,
+            limit=limit,
+            columns=columns,
+            group_by=group_by,
+            agg=agg,
+        )
+        store = capability(self.store, SearchStore)  # type: ignore[type-abstract]
+        return store.search_pipelines(search)
+
+    def best(
+        self,
+        metric: str,
+        *,
+        pipeline: str | None = None,
+        where: str | None = None,
+        lowest: bool = False,
+    ) -> Best:
+        """The best run (or pipeline run, for ``metrics.<task>.<key>``) with its params, inputs
+        and model outputs."""
+        return best(self.store, metric, pipeline=pipeline, where=where, lowest=lowest)
+
+    def runs_df(
+        self,
+        where: str | None = None,
+        columns: str | list[str] | None = None,
+        order_by: str | None = None,
+        **filters: Any,
+    ):
+        """Runs as a pandas DataFrame (needs pandas). With ``where``/``columns``/``order_by``
+        the rows come from the search language and ``params.*``/``metrics.*`` columns have
+        proper dtypes (float64, Int64, boolean, string)."""
         import pandas as pd
+
+        if where is not None or columns is not None or order_by is not None:
+            from .query.frame import to_frame
+
+            result = self.search_runs(
+                where=where, order_by=order_by, columns=columns, limit=filters.pop("limit", 100)
+            )
+            if filters:
+                raise TypeError(f"runs_df() with a search takes no {sorted(filters)}")
+            return to_frame(result)
 
         rows = [
             r.model_dump(

@@ -12,6 +12,7 @@ __all__ = [
     "NotFound",
     "AmbiguousRef",
     "InvalidInput",
+    "QueryError",
     "NoActiveRun",
     "StoreUnavailable",
     "SchemaOutdated",
@@ -43,6 +44,17 @@ class InvalidInput(TracklineError, ValueError):
     """An argument has a value trackline cannot record (e.g. a non-numeric metric)."""
 
     code = "invalid_input"
+    http_status = 422
+
+
+class QueryError(InvalidInput):
+    """A search expression (``--where``, ``--order-by``, ``--columns``, ``--agg``) is malformed.
+
+    The message says where: ``unknown field 'metric.acc' at column 1 (did you mean
+    'metrics.acc'?)``.
+    """
+
+    code = "invalid_query"
     http_status = 422
 
 
@@ -133,6 +145,7 @@ _BY_CODE = {
         TracklineError,
         ConfigError,
         InvalidInput,
+        QueryError,
         NotFound,
         AmbiguousRef,
         Conflict,

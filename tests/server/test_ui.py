@@ -248,3 +248,21 @@ def test_run_then_lineage_then_model_version(page, server, recorded, registry):
     assert page.inner_text("#lineage-root") == v1.digest[:12]
     labels = page.evaluate("tracklineGraph.nodes().map(n => n.data('label'))")
     assert "train" in labels and "prepare" in labels
+
+
+def test_runs_search_box_uses_the_search_language(page, server):
+    open_ui(page, server)
+    page.fill(
+        "#f-where", "pipeline = 'churn-model' and name = 'train' and metrics.loss is not null"
+    )
+    page.fill("#f-order", "metrics.loss")
+    page.click("#run-search button[type=submit]")
+    wait_ready(page)
+    assert set(page.locator("#runs-table a.run-link").all_inner_texts()) == {"train"}
+    assert page.locator("#runs-table th[data-key='metrics.loss']").count() == 1
+    assert "where=" in page.url
+
+    open_ui(page, server, "#/runs?where=metric.loss%20%3E%201")
+    assert page.inner_text("#search-error") == (
+        "unknown field 'metric.loss' at column 1 (did you mean 'metrics.loss'?)"
+    )

@@ -7,6 +7,7 @@ import click
 from .main import cli, client
 from .output import emit_json, fail, fmt_duration, fmt_time, table
 from .render import diff_text, dot, lineage_text, mermaid, show_text
+from .search import render, search_given, search_options, with_filters
 
 
 def _run_row(r) -> dict:
@@ -32,11 +33,23 @@ def _run_row(r) -> dict:
 @click.option("--reap", is_flag=True, help="First mark runs whose heartbeat stopped as crashed.")
 @click.option("--all", "show_all", is_flag=True, help="Also trackline's own drift-check runs.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@search_options
 @click.pass_context
-def runs(ctx, pipeline, pipeline_run_id, status, name, limit, reap, show_all, as_json):
-    """List task runs, newest first (drift checks only with --all or --name)."""
+def runs(ctx, pipeline, pipeline_run_id, status, name, limit, reap, show_all, as_json, **search):
+    """List task runs, newest first (drift checks only with --all or --name);
+    --where/--order-by/--columns/--group-by/--agg search them (docs/query.md)."""
     c = client(ctx)
     reaped = c.reap() if reap else []
+    if search_given(**search):
+        search["where"] = with_filters(
+            search["where"],
+            pipeline=pipeline,
+            pipeline_run=pipeline_run_id,
+            status=status,
+            name=name,
+        )
+        render(c.search_runs(limit=limit, **search), as_json)
+        return
     found = c.runs(
         pipeline=pipeline,
         status=status,
@@ -152,9 +165,15 @@ def artifacts(ctx, kind, limit, as_json):
 @click.option("--pipeline", help="Only runs of this pipeline.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True)
+@search_options
 @click.pass_context
-def pipelines(ctx, pipeline, limit, as_json):
-    """List pipeline runs (DAG runs, flow runs, pipeline_run blocks)."""
+def pipelines(ctx, pipeline, limit, as_json, **search):
+    """List pipeline runs (DAG runs, flow runs, pipeline_run blocks); --where etc. search them
+    with tasks addressed by name: params.train.lr, metrics.evaluate.f1 (docs/query.md)."""
+    if search_given(**search):
+        search["where"] = with_filters(search["where"], "pipelines", pipeline=pipeline)
+        render(client(ctx).search_pipelines(limit=limit, **search), as_json)
+        return
     found = client(ctx).pipeline_runs(pipeline, limit)
     if as_json:
         emit_json(found)

@@ -12,7 +12,14 @@ from ..errors import ConfigError
 from .factory import open_store, register_backend
 from .failsafe import FailSafeStore
 from .noop import NoopStore
-from .protocols import AuditStore, MonitoringStore, RegistryStore, RemoteRules, RunStore
+from .protocols import (
+    AuditStore,
+    MonitoringStore,
+    RegistryStore,
+    RemoteRules,
+    RunStore,
+    SearchStore,
+)
 
 __all__ = [
     "AuditStore",
@@ -23,6 +30,7 @@ __all__ = [
     "RemoteRules",
     "RunStore",
     "StoreArg",
+    "SearchStore",
     "backend_of",
     "capability",
     "get_store",
@@ -43,6 +51,7 @@ _NAMES = {
     RegistryStore: "no model registry",
     AuditStore: "no audit log",
     MonitoringStore: "no monitoring (drift reports and triggers)",
+    SearchStore: "no search",
 }
 
 

@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from ..config import Settings
-from ..errors import StoreUnavailable, TracklineError
+from ..errors import ConfigError, StoreUnavailable, TracklineError
 from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
-from .protocols import RunStore
+from ..query.spec import Search, SearchResult
+from .protocols import RunStore, SearchStore
 from .spool import ReplayResult, Spool
 
 __all__ = ["FailSafeStore"]
@@ -126,6 +127,19 @@ class FailSafeStore(RunStore):
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:
         return self.backend.lineage(ref, direction, depth)
+
+    # Searches are reads: forwarded to the backend, never spooled, errors raised.
+    def search_runs(self, search: Search) -> SearchResult:
+        return self._searcher().search_runs(search)
+
+    def search_pipelines(self, search: Search) -> SearchResult:
+        return self._searcher().search_pipelines(search)
+
+    def _searcher(self) -> SearchStore:
+        backend = self.backend
+        if not isinstance(backend, SearchStore):
+            raise ConfigError(f"the store {self.url!r} has no search")
+        return backend
 
     def close(self) -> None:
         if self._backend is not None:

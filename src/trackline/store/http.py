@@ -54,8 +54,9 @@ from ..model.registry import (
     ModelVersion,
 )
 from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..query.spec import Search, SearchResult
 from .http_monitoring import HttpMonitoring
-from .protocols import AuditStore, RegistryStore, RemoteRules, RunStore
+from .protocols import AuditStore, RegistryStore, RemoteRules, RunStore, SearchStore
 
 __all__ = ["HttpStore"]
 
@@ -105,7 +106,7 @@ def _error(resp: requests.Response) -> TracklineError:
     return cls(message)
 
 
-class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring):
+class HttpStore(RunStore, SearchStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring):
     def __init__(
         self, url: str, settings: Settings | None = None, *, token: str | None = None
     ) -> None:
@@ -218,6 +219,24 @@ class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring
         )
 
     # -- registry -------------------------------------------------------------------------
+    # -- search -----------------------------------------------------------------------------
+    def search_runs(self, search: Search) -> SearchResult:
+        return self._search("/runs", search)
+
+    def search_pipelines(self, search: Search) -> SearchResult:
+        return self._search("/pipeline-runs", search.model_copy(update={"scope": "pipelines"}))
+
+    def _search(self, path: str, search: Search) -> SearchResult:
+        # Parsed here first: a malformed search fails with the server's message without a round
+        # trip, and an over-long expression never becomes an over-long URL.
+        search.parsed()
+        params: dict[str, Any] = {"limit": search.limit, "search": "1"}
+        for key in ("where", "order_by", "columns", "group_by", "agg"):
+            value = getattr(search, key)
+            if value is not None:
+                params[key] = value
+        return SearchResult.model_validate(self._call("GET", path, params=params).json())
+
     def add_model_version(
         self,
         name: str,

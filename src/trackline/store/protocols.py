@@ -29,6 +29,7 @@ from ..model.registry import (
     ModelVersion,
 )
 from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..query.spec import Search, SearchResult
 
 __all__ = [
     "AuditStore",
@@ -36,6 +37,7 @@ __all__ = [
     "RegistryStore",
     "RemoteRules",
     "RunStore",
+    "SearchStore",
     "WindowItem",
 ]
 
@@ -103,6 +105,25 @@ class RunStore(Protocol):
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""
+
+
+@runtime_checkable
+class SearchStore(Protocol):
+    """The search language over task runs and pipeline runs (``trackline.query``).
+
+    Both methods raise ``QueryError`` (HTTP 422) for a malformed search, with the same message
+    on every backend.
+    """
+
+    @abstractmethod
+    def search_runs(self, search: Search) -> SearchResult:
+        """Task runs matching ``search.where``, ordered, limited, with the requested columns
+        (or groups with aggregates when ``search.group_by``/``search.agg`` are set)."""
+
+    @abstractmethod
+    def search_pipelines(self, search: Search) -> SearchResult:
+        """Pipeline runs; params and metrics are addressed by task name
+        (``params.train.lr``)."""
 
 
 @runtime_checkable

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...model.runs import PipelineRun
+from ...query.spec import Search, SearchResult
+from ...store import SearchStore, capability
 from ..access import Role
 from ..auth import require
 from ..context import get_ctx
 from ..schemas import ErrorBody, NameFilter
+from .runs import SEARCH_DOC, search_args
 
 router = APIRouter(
     tags=["pipelines"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
@@ -18,14 +21,22 @@ router = APIRouter(
 READ = require(Role.READER, anonymous_read=True)
 
 
-@router.get("/pipeline-runs", response_model=list[PipelineRun])
+@router.get(
+    "/pipeline-runs", response_model=list[PipelineRun] | SearchResult, description=SEARCH_DOC
+)
 def list_pipeline_runs(
     request: Request,
     _=READ,
     pipeline: NameFilter = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> list[PipelineRun]:
-    return get_ctx(request).store.list_pipeline_runs(pipeline, limit)
+    searched: dict | None = Depends(search_args),
+) -> list[PipelineRun] | SearchResult:
+    store = get_ctx(request).store
+    if searched is not None:
+        return capability(store, SearchStore).search_pipelines(  # type: ignore[type-abstract]
+            Search(scope="pipelines", limit=limit, **searched)
+        )
+    return store.list_pipeline_runs(pipeline, limit)
 
 
 @router.get(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from ...diff import RunDiff, diff_runs
 from ...model.runs import RunQuery, RunStatus, TaskRun, utcnow
+from ...query.spec import Search, SearchResult
+from ...store import SearchStore, capability
 from ..access import Role
 from ..auth import require
 from ..context import get_ctx
@@ -17,9 +19,35 @@ from ..schemas import ErrorBody, NameFilter
 router = APIRouter(tags=["runs"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}})
 READ = require(Role.READER, anonymous_read=True)
 RefQuery = Annotated[str, Query(min_length=1, max_length=128)]
+# Search text is checked by the parser (length, nesting, fields), whose message names the limit.
+SearchText = Annotated[str | None, Query(max_length=1_000_000)]
+SEARCH_DOC = (
+    " With any of ``where``, ``order_by``, ``columns``, ``group_by``, ``agg`` (or ``search=1``) "
+    "the answer is a search result in the search language (docs/query.md); a malformed "
+    "expression is 422 ``invalid_query`` with the message the CLI prints."
+)
 
 
-@router.get("/runs", response_model=list[TaskRun])
+def search_args(
+    where: SearchText = None,
+    order_by: SearchText = None,
+    columns: SearchText = None,
+    group_by: SearchText = None,
+    agg: SearchText = None,
+    search: bool = False,
+) -> dict | None:
+    """The search query parameters shared by ``/runs`` and ``/pipeline-runs``."""
+    given = {
+        k: v
+        for k, v in dict(
+            where=where, order_by=order_by, columns=columns, group_by=group_by, agg=agg
+        ).items()
+        if v is not None
+    }
+    return given if given or search else None
+
+
+@router.get("/runs", response_model=list[TaskRun] | SearchResult, description=SEARCH_DOC)
 def list_runs(
     request: Request,
     _=READ,
@@ -32,11 +60,16 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     order: Literal["newest", "oldest"] = "newest",
     monitoring: bool = True,
-) -> list[TaskRun]:
+    searched: dict | None = Depends(search_args),
+) -> list[TaskRun] | SearchResult:
     """Run summaries (no params, artifacts or metrics), newest first; expired leases are reaped
     first."""
     ctx = get_ctx(request)
     ctx.store.reap(utcnow() - timedelta(seconds=ctx.config.stale_after))
+    if searched is not None:
+        return capability(ctx.store, SearchStore).search_runs(  # type: ignore[type-abstract]
+            Search(limit=limit, **searched)
+        )
     return ctx.store.list_runs(
         RunQuery(
             pipeline=pipeline,

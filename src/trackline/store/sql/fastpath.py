@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...model.runs import TaskRun, utcnow
+from .searchindex import latest_tuples, typed_param
 
 __all__ = ["insert_new_task_run"]
 
@@ -69,7 +70,15 @@ _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot) "
     "VALUES (?, ?, ?, ?)"
 )
-_INSERT_PARAM = "INSERT OR IGNORE INTO params (task_run_id, key, value) VALUES (?, ?, ?)"
+_INSERT_PARAM = (
+    "INSERT OR IGNORE INTO params (task_run_id, key, value, num_value, str_value, bool_value) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+# A new run has no earlier metric history: its latest rows come straight from this batch.
+_INSERT_LATEST = (
+    "INSERT OR REPLACE INTO metric_latest (task_run_id, key, value, step, timestamp, min_value, "
+    "max_value) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT_METRIC = (
     "INSERT OR IGNORE INTO metrics (id, task_run_id, key, value, step, timestamp) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -146,20 +155,27 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
         if events:
             cur.executemany(_INSERT_EVENT, events)
         if run.params:
-            cur.executemany(_INSERT_PARAM, [(run.id, k, _js(v)) for k, v in run.params.items()])
+            cur.executemany(
+                _INSERT_PARAM,
+                [(run.id, k, _js(v), *typed_param(v)) for k, v in run.params.items()],
+            )
         if run.metrics:
+            # Fixed-width UTC text sorts like the times themselves, so "last" is decided on it.
+            stamped = [_ts(m.timestamp) for m in run.metrics]
             cur.executemany(
                 _INSERT_METRIC,
                 [
-                    (
-                        m.id,
-                        run.id,
-                        m.key,
-                        None if m.value != m.value else m.value,
-                        m.step,
-                        _ts(m.timestamp),
+                    (m.id, run.id, m.key, None if m.value != m.value else m.value, m.step, ts)
+                    for m, ts in zip(run.metrics, stamped)
+                ],
+            )
+            cur.executemany(
+                _INSERT_LATEST,
+                [
+                    (run.id, *latest)
+                    for latest in latest_tuples(
+                        (m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)
                     )
-                    for m in run.metrics
                 ],
             )
         cur.execute("COMMIT")

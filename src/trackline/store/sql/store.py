@@ -29,15 +29,18 @@ from ...model.runs import (
     TaskRun,
     utcnow,
 )
-from ..protocols import RunStore
+from ...query.spec import Search, SearchResult
+from ..protocols import RunStore, SearchStore
 from . import fastpath
 from . import lineage as _lineage
+from . import search as _search
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
 from .registry import SqlRegistry
 from .rows import artifact_from_row, artifact_row
+from .searchindex import T_LATEST, latest_rows, refresh_latest, typed_param
 from .tables import (
     ArtifactRow,
     EnvironmentRow,
@@ -66,7 +69,7 @@ def _wins(new_status: str, old_status: str) -> bool:
     return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
-class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
+class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
     def __init__(
         self,
         url: str,
@@ -110,9 +113,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                         "created_at": utcnow(),
                     },
                 )
-            if not _inserted(conn, T_RUNS, row):
+            new = _inserted(conn, T_RUNS, row)
+            if not new:
                 _merge(conn, T_RUNS, row)
-            self._write_children(conn, run)
+            self._write_children(conn, run, new)
         if run.environment is not None:
             self._envs_written.add(run.environment.digest)
 
@@ -127,7 +131,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             self._envs_written.add(run.environment.digest)
         return written
 
-    def _write_children(self, conn: sa.Connection, run: TaskRun) -> None:
+    def _write_children(self, conn: sa.Connection, run: TaskRun, new: bool = False) -> None:
         if run.artifacts:
             conn.execute(
                 insert_ignore(conn, T_ARTIFACTS, ["digest"]),
@@ -160,7 +164,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
         if run.params:
             conn.execute(
                 insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]),
-                [{"task_run_id": run.id, "key": k, "value": v} for k, v in run.params.items()],
+                [_param_row(run.id, k, v) for k, v in run.params.items()],
             )
         if run.metrics:
             conn.execute(
@@ -177,6 +181,13 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                     for m in run.metrics
                 ],
             )
+            if new:  # no history yet: the batch is the whole story
+                rows = latest_rows(
+                    run.id, ((m.key, m.value, m.step, m.timestamp, m.id) for m in run.metrics)
+                )
+                conn.execute(sa.insert(T_LATEST), rows)
+            else:
+                refresh_latest(conn, run.id, [m.key for m in run.metrics])
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         row = run.model_dump()
@@ -352,6 +363,18 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                 self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")._mapping
             )
 
+    # -- search -----------------------------------------------------------------------------
+    def search_runs(self, search: Search) -> SearchResult:
+        return self._search(search.model_copy(update={"scope": "runs"}))
+
+    def search_pipelines(self, search: Search) -> SearchResult:
+        return self._search(search.model_copy(update={"scope": "pipelines"}))
+
+    def _search(self, search: Search) -> SearchResult:
+        parsed = search.parsed()
+        with self.engine.connect() as conn:
+            return _search.search(conn, parsed)
+
     def lineage(
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:
@@ -371,6 +394,18 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
 
 
 # -- row <-> record -------------------------------------------------------------------------
+def _param_row(run_id: str, key: str, value: Any) -> dict[str, Any]:
+    num, text, flag = typed_param(value)
+    return {
+        "task_run_id": run_id,
+        "key": key,
+        "value": value,
+        "num_value": num,
+        "str_value": text,
+        "bool_value": flag,
+    }
+
+
 def _inserted(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> bool:
     """Insert unless the id exists; RETURNING tells which (rowcount is -1 under psycopg 3)."""
     stmt = insert_ignore(conn, table, ["id"]).returning(table.c.id)

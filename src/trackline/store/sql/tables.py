@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "ArtifactRow",
     "EventRow",
     "MetricRow",
+    "MetricLatestRow",
     "EnvironmentRow",
     "metadata",
 ]
@@ -65,9 +66,13 @@ class TaskRunRow(SQLModel, table=True):
         Index("ix_task_runs_pipeline_started", "pipeline", "started_at"),
         # Partial indexes: the reaper looks only at running rows, and most runs have no parent
         # or pipeline run; a finished run's insert then maintains three indexes, not six.
+        # (pipeline run, task name, start): a pipeline search reaches "the latest attempt of
+        # task X in this pipeline run" in one seek (migration 0008 widened it from one column).
         Index(
-            "ix_task_runs_pipeline_run",
+            "ix_task_runs_pipeline_run_name",
             "pipeline_run_id",
+            "name",
+            "started_at",
             sqlite_where=text("pipeline_run_id IS NOT NULL"),
             postgresql_where=text("pipeline_run_id IS NOT NULL"),
         ),
@@ -108,9 +113,19 @@ class TaskRunRow(SQLModel, table=True):
 
 class ParamRow(SQLModel, table=True):
     __tablename__ = "params"
+    # Typed copies of ``value`` for search (migration 0008): a number, a string (short strings
+    # and the JSON text of lists/dicts, up to PARAM_TEXT_MAX characters) or a boolean, so
+    # ``params.lr > 0.01`` is one indexed range scan per key and params compare by type.
+    __table_args__ = (
+        Index("ix_params_key_num", "key", "num_value"),
+        Index("ix_params_key_str", "key", "str_value"),
+    )
     task_run_id: str = Field(primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=512)
     value: Any = _json()
+    num_value: float | None = Field(default=None, sa_column=Column(Float))
+    str_value: str | None = Field(default=None, sa_column=Column(Text))
+    bool_value: bool | None = Field(default=None, sa_column=Column(Boolean))
 
 
 class ArtifactRow(SQLModel, table=True):
@@ -151,6 +166,24 @@ class MetricRow(SQLModel, table=True):
     value: float | None = Field(default=None, sa_column=Column(Float))
     step: int | None = Field(default=None, sa_column=Column(BigInteger))
     timestamp: datetime | None = _ts()
+
+
+class MetricLatestRow(SQLModel, table=True):
+    """The last value (highest step, then newest) and the min/max of each (run, metric key).
+
+    Maintained on write (migration 0008) so a search never aggregates the step history: a
+    ``metrics.acc > 0.9`` filter or a best-of order is an index walk over ``(key, value)``.
+    """
+
+    __tablename__ = "metric_latest"
+    __table_args__ = (Index("ix_metric_latest_key_value", "key", "value"),)
+    task_run_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=512)
+    value: float | None = Field(default=None, sa_column=Column(Float))
+    step: int | None = Field(default=None, sa_column=Column(BigInteger))
+    timestamp: datetime | None = _ts()
+    min_value: float | None = Field(default=None, sa_column=Column(Float))
+    max_value: float | None = Field(default=None, sa_column=Column(Float))
 
 
 class EnvironmentRow(SQLModel, table=True):

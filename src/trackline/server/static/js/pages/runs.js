@@ -1,22 +1,50 @@
-// Runs: filter by pipeline, status and time; sortable columns; pick runs to compare.
-import { api } from "../api.js";
+// Runs: filter by pipeline, status and time, or search in the search language (docs/query.md);
+// sortable columns; pick runs to compare.
+import { ApiError, api } from "../api.js";
 import { go } from "../nav.js";
-import { badge, fmtDuration, fmtTime, h, short, sortableTable } from "../dom.js";
+import { badge, fmtDuration, fmtTime, fmtValue, h, short, sortableTable } from "../dom.js";
 
 const STATUSES = ["", "running", "success", "failed", "crashed", "skipped", "up_for_retry", "cancelled"];
 
 const toIso = (local) => (local ? new Date(local).toISOString() : "");
 const toLocal = (iso) => (iso ? new Date(iso).toISOString().slice(0, 16) : "");
 
+// "params.lr" -> row.params.lr; "metrics.\"a.b\"" -> row.metrics["a.b"] (labels as the server
+// returns them in `columns`).
+const SECTIONS = { params: "params", metrics: "metrics", external: "external", resources: "resources" };
+function cell(row, label) {
+  const dot = label.indexOf(".");
+  const section = dot > 0 ? SECTIONS[label.slice(0, dot)] : undefined;
+  if (!section) return row[label];
+  let key = label.slice(dot + 1).replace(/"([^"]*)"|'([^']*)'/g, (_, a, b) => a ?? b);
+  return (row[section] || {})[key];
+}
+
+async function searchRuns(where, orderBy, limit) {
+  try {
+    const res = await api("/runs", { where, order_by: orderBy, limit });
+    return { runs: res.rows, columns: res.columns.filter((c) => c.includes(".")), error: null };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 422) return { runs: [], columns: [], error: err.message };
+    throw err;
+  }
+}
+
 export async function renderRuns(view, params) {
   const filters = {
     pipeline: params.get("pipeline") || "", status: params.get("status") || "",
     since: params.get("since") || "", until: params.get("until") || "",
   };
-  const [runs, pipes] = await Promise.all([
-    api("/runs", { ...filters, limit: params.get("limit") || 500 }),
+  const whereText = params.get("where") || "";
+  const orderText = params.get("order_by") || "";
+  const limit = params.get("limit") || 500;
+  const [found, pipes] = await Promise.all([
+    whereText || orderText
+      ? searchRuns(whereText, orderText, limit)
+      : api("/runs", { ...filters, limit }).then((runs) => ({ runs, columns: [], error: null })),
     api("/pipeline-runs", { limit: 1000 }),
   ]);
+  const runs = found.runs;
   const names = [...new Set(pipes.map((p) => p.pipeline).concat(runs.map((r) => r.pipeline)).filter(Boolean))].sort();
 
   const pipeline = h("select", { name: "pipeline", id: "f-pipeline" },
@@ -35,6 +63,18 @@ export async function renderRuns(view, params) {
   h("button", { type: "submit" }, "Filter"),
   h("button", { type: "button", onclick: () => go("/runs") }, "Clear"));
 
+  const where = h("input", { type: "text", id: "f-where", size: 48, value: whereText,
+    placeholder: "params.lr > 0.01 and metrics.acc > 0.9" });
+  const order = h("input", { type: "text", id: "f-order", size: 24, value: orderText,
+    placeholder: "metrics.acc desc" });
+  const search = h("form", { class: "filters", id: "run-search", onsubmit: (ev) => {
+    ev.preventDefault();
+    go("/runs", { where: where.value, order_by: order.value });
+  } },
+  h("label", {}, "Where", where), h("label", {}, "Order by", order),
+  h("button", { type: "submit" }, "Search"),
+  found.error ? h("p", { class: "error", id: "search-error" }, found.error) : null);
+
   const picked = new Set();
   const compare = h("button", { id: "compare-selected", disabled: true, onclick: () => go("/compare", { ids: [...picked].join(",") }) },
     "Compare selected");
@@ -46,11 +86,12 @@ export async function renderRuns(view, params) {
     { key: "status", label: "Status", render: (r) => badge(r.status) },
     { key: "started_at", label: "Started (UTC)", render: (r) => fmtTime(r.started_at) },
     { key: "duration_s", label: "Duration", render: (r) => fmtDuration(r.duration_s) },
+    ...found.columns.map((c) => ({ key: c, label: c, value: (r) => cell(r, c), render: (r) => fmtValue(cell(r, c)) })),
     { key: "id", label: "Id", render: (r) => h("span", { class: "mono" }, short(r.id)) },
-  ], runs, { id: "runs-table", sort: { key: "started_at", dir: "desc" } });
+  ], runs, { id: "runs-table", sort: orderText ? null : { key: "started_at", dir: "desc" } });
 
   view.replaceChildren(
-    h("h1", {}, "Runs"), form,
+    h("h1", {}, "Runs"), form, search,
     h("p", { class: "muted", id: "run-count" }, `${runs.length} run(s)`, " ", compare),
     runs.length ? table : h("p", { class: "muted" }, "No runs match."));
 }

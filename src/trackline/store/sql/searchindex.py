@@ -1,0 +1,106 @@
+"""What the search reads, maintained on write: typed param values and the latest metric values.
+
+``typed_param`` splits a param's JSON value into the column its type compares in (number,
+string, boolean), so ``params.lr > 0.01`` is an indexed range scan and a string ``"0.1"`` never
+equals the number ``0.1``. ``latest_rows`` folds a run's metric history into one row per key:
+the last value (highest step, then newest timestamp), min and max — idempotent, so replays and
+merges may apply it again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .tables import MetricLatestRow, MetricRow
+
+__all__ = ["PARAM_TEXT_MAX", "latest_rows", "latest_tuples", "refresh_latest", "typed_param"]
+
+# Longer strings are kept in ``value`` but not searchable by value: btree index entries are
+# bounded (PostgreSQL refuses rows over ~2.7 kB), and a key with megabyte values is no filter.
+PARAM_TEXT_MAX = 512
+
+T_LATEST = MetricLatestRow.__table__
+T_METRICS = MetricRow.__table__
+
+
+def typed_param(value: Any) -> tuple[float | None, str | None, bool | None]:
+    """``(num_value, str_value, bool_value)`` of one param value."""
+    if isinstance(value, bool):
+        return None, None, value
+    if isinstance(value, (int, float)):
+        f = float(value)
+        return (f if math.isfinite(f) else None), None, None
+    if isinstance(value, str):
+        return None, (value if len(value) <= PARAM_TEXT_MAX else None), None
+    if value is None:
+        return None, None, None
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return None, (text if len(text) <= PARAM_TEXT_MAX else None), None
+
+
+def latest_tuples(
+    metrics: Iterable[tuple[str, float | None, int | None, Any, Any]],
+) -> list[tuple[str, float | None, int | None, Any, float | None, float | None]]:
+    """``(key, value, step, timestamp, min, max)`` per key of ``(key, value, step, timestamp,
+    id)`` tuples (timestamps as datetimes or as fixed-width text). The last value has the
+    highest step (none counts as -1), then the newest timestamp, then the highest id. NaN
+    counts as a value for "last" but not for min/max."""
+    best: dict[str, list[Any]] = {}
+    for key, value, step, ts, mid in metrics:
+        v = None if value is None or value != value else float(value)
+        order = (-1 if step is None else step, ts is not None, ts or 0, mid or "")
+        cur = best.get(key)
+        if cur is None:
+            best[key] = [order, v, step, ts, v, v]
+            continue
+        if order >= cur[0]:
+            cur[0], cur[1], cur[2], cur[3] = order, v, step, ts
+        if v is not None:
+            if cur[4] is None or v < cur[4]:
+                cur[4] = v
+            if cur[5] is None or v > cur[5]:
+                cur[5] = v
+    return [(k, c[1], c[2], c[3], c[4], c[5]) for k, c in best.items()]
+
+
+def latest_rows(
+    run_id: str, metrics: Iterable[tuple[str, float | None, int | None, datetime | None, Any]]
+) -> list[dict[str, Any]]:
+    """``latest_tuples`` as ``metric_latest`` rows of run ``run_id``."""
+    return [
+        {
+            "task_run_id": run_id,
+            "key": k,
+            "value": v,
+            "step": step,
+            "timestamp": ts,
+            "min_value": lo,
+            "max_value": hi,
+        }
+        for k, v, step, ts, lo, hi in latest_tuples(metrics)
+    ]
+
+
+def refresh_latest(conn: sa.Connection, run_id: str, keys: Sequence[str]) -> None:
+    """Recompute the latest rows of ``keys`` of one run from its whole metric history (merges)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return
+    m = T_METRICS
+    history = conn.execute(
+        sa.select(m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.id).where(
+            m.c.task_run_id == run_id, m.c.key.in_(keys)
+        )
+    ).all()
+    rows = latest_rows(run_id, [tuple(r) for r in history])
+    conn.execute(
+        sa.delete(T_LATEST).where(T_LATEST.c.task_run_id == run_id, T_LATEST.c.key.in_(keys))
+    )
+    if rows:
+        conn.execute(sa.insert(T_LATEST), rows)
