@@ -14,9 +14,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ...model.runs import TaskRun, utcnow
+from ...model.runs import Artifact, TaskRun, utcnow
 
-__all__ = ["insert_new_task_run"]
+__all__ = ["insert_new_task_run", "artifact_rows"]
 
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -55,19 +55,22 @@ _RUN_COLS = (
     "error_message",
     "error_traceback",
 )
+# ``seq``: the integer key lineage walks on; max + 1 is safe under BEGIN IMMEDIATE (one writer).
+_NEXT_RUN_SEQ = "SELECT IFNULL(MAX(seq), 0) + 1 FROM task_runs"
 _INSERT_RUN = (
-    f"INSERT OR IGNORE INTO task_runs ({', '.join(_RUN_COLS)}) "
-    f"VALUES ({', '.join('?' * len(_RUN_COLS))})"
+    f"INSERT OR IGNORE INTO task_runs (seq, {', '.join(_RUN_COLS)}) "
+    f"VALUES (?, {', '.join('?' * len(_RUN_COLS))})"
 )
 _INSERT_ENV = "INSERT OR IGNORE INTO environments (digest, data, created_at) VALUES (?, ?, ?)"
 _INSERT_ART = (
-    "INSERT OR IGNORE INTO artifacts (digest, kind, uri, name, size_bytes, media_type, rows, "
-    "columns, profile, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO artifacts (seq, digest, kind, uri, name, size_bytes, media_type, rows, "
+    "columns, profile, created_at) VALUES ((SELECT IFNULL(MAX(seq), 0) + 1 FROM artifacts), "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NAME_ART = "UPDATE artifacts SET name = ? WHERE digest = ? AND name IS NULL"
 _INSERT_EVENT = (
-    "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot) "
-    "VALUES (?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot, run_seq, "
+    "art_seq) VALUES (?, ?, ?, ?, ?, (SELECT seq FROM artifacts WHERE digest = ?))"
 )
 _INSERT_PARAM = "INSERT OR IGNORE INTO params (task_run_id, key, value) VALUES (?, ?, ?)"
 _INSERT_METRIC = (
@@ -76,15 +79,30 @@ _INSERT_METRIC = (
 )
 
 
+def artifact_rows(run: TaskRun) -> list[Artifact]:
+    """The run's artifacts, plus a minimal record for any input or output known only by its
+    reference (a record sent over HTTP may carry refs alone): every event's artifact then has a
+    row and a ``seq``, so lineage sees the edge."""
+    arts = list(run.artifacts)
+    known = {a.digest for a in arts}
+    for ref in (*run.inputs, *run.outputs):
+        if ref.digest not in known:
+            known.add(ref.digest)
+            arts.append(Artifact(digest=ref.digest, kind=ref.kind, uri=ref.uri))
+    return arts
+
+
 def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
     """Insert ``run`` in one ``BEGIN IMMEDIATE`` transaction; False (nothing written) if it
     exists."""
     cur = dbapi_conn.cursor()
     cur.execute("BEGIN IMMEDIATE")
     try:
+        seq = cur.execute(_NEXT_RUN_SEQ).fetchone()[0]
         cur.execute(
             _INSERT_RUN,
             (
+                seq,
                 run.id,
                 run.name,
                 run.pipeline,
@@ -119,7 +137,8 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                     _ts(utcnow()),
                 ),
             )
-        if run.artifacts:
+        arts = artifact_rows(run)
+        if arts:
             cur.executemany(
                 _INSERT_ART,
                 [
@@ -135,14 +154,14 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                         _js(a.profile),
                         _ts(a.created_at),
                     )
-                    for a in run.artifacts
+                    for a in arts
                 ],
             )
-            named = [(a.name, a.digest) for a in run.artifacts if a.name]
+            named = [(a.name, a.digest) for a in arts if a.name]
             if named:
                 cur.executemany(_NAME_ART, named)
-        events = [(run.id, "input", r.digest, r.name) for r in run.inputs]
-        events += [(run.id, "output", r.digest, r.name) for r in run.outputs]
+        events = [(run.id, "input", r.digest, r.name, seq, r.digest) for r in run.inputs]
+        events += [(run.id, "output", r.digest, r.name, seq, r.digest) for r in run.outputs]
         if events:
             cur.executemany(_INSERT_EVENT, events)
         if run.params:

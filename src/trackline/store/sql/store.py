@@ -32,6 +32,7 @@ from . import fastpath
 from . import lineage as _lineage
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
+from .keys import insert_artifacts, insert_events, with_seq
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
 from .registry import SqlRegistry
@@ -117,12 +118,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
         return written
 
     def _write_children(self, conn: sa.Connection, run: TaskRun) -> None:
-        if run.artifacts:
-            conn.execute(
-                insert_ignore(conn, T_ARTIFACTS, ["digest"]),
-                [_artifact_row(a) for a in run.artifacts],
-            )
-            named = [a for a in run.artifacts if a.name]
+        arts = fastpath.artifact_rows(run)
+        if arts:
+            insert_artifacts(conn, [_artifact_row(a) for a in arts])
+            named = [a for a in arts if a.name]
             for a in named:  # the first name an artifact is given sticks
                 conn.execute(
                     sa.update(T_ARTIFACTS)
@@ -139,13 +138,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             for direction, refs in (("input", run.inputs), ("output", run.outputs))
             for ref in refs
         ]
-        if events:
-            conn.execute(
-                insert_ignore(
-                    conn, T_EVENTS, ["task_run_id", "direction", "artifact_digest", "slot"]
-                ),
-                events,
-            )
+        insert_events(conn, events)
         if run.params:
             conn.execute(
                 insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]),
@@ -360,7 +353,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
 # -- row <-> record -------------------------------------------------------------------------
 def _inserted(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> bool:
     """Insert unless the id exists; RETURNING tells which (rowcount is -1 under psycopg 3)."""
-    stmt = insert_ignore(conn, table, ["id"]).returning(table.c.id)
+    stmt = insert_ignore(conn, table, ["id"])
+    if "seq" in table.c:
+        stmt = with_seq(conn, stmt, table)
+    stmt = stmt.returning(table.c.id)
     return conn.execute(stmt, row).first() is not None
 
 
