@@ -108,7 +108,11 @@ def test_closure_matches_the_records(graph, root, direction, depth):
     assert {n.id for n in g.nodes} == nodes
     assert {(e.source, e.target, e.type, e.name) for e in g.edges} == edges
     assert len(g.edges) == len(edges) and len(g.nodes) == len(nodes)
-    assert [(e.source, e.target, e.type, e.name) for e in g.edges] == sorted(edges)
+    again = store.lineage(root, direction, depth)
+    assert again.model_dump() == g.model_dump()  # the same graph in the same order
+    assert [n.id for n in g.nodes] == sorted(
+        n.id for n in g.nodes if n.type == "task_run"
+    ) + sorted(n.id for n in g.nodes if n.type == "artifact")
     kinds = {n.id: (n.type, n.name, n.status, n.kind) for n in g.nodes}
     assert kinds.get("p07s2", ("task_run", "step2", "success", None)) == (
         "task_run",

@@ -18,19 +18,54 @@ from ...model.runs import Artifact, TaskRun, utcnow
 
 __all__ = ["insert_new_task_run", "artifact_rows"]
 
-_FMT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 def _ts(value: datetime | None) -> str | None:
+    """``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC (``isoformat``: a third of ``strftime``)."""
     if value is None:
         return None
+    if value.tzinfo is UTC:  # what trackline records: drop the "+00:00" suffix
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime(_FMT)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        value = value.replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+_str_json = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str
 
 
 def _js(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    """JSON text as ``json.dumps`` writes it; scalars (most params) without the encoder's
+    per-call setup, which cost more than the insert of the value."""
+    if value is None:
+        return None
+    cls = type(value)
+    if cls is str:
+        return _str_json(value)
+    if cls is int:
+        return int.__repr__(value)
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is float and value - value == 0:  # finite: json.dumps writes repr
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
+# A function's code reference is one object for all its calls (capture/code.py caches it):
+# serialize it once. Entries hold the object, so an id is never reused while cached.
+_code_json: dict[int, tuple[Any, str]] = {}
+
+
+def _code(code: Any) -> str | None:
+    if code is None:
+        return None
+    hit = _code_json.get(id(code))
+    if hit is None or hit[0] is not code:
+        if len(_code_json) > 4096:
+            _code_json.clear()
+        hit = _code_json[id(code)] = (code, code.model_dump_json())
+    return hit[1]
 
 
 _RUN_COLS = (
@@ -116,9 +151,9 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                 run.host,
                 run.pid,
                 run.code_digest,
-                _js(run.code.model_dump(mode="json")) if run.code else None,
+                _code(run.code),
                 run.environment.digest if run.environment else None,
-                _js(run.resources.model_dump(mode="json")) if run.resources else None,
+                run.resources.model_dump_json() if run.resources else None,
                 _js(run.external_ids or None),
                 run.error.type if run.error else None,
                 run.error.message if run.error else None,
@@ -133,7 +168,7 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                 _INSERT_ENV,
                 (
                     run.environment.digest,
-                    _js(run.environment.model_dump(mode="json")),
+                    run.environment.model_dump_json(),
                     _ts(utcnow()),
                 ),
             )

@@ -4,8 +4,10 @@ Runs and artifacts carry an integer ``seq`` and every event repeats both ends' `
 one covering index per direction of travel (migration 0013). A hop sends the whole frontier as
 one parameter — a JSON array read by ``json_each`` on SQLite, a ``bigint[]`` on PostgreSQL — so
 no statement is rebuilt or re-planned per frontier size, and integer probes cost a fraction of
-probes on 32/64-character text keys. Names, kinds and statuses are read once at the end for the
-nodes reached, and the graph's records are built without per-node validation (trusted rows).
+probes on 32/64-character text keys. On PostgreSQL the loop itself runs server-side (the
+``trackline_walk`` function of migration 0013): one round trip per closure, not one per hop.
+Names, kinds and statuses are read once at the end for the nodes reached, and the graph's
+records are built without per-node validation (trusted rows).
 
 Depth counts edges: from a run, depth 1 reaches its direct inputs, depth 2 the runs that
 produced them. ``both`` is the union of the upstream and the downstream closure.
@@ -17,6 +19,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
+from ...model.trusted import bulk, construct
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -33,6 +36,11 @@ _NODES = {
     "task_run": "SELECT seq, id, name, status FROM task_runs WHERE seq {op}",
     "artifact": "SELECT seq, digest, kind, name, uri FROM artifacts WHERE seq {op}",
 }
+
+
+_PG_WALK = (
+    "SELECT run_seq, art_seq, is_input, slot FROM trackline_walk(%s::bigint, %s, %s, %s::integer)"
+)
 
 
 def _dialect_parts(postgres: bool) -> tuple[str, str]:
@@ -62,30 +70,39 @@ def closure(
     if direction not in ("upstream", "downstream", "both"):
         raise ValueError(f"direction must be upstream, downstream or both, not {direction!r}")
     postgres = conn.dialect.name == "postgresql"
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        mark = "%s" if postgres else "?"
-        if root_type == "task_run":
-            cur.execute(f"SELECT seq FROM task_runs WHERE id = {mark}", [root])
-        else:
-            cur.execute(f"SELECT seq FROM artifacts WHERE digest = {mark}", [root])
-        found = cur.fetchone()
-        root_seq = found[0] if found else None
-        runs: set[int] = set()
-        arts: set[int] = set()
-        edges: set[tuple[int, int, bool, str]] = set()  # (run, artifact, is_input, slot)
-        if root_seq is not None:
-            (runs if root_type == "task_run" else arts).add(root_seq)
-            for upstream in [True, False] if direction == "both" else [direction == "upstream"]:
-                _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges)
-        run_nodes = _read_nodes(cur, postgres, "task_run", runs)
-        art_nodes = _read_nodes(cur, postgres, "artifact", arts)
-    finally:
-        cur.close()
-    return _graph(root, root_type, direction, depth, run_nodes, art_nodes, edges)
+    with bulk():  # tens of thousands of rows and records: see model.trusted.bulk
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            mark = "%s" if postgres else "?"
+            if root_type == "task_run":
+                cur.execute(f"SELECT seq FROM task_runs WHERE id = {mark}", [root])
+            else:
+                cur.execute(f"SELECT seq FROM artifacts WHERE digest = {mark}", [root])
+            found = cur.fetchone()
+            root_seq = found[0] if found else None
+            runs: set[int] = set()
+            arts: set[int] = set()
+            edges: set[tuple[int, int, bool, str]] = set()  # (run, artifact, is_input, slot)
+            if root_seq is not None:
+                (runs if root_type == "task_run" else arts).add(root_seq)
+                ways = [True, False] if direction == "both" else [direction == "upstream"]
+                for upstream in ways:
+                    _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges)
+            run_nodes = _read_nodes(cur, postgres, "task_run", runs)
+            art_nodes = _read_nodes(cur, postgres, "artifact", arts)
+        finally:
+            cur.close()
+        return _graph(root, direction, depth, run_nodes, art_nodes, edges)
 
 
 def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges) -> None:
+    if postgres:  # the same walk, server-side (migration 0013): one round trip, not one per hop
+        cur.execute(_PG_WALK, [root_seq, root_type == "task_run", upstream, depth])
+        rows = cur.fetchall()
+        edges.update(rows)
+        runs.update(r for r, _, _, _ in rows)
+        arts.update(a for _, a, _, _ in rows)
+        return
     frontier, at_runs, hops = {root_seq}, root_type == "task_run", 0
     while frontier and (depth is None or hops < depth):
         # From runs, upstream follows their inputs; from artifacts, the runs that output them.
@@ -115,19 +132,10 @@ def _read_nodes(cur, postgres: bool, node_type: str, keys: set[int]) -> list[tup
     return cur.fetchall()
 
 
-def _graph(root, root_type, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
-    new, put = object.__new__, object.__setattr__
-
-    def fast(cls, data: dict):
-        # A pydantic instance from trusted, complete field values: model_construct's per-call
-        # default handling dominated graphs of tens of thousands of nodes.
-        obj = new(cls)
-        put(obj, "__dict__", data)
-        put(obj, "__pydantic_fields_set__", set(data))
-        put(obj, "__pydantic_extra__", None)
-        put(obj, "__pydantic_private__", None)
-        return obj
-
+def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
+    """Nodes ordered by id (runs, then artifacts); edges by the integer keys of their run and
+    artifact (write order), which sorts several times faster than the ids themselves."""
+    fast = construct  # rows of trackline's own tables: trusted, complete
     run_id = {seq: rid for seq, rid, _, _ in run_rows}
     art_id = {seq: digest for seq, digest, _, _, _ in art_rows}
     nodes = [
@@ -159,12 +167,11 @@ def _graph(root, root_type, direction, depth, run_rows, art_rows, edges) -> Line
         for _, d, k, n, u in sorted(art_rows, key=lambda r: r[1])
     ]
     out = []
-    for r, a, is_input, slot in edges:
+    for r, a, is_input, slot in sorted(edges):
         rid, digest = run_id.get(r), art_id.get(a)
         if rid is None or digest is None:
             continue
         out.append((digest, rid, "input", slot) if is_input else (rid, digest, "output", slot))
-    out.sort()
     return fast(
         LineageGraph,
         {

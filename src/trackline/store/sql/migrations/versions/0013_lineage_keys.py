@@ -56,9 +56,68 @@ def upgrade() -> None:
         ["art_seq", "direction", "run_seq", "slot"],
         unique=False,
     )
+    if pg:
+        op.execute(WALK_FUNCTION)
+        # fresh statistics for the new columns (VACUUM cannot run in this transaction)
+        op.execute("ANALYZE task_runs, artifacts, events")
+
+
+# PostgreSQL walks a closure server-side: the same hop-wise set queries as on SQLite (one
+# index-only ``= ANY(array)`` probe of the frontier per hop, each node expanded once), in one
+# round trip instead of one per hop. Returns the edges found: (run seq, artifact seq, is input,
+# slot). ``max_depth`` NULL: no limit.
+WALK_FUNCTION = """
+CREATE OR REPLACE FUNCTION trackline_walk(
+    root bigint, root_is_run boolean, upstream boolean, max_depth integer
+) RETURNS TABLE (run_seq bigint, art_seq bigint, is_input boolean, slot varchar)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    frontier bigint[] := ARRAY[root];
+    seen bigint[];
+    seen_runs bigint[] := CASE WHEN root_is_run THEN ARRAY[root] ELSE '{}'::bigint[] END;
+    seen_arts bigint[] := CASE WHEN root_is_run THEN '{}'::bigint[] ELSE ARRAY[root] END;
+    at_runs boolean := root_is_run;
+    wanted text;
+    runs bigint[];
+    arts bigint[];
+    slots varchar[];
+    hops integer := 0;
+BEGIN
+    WHILE cardinality(frontier) > 0 AND (max_depth IS NULL OR hops < max_depth) LOOP
+        -- from runs, upstream follows their inputs; from artifacts, the runs that output them
+        wanted := CASE WHEN at_runs = upstream THEN 'input' ELSE 'output' END;
+        IF at_runs THEN
+            SELECT array_agg(e.run_seq), array_agg(e.art_seq), array_agg(e.slot)
+              INTO runs, arts, slots
+              FROM events e WHERE e.run_seq = ANY(frontier) AND e.direction = wanted;
+        ELSE
+            SELECT array_agg(e.run_seq), array_agg(e.art_seq), array_agg(e.slot)
+              INTO runs, arts, slots
+              FROM events e WHERE e.art_seq = ANY(frontier) AND e.direction = wanted;
+        END IF;
+        EXIT WHEN runs IS NULL;
+        RETURN QUERY
+            SELECT u.r, u.a, wanted = 'input', u.s FROM unnest(runs, arts, slots) u(r, a, s);
+        seen := CASE WHEN at_runs THEN seen_arts ELSE seen_runs END;
+        SELECT coalesce(array_agg(n), '{}') INTO frontier FROM (
+            SELECT unnest(CASE WHEN at_runs THEN arts ELSE runs END) EXCEPT SELECT unnest(seen)
+        ) t(n);
+        IF at_runs THEN
+            seen_arts := seen_arts || frontier;
+        ELSE
+            seen_runs := seen_runs || frontier;
+        END IF;
+        at_runs := NOT at_runs;
+        hops := hops + 1;
+    END LOOP;
+END;
+$$
+"""
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS trackline_walk(bigint, boolean, boolean, integer)")
     op.drop_index("ix_events_artifact_edges", table_name="events")
     op.drop_index("ix_events_run_edges", table_name="events")
     op.create_index(
