@@ -56,6 +56,8 @@ def main(n: int = 20_000) -> None:
         "metrics/s",
         "plain sqlite3 executemany, one commit",
         floor,
+        aim="within 2x of the baseline",
+        met=batched * 2 >= floor,
     )
     report("one metric per committed transaction", single, "metrics/s")
     stored = trackline.connect().run(trackline.connect().runs(name="batched")[0].id)
