@@ -12,8 +12,10 @@ while they hold this graph at the current schema revision.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
+import re
 import time
 import uuid
 from pathlib import Path
@@ -233,6 +235,46 @@ def pg_url(name: str = "trackline_bench_lineage") -> str | None:
     return f"{base}/{name}"
 
 
+def explain(url: str, label: str) -> None:
+    """Print the plans of the closure's statements on the cached graph (docs/benchmarks.md)."""
+    from trackline.store.sql.lineage import hop_sql, node_sql
+    from trackline.store.sql.store import SqlStore
+
+    store = SqlStore(url)
+    pg = store.engine.dialect.name == "postgresql"
+    raw = store.engine.raw_connection()
+    cur = raw.cursor()
+    cur.execute("SELECT seq FROM artifacts WHERE name = 'reference-7'")
+    ref = cur.fetchone()[0]
+    mark = "%s" if pg else "?"
+    cur.execute(f"SELECT run_seq FROM events WHERE art_seq = {mark} AND direction = 'input'", [ref])
+    runs = [r[0] for r in cur.fetchall()]
+    cur.execute(
+        f"SELECT art_seq FROM events WHERE run_seq IN ({', '.join(map(str, runs))})"
+        " AND direction = 'output'"
+    )
+    arts = [r[0] for r in cur.fetchall()]
+    keys = (lambda k: k) if pg else (lambda k: json.dumps(k))
+    statements = [
+        (f"hop from {len(runs):,} runs", hop_sql(pg, True), [keys(runs), "output"]),
+        (f"hop from {len(arts):,} artifacts", hop_sql(pg, False), [keys(arts), "input"]),
+        (f"{len(runs):,} run nodes", node_sql(pg, "task_run"), [keys(runs)]),
+        (f"{len(arts):,} artifact nodes", node_sql(pg, "artifact"), [keys(arts)]),
+    ]
+    for title, sql, params in statements:
+        print(f"-- {label}: {title}\n{sql}")
+        if pg:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) " + sql, params)
+            # the frontier array, inlined by EXPLAIN, shown as the parameter it is
+            print("\n".join(re.sub(r"'\{[^}]*\}'", "$1", r[0]) for r in cur.fetchall()))
+        else:
+            cur.execute("EXPLAIN QUERY PLAN " + sql, params)
+            print("\n".join(r[3] for r in cur.fetchall()))
+        print()
+    raw.close()
+    store.close()
+
+
 def main(pipelines: int = PIPELINES) -> None:
     from trackline.store.sql.migrate import head
 
@@ -245,4 +287,13 @@ def main(pipelines: int = PIPELINES) -> None:
 
 
 if __name__ == "__main__":
-    main(int(os.environ.get("BENCH_PIPELINES", PIPELINES)))
+    import sys
+
+    if "--explain" in sys.argv:  # after a run has built and cached the graph
+        from trackline.store.sql.migrate import head
+
+        explain(f"sqlite:///{data_dir() / f'lineage-{head()}.db'}", "SQLite")
+        if url := pg_url():
+            explain(url, "PostgreSQL")
+    else:
+        main(int(os.environ.get("BENCH_PIPELINES", PIPELINES)))
