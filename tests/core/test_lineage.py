@@ -193,3 +193,20 @@ def test_upgrade_fills_the_keys_of_existing_events(store_url):
         assert later.id in {n.id for n in g.nodes}
     finally:
         store.close()
+
+
+def test_an_event_written_before_its_run_joins_the_graph_when_the_run_is_stored(store):
+    # A model registered inside a tracked task links the run before the run's record exists.
+    model = Artifact(digest="m" * 64, kind="model")
+    store.add_model_version("clf", model, run_id="trainer", actor="test")
+    assert store.lineage(model.digest, "upstream").edges == []
+    data = _sha("training data")
+    store.write_task_run(
+        TaskRun(id="trainer", name="train", status="success", inputs=[_ref("data", data)])
+    )
+    g = store.lineage(model.digest, "upstream")
+    assert {n.id for n in g.nodes} == {model.digest, "trainer", data}
+    assert {(e.source, e.target, e.name) for e in g.edges} == {
+        ("trainer", model.digest, "model:clf"),
+        (data, "trainer", "data"),
+    }

@@ -107,6 +107,7 @@ _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot, run_seq, "
     "art_seq) VALUES (?, ?, ?, ?, ?, (SELECT seq FROM artifacts WHERE digest = ?))"
 )
+_ADOPT_EVENTS = "UPDATE events SET run_seq = ? WHERE task_run_id = ? AND run_seq IS NULL"
 _INSERT_PARAM = "INSERT OR IGNORE INTO params (task_run_id, key, value) VALUES (?, ?, ?)"
 _INSERT_METRIC = (
     "INSERT OR IGNORE INTO metrics (id, task_run_id, key, value, step, timestamp) "
@@ -163,6 +164,9 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
         if cur.rowcount == 0:
             cur.execute("ROLLBACK")
             return False
+        # Events may name this run before its record exists (a model registered inside the
+        # task): they take its key now. One probe of the events primary key; usually no rows.
+        cur.execute(_ADOPT_EVENTS, (seq, run.id))
         if run.environment is not None and not env_known:
             cur.execute(
                 _INSERT_ENV,

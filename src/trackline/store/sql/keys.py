@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from .dialect import insert_ignore
 from .tables import ArtifactRow, EventRow, TaskRunRow
 
-__all__ = ["with_seq", "insert_artifacts", "insert_events"]
+__all__ = ["with_seq", "insert_artifacts", "insert_events", "adopt_events"]
 
 T_RUNS = TaskRunRow.__table__
 T_ARTIFACTS = ArtifactRow.__table__
@@ -56,4 +56,14 @@ def insert_events(conn: sa.Connection, rows: Sequence[dict[str, str]]) -> None:
     )
     conn.execute(
         stmt, [{**r, "run_ref": r["task_run_id"], "art_ref": r["artifact_digest"]} for r in rows]
+    )
+
+
+def adopt_events(conn: sa.Connection, run_id: str) -> None:
+    """Give a newly stored run's key to events written before its record (a model registered
+    inside the task links the run before the run's record is written at the task's end)."""
+    conn.execute(
+        sa.update(T_EVENTS)
+        .where(T_EVENTS.c.task_run_id == run_id, T_EVENTS.c.run_seq.is_(None))
+        .values(run_seq=sa.select(T_RUNS.c.seq).where(T_RUNS.c.id == run_id).scalar_subquery())
     )

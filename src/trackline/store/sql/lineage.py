@@ -24,7 +24,7 @@ from ...model.trusted import bulk, construct
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["closure", "hop_sql", "node_sql"]
+__all__ = ["closure", "exact_root", "hop_sql", "node_sql"]
 
 # (table, key) pairs are fixed strings, never user input.
 _HOP = {
@@ -40,6 +40,13 @@ _NODES = {
 
 _PG_WALK = (
     "SELECT run_seq, art_seq, is_input, slot FROM trackline_walk(%s::bigint, %s, %s, %s::integer)"
+)
+
+
+_PG_NODES = (
+    "SELECT 0, seq, id, name, status, NULL, NULL FROM task_runs WHERE seq = ANY(%s::bigint[])"
+    " UNION ALL"
+    " SELECT 1, seq, digest, name, NULL, kind, uri FROM artifacts WHERE seq = ANY(%s::bigint[])"
 )
 
 
@@ -64,8 +71,29 @@ def _keys(postgres: bool, keys: set[int]) -> Any:
     return list(keys) if postgres else json.dumps(list(keys))
 
 
+def exact_root(conn: sa.Connection, ref: str) -> tuple[str, str, int | None] | None:
+    """(id, node type, seq) of the run or artifact whose whole id is ``ref``, or None."""
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(
+            f"SELECT id, 'task_run', seq FROM task_runs WHERE id = {mark} UNION ALL"
+            f" SELECT digest, 'artifact', seq FROM artifacts WHERE digest = {mark}",
+            [ref, ref],
+        )
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    return tuple(row) if row else None
+
+
 def closure(
-    conn: sa.Connection, root: str, root_type: str, direction: str, depth: int | None
+    conn: sa.Connection,
+    root: str,
+    root_type: str,
+    direction: str,
+    depth: int | None,
+    root_seq: int | None = None,
 ) -> LineageGraph:
     if direction not in ("upstream", "downstream", "both"):
         raise ValueError(f"direction must be upstream, downstream or both, not {direction!r}")
@@ -73,13 +101,14 @@ def closure(
     with bulk():  # tens of thousands of rows and records: see model.trusted.bulk
         cur = conn.connection.driver_connection.cursor()
         try:
-            mark = "%s" if postgres else "?"
-            if root_type == "task_run":
-                cur.execute(f"SELECT seq FROM task_runs WHERE id = {mark}", [root])
-            else:
-                cur.execute(f"SELECT seq FROM artifacts WHERE digest = {mark}", [root])
-            found = cur.fetchone()
-            root_seq = found[0] if found else None
+            if root_seq is None:
+                mark = "%s" if postgres else "?"
+                if root_type == "task_run":
+                    cur.execute(f"SELECT seq FROM task_runs WHERE id = {mark}", [root])
+                else:
+                    cur.execute(f"SELECT seq FROM artifacts WHERE digest = {mark}", [root])
+                found = cur.fetchone()
+                root_seq = found[0] if found else None
             runs: set[int] = set()
             arts: set[int] = set()
             edges: set[tuple[int, int, bool, str]] = set()  # (run, artifact, is_input, slot)
@@ -88,8 +117,14 @@ def closure(
                 ways = [True, False] if direction == "both" else [direction == "upstream"]
                 for upstream in ways:
                     _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges)
-            run_nodes = _read_nodes(cur, postgres, "task_run", runs)
-            art_nodes = _read_nodes(cur, postgres, "artifact", arts)
+            if postgres and runs and arts:  # both kinds in one round trip
+                cur.execute(_PG_NODES, [list(runs), list(arts)])
+                rows = cur.fetchall()
+                run_nodes = [r[1:5] for r in rows if r[0] == 0]
+                art_nodes = [(r[1], r[2], r[5], r[3], r[6]) for r in rows if r[0] == 1]
+            else:
+                run_nodes = _read_nodes(cur, postgres, "task_run", runs)
+                art_nodes = _read_nodes(cur, postgres, "artifact", arts)
         finally:
             cur.close()
         return _graph(root, direction, depth, run_nodes, art_nodes, edges)
@@ -110,7 +145,9 @@ def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges
             ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
         )
         cur.execute(hop_sql(postgres, at_runs), [_keys(postgres, frontier), wanted])
-        rows = cur.fetchall()
+        # an event whose run or artifact has no key (stored before migration 0013 without
+        # its artifact row) is not walked
+        rows = [r for r in cur.fetchall() if r[0] is not None and r[1] is not None]
         is_input = wanted == "input"
         edges.update((r, a, is_input, slot) for r, a, slot in rows)
         if at_runs:

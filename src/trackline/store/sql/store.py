@@ -32,7 +32,7 @@ from . import fastpath
 from . import lineage as _lineage
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
-from .keys import insert_artifacts, insert_events, with_seq
+from .keys import adopt_events, insert_artifacts, insert_events, with_seq
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
 from .registry import SqlRegistry
@@ -100,7 +100,9 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                         "created_at": utcnow(),
                     },
                 )
-            if not _inserted(conn, T_RUNS, row):
+            if _inserted(conn, T_RUNS, row):
+                adopt_events(conn, run.id)
+            else:
                 _merge(conn, T_RUNS, row)
             self._write_children(conn, run)
         if run.environment is not None:
@@ -336,6 +338,11 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:
         with self.engine.connect() as conn:
+            # A whole id or digest (the usual case) in one round trip; prefixes as elsewhere.
+            found = _lineage.exact_root(conn, ref) if valid_ref(ref) else None
+            if found is not None:
+                root, root_type, seq = found
+                return _lineage.closure(conn, root, root_type, direction, depth, seq)
             try:
                 root, root_type = (
                     self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run").id,

@@ -89,11 +89,13 @@ BEGIN
         IF at_runs THEN
             SELECT array_agg(e.run_seq), array_agg(e.art_seq), array_agg(e.slot)
               INTO runs, arts, slots
-              FROM events e WHERE e.run_seq = ANY(frontier) AND e.direction = wanted;
+              FROM events e WHERE e.run_seq = ANY(frontier) AND e.direction = wanted
+                AND e.run_seq IS NOT NULL AND e.art_seq IS NOT NULL;
         ELSE
             SELECT array_agg(e.run_seq), array_agg(e.art_seq), array_agg(e.slot)
               INTO runs, arts, slots
-              FROM events e WHERE e.art_seq = ANY(frontier) AND e.direction = wanted;
+              FROM events e WHERE e.art_seq = ANY(frontier) AND e.direction = wanted
+                AND e.run_seq IS NOT NULL AND e.art_seq IS NOT NULL;
         END IF;
         EXIT WHEN runs IS NULL;
         RETURN QUERY
