@@ -18,7 +18,7 @@ def main() -> None:
     m = data["machine"]
     print(
         f"Run of commit `{data.get('commit', '?')}` on Python {m['python']}, {m['platform']},"
-        f" {m['cpus']} CPUs; 1-minute load average {m['load_avg_1m']} at the start.\n"
+        f" {m['cpus']} CPUs; 1-minute load average {m['load_avg_1m']} when it ended.\n"
     )
     print("| figure | trackline | same-run baseline | ratio | aim |")
     print("| --- | --- | --- | --- | --- |")
