@@ -208,19 +208,14 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
         rid, digest = run_id.get(r), art_id.get(a)
         if rid is None or digest is None:
             continue
-        out.append((digest, rid, "input", slot) if is_input else (rid, digest, "output", slot))
+        if is_input:
+            data = {"source": digest, "target": rid, "type": "input", "name": slot}
+        else:
+            data = {"source": rid, "target": digest, "type": "output", "name": slot}
+        out.append(fast(LineageEdge, data))
     return fast(
         LineageGraph,
-        {
-            "root": root,
-            "direction": direction,
-            "depth": depth,
-            "nodes": nodes,
-            "edges": [
-                fast(LineageEdge, {"source": s, "target": t, "type": k, "name": n})
-                for s, t, k, n in out
-            ],
-        },
+        {"root": root, "direction": direction, "depth": depth, "nodes": nodes, "edges": out},
     )
 
 
