@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS: list[dict] = []
@@ -31,16 +34,23 @@ def report(
     baseline_name: str | None = None,
     baseline: float | None = None,
     note: str = "",
+    aim: str | None = None,
+    met: bool | None = None,
 ) -> None:
+    """Print one figure with its same-run baseline and ratio (value / baseline) and, when the
+    figure has an aim, whether this run met it."""
     row = {"benchmark": name, "value": round(value, 3), "unit": unit}
-    line = f"{name:<58} {value:>12.3f} {unit}"
+    line = f"{name:<62} {value:>12.3f} {unit}"
     if baseline is not None:
         row.update(
             baseline=baseline_name,
             baseline_value=round(baseline, 3),
-            ratio=round(value / baseline, 2) if baseline else None,
+            ratio=round(value / baseline, 4) if baseline else None,
         )
-        line += f"   | {baseline_name}: {baseline:.3f} {unit} (ratio {value / baseline:.2f}x)"
+        line += f"   | {baseline_name}: {baseline:.3f} {unit} (ratio {value / baseline:.3f})"
+    if aim is not None:
+        row.update(aim=aim, met=met)
+        line += f"   aim {aim}: {'MET' if met else 'NOT MET'}"
     if note:
         row["note"] = note
         line += f"   [{note}]"
@@ -57,8 +67,58 @@ def machine() -> dict:
     }
 
 
-def save(path: Path) -> None:
-    path.write_text(json.dumps({"machine": machine(), "results": RESULTS}, indent=2))
+def commit() -> str:
+    """The commit measured (``+dirty`` when the worktree has uncommitted changes)."""
+    here = Path(__file__).parent
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=here, capture_output=True, text=True)
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    sha = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return sha + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+HISTORY_FIELDS = [
+    "when",
+    "commit",
+    "benchmark",
+    "value",
+    "unit",
+    "baseline",
+    "baseline_value",
+    "ratio",
+    "aim",
+    "met",
+    "note",
+    "cpus",
+    "load_avg_1m",
+]
+
+
+def save(path: Path, history: Path | None = None) -> None:
+    """Write this run's results (JSON) and append them to the results history (CSV), one row
+    per figure with the commit measured, so a regression shows across commits."""
+    info = machine()
+    path.write_text(json.dumps({"machine": info, "commit": commit(), "results": RESULTS}, indent=2))
+    if history is None:
+        return
+    new = not history.exists()
+    when, sha = datetime.now(UTC).isoformat(timespec="seconds"), commit()
+    with history.open("a", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
+        if new:
+            out.writeheader()
+        for row in RESULTS:
+            out.writerow(
+                {
+                    **row,
+                    "when": when,
+                    "commit": sha,
+                    "cpus": info["cpus"],
+                    "load_avg_1m": info["load_avg_1m"],
+                }
+            )
 
 
 def workdir() -> Path:

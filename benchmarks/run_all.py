@@ -1,4 +1,11 @@
-"""Run every benchmark and write benchmarks/results.json (see docs/benchmarks.md)."""
+"""Run every benchmark: print each figure beside its same-run baseline, ratio and aim; write
+benchmarks/results.json and append to benchmarks/history.csv (with the commit measured).
+
+    benchmarks/run.sh [--quick] [--only overhead,metrics,mlflow,hashing,lineage]
+
+``--quick`` uses small sizes (a 5,000-pipeline lineage graph) and appends nothing to the
+history; the full lineage graph is built once and cached under benchmarks/data/.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +18,28 @@ import metrics
 import mlflow_compare
 import overhead
 import search
-from _common import machine, save
+from _common import commit, machine, save
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    print(f"machine: {machine()}\n")
-    overhead.main(500 if quick else 2000)
-    metrics.main(2000 if quick else 20_000)
-    mlflow_compare.main(40 if quick else 200)
-    hashing.main(64 if quick else 1024)
-    lineage.main(30_000 if quick else 1_000_000)
-    search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000)
-    save(Path(__file__).parent / "results.json")
+    only = None
+    if "--only" in sys.argv:
+        only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+    print(f"machine: {machine()}  commit: {commit()}\n")
+    steps = {
+        "overhead": lambda: overhead.main(500 if quick else 3000),
+        "metrics": lambda: metrics.main(2000 if quick else 20_000),
+        "mlflow": lambda: mlflow_compare.main(40 if quick else 200),
+        "hashing": lambda: hashing.main(64 if quick else 1024),
+        "lineage": lambda: lineage.main(5_000 if quick else lineage.PIPELINES),
+        "search": lambda: search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000),
+    }
+    for name, step in steps.items():
+        if only is None or name in only:
+            step()
+    here = Path(__file__).parent
+    save(here / "results.json", None if quick else here / "history.csv")
 
 
 if __name__ == "__main__":

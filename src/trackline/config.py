@@ -108,13 +108,19 @@ _override: dict[str, object] = {}
 
 _cache: dict[tuple, Settings] = {}
 _ENV_NAMES = tuple(f"TRACKLINE_{name.upper()}" for name in Settings.model_fields)
+_raw_env = getattr(os.environ, "_data", None)
+if isinstance(_raw_env, dict) and os.name == "posix":
+    _env_get, _ENV_KEYS = _raw_env.get, tuple(os.fsencode(n) for n in _ENV_NAMES)
+else:  # pragma: no cover - other platforms keep the public mapping
+    _env_get, _ENV_KEYS = os.environ.get, _ENV_NAMES
 
 
 def settings() -> Settings:
     """The settings in force now (environment plus whatever ``trackline.connect`` chose)."""
-    # Called on every tracked call: look up the known variables only, not the whole environment.
+    # Called on every tracked call: look up the known variables only, not the whole environment,
+    # and (on POSIX) in os.environ's own bytes dict, skipping its per-key encode/decode.
     key = (
-        tuple(map(os.environ.get, _ENV_NAMES)),
+        tuple(map(_env_get, _ENV_KEYS)),
         tuple(sorted((k, str(v)) for k, v in _override.items())),
     )
     found = _cache.get(key)

@@ -22,8 +22,9 @@ from typing import Any
 
 from ..config import Settings, settings
 from ..errors import InvalidInput, TracklineError
-from ..model.ids import new_id
+from ..model.ids import new_id, next_id
 from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
+from ..model.trusted import construct
 from ..store import RunStore, get_store
 from . import heartbeat
 from .ambient import ambient_identity
@@ -189,17 +190,22 @@ class RunRecorder:
     def log_metric(
         self, key: str, value: Any, step: int | None = None, timestamp: datetime | None = None
     ) -> None:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        cls = type(value)
+        if (
+            cls is not float
+            and cls is not int
+            and (isinstance(value, bool) or not isinstance(value, numbers.Real))
+        ):
             raise InvalidInput(f"metric {key!r} must be a real number, not {type(value).__name__}")
-        self.metrics.append(
-            Metric(
-                id=new_id(),
-                key=str(key),
-                value=float(value),
-                step=None if step is None else int(step),
-                timestamp=timestamp or utcnow(),
-            )
-        )
+        fields = {
+            "key": str(key),
+            "value": float(value),
+            "step": None if step is None else int(step),
+            "timestamp": timestamp or utcnow(),
+            "id": next_id(),
+        }
+        # Checked above: only a caller-supplied timestamp still needs validating.
+        self.metrics.append(Metric(**fields) if timestamp else construct(Metric, fields))
 
     def log_artifact(
         self,

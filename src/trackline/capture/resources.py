@@ -14,6 +14,7 @@ from typing import Any
 import psutil
 
 from ..model.runs import ResourceSample, ResourceUsage
+from ..model.trusted import construct
 from . import gpu
 
 __all__ = ["ResourceMeter"]
@@ -53,7 +54,11 @@ class _Proc:
             except (psutil.Error, AttributeError, OSError):
                 return None
             return io.read_bytes, io.write_bytes
-        fields = dict(line.split(b": ") for line in os.pread(self.io_fd, 512, 0).splitlines())
+        lines = os.pread(self.io_fd, 512, 0).splitlines()
+        # The kernel writes the fields in a fixed order; look them up only if that ever changes.
+        if lines[4][:11] == b"read_bytes:" and lines[5][:12] == b"write_bytes:":
+            return int(lines[4][11:]), int(lines[5][12:])
+        fields = dict(line.split(b": ") for line in lines)
         return int(fields[b"read_bytes"]), int(fields[b"write_bytes"])
 
     def rss(self) -> int:
@@ -136,12 +141,16 @@ class ResourceMeter:
         g = gpu.usage()
         if g.get("available"):
             self._fold_gpu(g)
-        return ResourceUsage(
-            cpu_user_s=round(cpu.user - self.cpu0.user, 6),
-            cpu_system_s=round(cpu.system - self.cpu0.system, 6),
-            peak_rss_bytes=self.peak_rss,
-            io_read_bytes=(io[0] - self.io0[0]) if io and self.io0 else None,
-            io_write_bytes=(io[1] - self.io0[1]) if io and self.io0 else None,
-            gpu=self.gpu_peak or {"available": False},
-            samples=self.samples,
+        # Every field computed here, of its declared type: no validation needed on the hot path.
+        return construct(
+            ResourceUsage,
+            {
+                "cpu_user_s": round(cpu.user - self.cpu0.user, 6),
+                "cpu_system_s": round(cpu.system - self.cpu0.system, 6),
+                "peak_rss_bytes": int(self.peak_rss),
+                "io_read_bytes": (io[0] - self.io0[0]) if io and self.io0 else None,
+                "io_write_bytes": (io[1] - self.io0[1]) if io and self.io0 else None,
+                "gpu": self.gpu_peak or {"available": False},
+                "samples": self.samples,
+            },
         )

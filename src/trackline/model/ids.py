@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import uuid
 
-__all__ = ["new_id", "deterministic_id"]
+__all__ = ["new_id", "deterministic_id", "next_id"]
 
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+_prefix = uuid.uuid4().hex
+_counter = itertools.count(1)
+
+
+def next_id() -> str:
+    """A unique id for many small records (metrics): a random 128-bit prefix drawn once per
+    process (again in a forked child) and a fixed-width counter — a tenth of ``new_id``'s cost,
+    and a process's ids ascend, so a primary-key index appends instead of splitting pages."""
+    return f"{_prefix}{next(_counter):012x}"
+
+
+def _reseed() -> None:
+    global _prefix, _counter
+    _prefix, _counter = uuid.uuid4().hex, itertools.count(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reseed)
 
 
 def deterministic_id(*parts: object) -> str:

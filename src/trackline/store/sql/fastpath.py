@@ -14,24 +14,59 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ...model.runs import TaskRun, utcnow
+from ...model.runs import Artifact, TaskRun, utcnow
 from .searchindex import latest_tuples, typed_param
 
-__all__ = ["insert_new_task_run"]
-
-_FMT = "%Y-%m-%d %H:%M:%S.%f"
+__all__ = ["insert_new_task_run", "artifact_rows"]
 
 
 def _ts(value: datetime | None) -> str | None:
+    """``YYYY-MM-DD HH:MM:SS.ffffff``, naive UTC (``isoformat``: a third of ``strftime``)."""
     if value is None:
         return None
+    if value.tzinfo is UTC:  # what trackline records: drop the "+00:00" suffix
+        return value.isoformat(" ", "microseconds")[:26]
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime(_FMT)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        value = value.replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+_str_json = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str
 
 
 def _js(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    """JSON text as ``json.dumps`` writes it; scalars (most params) without the encoder's
+    per-call setup, which cost more than the insert of the value."""
+    if value is None:
+        return None
+    cls = type(value)
+    if cls is str:
+        return _str_json(value)
+    if cls is int:
+        return int.__repr__(value)
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is float and value - value == 0:  # finite: json.dumps writes repr
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
+# A function's code reference is one object for all its calls (capture/code.py caches it):
+# serialize it once. Entries hold the object, so an id is never reused while cached.
+_code_json: dict[int, tuple[Any, str]] = {}
+
+
+def _code(code: Any) -> str | None:
+    if code is None:
+        return None
+    hit = _code_json.get(id(code))
+    if hit is None or hit[0] is not code:
+        if len(_code_json) > 4096:
+            _code_json.clear()
+        hit = _code_json[id(code)] = (code, code.model_dump_json())
+    return hit[1]
 
 
 _RUN_COLS = (
@@ -56,20 +91,24 @@ _RUN_COLS = (
     "error_message",
     "error_traceback",
 )
+# ``seq``: the integer key lineage walks on; max + 1 is safe under BEGIN IMMEDIATE (one writer).
+_NEXT_RUN_SEQ = "SELECT IFNULL(MAX(seq), 0) + 1 FROM task_runs"
 _INSERT_RUN = (
-    f"INSERT OR IGNORE INTO task_runs ({', '.join(_RUN_COLS)}) "
-    f"VALUES ({', '.join('?' * len(_RUN_COLS))})"
+    f"INSERT OR IGNORE INTO task_runs (seq, {', '.join(_RUN_COLS)}) "
+    f"VALUES (?, {', '.join('?' * len(_RUN_COLS))})"
 )
 _INSERT_ENV = "INSERT OR IGNORE INTO environments (digest, data, created_at) VALUES (?, ?, ?)"
 _INSERT_ART = (
-    "INSERT OR IGNORE INTO artifacts (digest, kind, uri, name, size_bytes, media_type, rows, "
-    "columns, profile, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO artifacts (seq, digest, kind, uri, name, size_bytes, media_type, rows, "
+    "columns, profile, created_at) VALUES ((SELECT IFNULL(MAX(seq), 0) + 1 FROM artifacts), "
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _NAME_ART = "UPDATE artifacts SET name = ? WHERE digest = ? AND name IS NULL"
 _INSERT_EVENT = (
-    "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot) "
-    "VALUES (?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot, run_seq, "
+    "art_seq) VALUES (?, ?, ?, ?, ?, (SELECT seq FROM artifacts WHERE digest = ?))"
 )
+_ADOPT_EVENTS = "UPDATE events SET run_seq = ? WHERE task_run_id = ? AND run_seq IS NULL"
 _INSERT_PARAM = (
     "INSERT OR IGNORE INTO params (task_run_id, key, value, num_value, str_value, bool_value) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -85,15 +124,30 @@ _INSERT_METRIC = (
 )
 
 
+def artifact_rows(run: TaskRun) -> list[Artifact]:
+    """The run's artifacts, plus a minimal record for any input or output known only by its
+    reference (a record sent over HTTP may carry refs alone): every event's artifact then has a
+    row and a ``seq``, so lineage sees the edge."""
+    arts = list(run.artifacts)
+    known = {a.digest for a in arts}
+    for ref in (*run.inputs, *run.outputs):
+        if ref.digest not in known:
+            known.add(ref.digest)
+            arts.append(Artifact(digest=ref.digest, kind=ref.kind, uri=ref.uri))
+    return arts
+
+
 def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
     """Insert ``run`` in one ``BEGIN IMMEDIATE`` transaction; False (nothing written) if it
     exists."""
     cur = dbapi_conn.cursor()
     cur.execute("BEGIN IMMEDIATE")
     try:
+        seq = cur.execute(_NEXT_RUN_SEQ).fetchone()[0]
         cur.execute(
             _INSERT_RUN,
             (
+                seq,
                 run.id,
                 run.name,
                 run.pipeline,
@@ -107,9 +161,9 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                 run.host,
                 run.pid,
                 run.code_digest,
-                _js(run.code.model_dump(mode="json")) if run.code else None,
+                _code(run.code),
                 run.environment.digest if run.environment else None,
-                _js(run.resources.model_dump(mode="json")) if run.resources else None,
+                run.resources.model_dump_json() if run.resources else None,
                 _js(run.external_ids or None),
                 run.error.type if run.error else None,
                 run.error.message if run.error else None,
@@ -119,16 +173,20 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
         if cur.rowcount == 0:
             cur.execute("ROLLBACK")
             return False
+        # Events may name this run before its record exists (a model registered inside the
+        # task): they take its key now. One probe of the events primary key; usually no rows.
+        cur.execute(_ADOPT_EVENTS, (seq, run.id))
         if run.environment is not None and not env_known:
             cur.execute(
                 _INSERT_ENV,
                 (
                     run.environment.digest,
-                    _js(run.environment.model_dump(mode="json")),
+                    run.environment.model_dump_json(),
                     _ts(utcnow()),
                 ),
             )
-        if run.artifacts:
+        arts = artifact_rows(run)
+        if arts:
             cur.executemany(
                 _INSERT_ART,
                 [
@@ -144,14 +202,14 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
                         _js(a.profile),
                         _ts(a.created_at),
                     )
-                    for a in run.artifacts
+                    for a in arts
                 ],
             )
-            named = [(a.name, a.digest) for a in run.artifacts if a.name]
+            named = [(a.name, a.digest) for a in arts if a.name]
             if named:
                 cur.executemany(_NAME_ART, named)
-        events = [(run.id, "input", r.digest, r.name) for r in run.inputs]
-        events += [(run.id, "output", r.digest, r.name) for r in run.outputs]
+        events = [(run.id, "input", r.digest, r.name, seq, r.digest) for r in run.inputs]
+        events += [(run.id, "output", r.digest, r.name, seq, r.digest) for r in run.outputs]
         if events:
             cur.executemany(_INSERT_EVENT, events)
         if run.params:

@@ -1,4 +1,13 @@
-"""Lineage closures, set-based: one indexed query per hop (chunked), each node expanded once.
+"""Lineage closures, set-based on integer keys: one index-only query per hop, each node once.
+
+Runs and artifacts carry an integer ``seq`` and every event repeats both ends' ``seq`` under
+one covering index per direction of travel (migration 0013). A hop sends the whole frontier as
+one parameter — a JSON array read by ``json_each`` on SQLite, a ``bigint[]`` on PostgreSQL — so
+no statement is rebuilt or re-planned per frontier size, and integer probes cost a fraction of
+probes on 32/64-character text keys. On PostgreSQL the loop itself runs server-side (the
+``trackline_walk`` function of migration 0013): one round trip per closure, not one per hop.
+Names, kinds and statuses are read once at the end for the nodes reached, and the graph's
+records are built without per-node validation (trusted rows).
 
 Depth counts edges: from a run, depth 1 reaches its direct inputs, depth 2 the runs that
 produced them. ``both`` is the union of the upstream and the downstream closure.
@@ -6,166 +15,208 @@ produced them. ``both`` is the union of the upstream and the downstream closure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
-from .dialect import chunks
+from ...model.trusted import bulk, construct
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["closure"]
+__all__ = ["closure", "exact_root", "hop_sql", "node_sql"]
 
-_CHUNK = 5000
-# PostgreSQL's estimate of rows per key is skewed by hub artifacts (a dataset thousands of runs
-# read); past a few thousand keys it scans the whole table, several times slower than the index
-# probes it chooses for smaller batches.
-_PG_CHUNK = 1000
+# (table, key) pairs are fixed strings, never user input.
+_HOP = {
+    # from runs: their events, found by run key; from artifacts: by artifact key
+    True: "SELECT run_seq, art_seq, slot FROM events WHERE run_seq {op} AND direction = {mark}",
+    False: "SELECT run_seq, art_seq, slot FROM events WHERE art_seq {op} AND direction = {mark}",
+}
+_NODES = {
+    "task_run": "SELECT seq, id, name, status FROM task_runs WHERE seq {op}",
+    "artifact": "SELECT seq, digest, kind, name, uri FROM artifacts WHERE seq {op}",
+}
+
+
+_PG_WALK = (
+    "SELECT run_seq, art_seq, is_input, slot FROM trackline_walk(%s::bigint, %s, %s, %s::integer)"
+)
+
+
+_PG_NODES = (
+    "SELECT 0, seq, id, name, status, NULL, NULL FROM task_runs WHERE seq = ANY(%s::bigint[])"
+    " UNION ALL"
+    " SELECT 1, seq, digest, name, NULL, kind, uri FROM artifacts WHERE seq = ANY(%s::bigint[])"
+)
+
+
+def _dialect_parts(postgres: bool) -> tuple[str, str]:
+    if postgres:
+        return "= ANY(%s::bigint[])", "%s"
+    return "IN (SELECT value FROM json_each(?))", "?"
+
+
+def hop_sql(postgres: bool, from_runs: bool) -> str:
+    """The statement of one hop (shown with its plan in docs/benchmarks.md)."""
+    op, mark = _dialect_parts(postgres)
+    return _HOP[from_runs].format(op=op, mark=mark)
+
+
+def node_sql(postgres: bool, node_type: str) -> str:
+    op, _ = _dialect_parts(postgres)
+    return _NODES[node_type].format(op=op)
+
+
+def _keys(postgres: bool, keys: set[int]) -> Any:
+    return list(keys) if postgres else json.dumps(list(keys))
+
+
+def exact_root(conn: sa.Connection, ref: str) -> tuple[str, str, int | None] | None:
+    """(id, node type, seq) of the run or artifact whose whole id is ``ref``, or None."""
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(
+            f"SELECT id, 'task_run', seq FROM task_runs WHERE id = {mark} UNION ALL"
+            f" SELECT digest, 'artifact', seq FROM artifacts WHERE digest = {mark}",
+            [ref, ref],
+        )
+        row = cur.fetchone()
+    finally:
+        cur.close()
+    return tuple(row) if row else None
 
 
 def closure(
-    conn: sa.Connection, root: str, root_type: str, direction: str, depth: int | None
+    conn: sa.Connection,
+    root: str,
+    root_type: str,
+    direction: str,
+    depth: int | None,
+    root_seq: int | None = None,
 ) -> LineageGraph:
     if direction not in ("upstream", "downstream", "both"):
         raise ValueError(f"direction must be upstream, downstream or both, not {direction!r}")
-    runs: set[str] = {root} if root_type == "task_run" else set()
-    arts: set[str] = {root} if root_type == "artifact" else set()
-    edges: set[tuple[str, str, str, str]] = set()
-    for upstream in [True, False] if direction == "both" else [direction == "upstream"]:
-        _walk(conn, root, root_type, upstream, depth, runs, arts, edges)
-    return LineageGraph(
-        root=root,
-        direction=direction,
-        depth=depth,
-        nodes=_nodes(conn, runs, arts),
-        edges=[
-            _fast(LineageEdge, {"source": s, "target": t, "type": k, "name": n})
-            for s, t, k, n in sorted(edges)
-        ],
-    )
+    postgres = conn.dialect.name == "postgresql"
+    with bulk():  # tens of thousands of rows and records: see model.trusted.bulk
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            if root_seq is None:
+                mark = "%s" if postgres else "?"
+                if root_type == "task_run":
+                    cur.execute(f"SELECT seq FROM task_runs WHERE id = {mark}", [root])
+                else:
+                    cur.execute(f"SELECT seq FROM artifacts WHERE digest = {mark}", [root])
+                found = cur.fetchone()
+                root_seq = found[0] if found else None
+            runs: set[int] = set()
+            arts: set[int] = set()
+            edges: set[tuple[int, int, bool, str]] = set()  # (run, artifact, is_input, slot)
+            if root_seq is not None:
+                (runs if root_type == "task_run" else arts).add(root_seq)
+                ways = [True, False] if direction == "both" else [direction == "upstream"]
+                for upstream in ways:
+                    _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges)
+            if postgres and runs and arts:  # both kinds in one round trip
+                cur.execute(_PG_NODES, [list(runs), list(arts)])
+                rows = cur.fetchall()
+                run_nodes = [r[1:5] for r in rows if r[0] == 0]
+                art_nodes = [(r[1], r[2], r[5], r[3], r[6]) for r in rows if r[0] == 1]
+            else:
+                run_nodes = _read_nodes(cur, postgres, "task_run", runs)
+                art_nodes = _read_nodes(cur, postgres, "artifact", arts)
+        finally:
+            cur.close()
+        return _graph(root, direction, depth, run_nodes, art_nodes, edges)
 
 
-def _fast(cls, data: dict):
-    """A pydantic instance from trusted, complete field values (``model_construct`` without its
-    per-call default handling, which dominated graphs of tens of thousands of nodes)."""
-    obj = object.__new__(cls)
-    object.__setattr__(obj, "__dict__", data)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(data))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
-
-
-def _rows_with(
-    cur,
-    mark: str,
-    select: str,
-    table: str,
-    column: str,
-    batch: list[str],
-    where: str = "",
-    params: tuple = (),
-) -> list[tuple]:
-    """Rows of ``table`` whose ``column`` is in ``batch``, as one indexed query.
-
-    Plain DBAPI: SQLAlchemy's per-execution work for an expanding IN list cost more than the
-    query. PostgreSQL gets the batch as one array parameter: binding thousands of separate
-    parameters cost several times the query itself."""
-    if mark == "%s":
-        cur.execute(
-            f"SELECT {select} FROM {table} t WHERE t.{column} = ANY(%s)"
-            + (f" AND {where}" if where else ""),
-            [batch, *params],
-        )
-    else:
-        marks = ", ".join([mark] * len(batch))
-        cur.execute(
-            f"SELECT {select} FROM {table} t WHERE t.{column} IN ({marks})"
-            + (f" AND {where}" if where else ""),
-            [*batch, *params],
-        )
-    return cur.fetchall()
-
-
-def _hop(cur, mark: str, wanted: str, key: str, batch: list[str]):
-    # ``key`` is one of two column names, never user input.
-    return _rows_with(
-        cur,
-        mark,
-        "t.task_run_id, t.artifact_digest, t.slot",
-        "events",
-        key,
-        batch,
-        f"t.direction = {mark}",
-        (wanted,),
-    )
-
-
-def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
-    frontier, at_runs, hops = {root}, root_type == "task_run", 0
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cur = conn.connection.driver_connection.cursor()
+def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges) -> None:
+    if postgres:  # the same walk, server-side (migration 0013): one round trip, not one per hop
+        cur.execute(_PG_WALK, [root_seq, root_type == "task_run", upstream, depth])
+        rows = cur.fetchall()
+        edges.update(rows)
+        runs.update(r for r, _, _, _ in rows)
+        arts.update(a for _, a, _, _ in rows)
+        return
+    frontier, at_runs, hops = {root_seq}, root_type == "task_run", 0
     while frontier and (depth is None or hops < depth):
         # From runs, upstream follows their inputs; from artifacts, the runs that output them.
         wanted = (
             ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
         )
-        key = "task_run_id" if at_runs else "artifact_digest"
-        found: set[str] = set()
-        for batch in chunks(sorted(frontier), _PG_CHUNK if mark == "%s" else _CHUNK):
-            for run_id, digest, slot in _hop(cur, mark, wanted, key, batch):
-                if wanted == "input":
-                    edges.add((digest, run_id, "input", slot))
-                else:
-                    edges.add((run_id, digest, "output", slot))
-                found.add(digest if at_runs else run_id)
-        seen = arts if at_runs else runs
-        frontier = found - seen
-        seen |= frontier
+        cur.execute(hop_sql(postgres, at_runs), [_keys(postgres, frontier), wanted])
+        # an event whose run or artifact has no key (stored before migration 0013 without
+        # its artifact row) is not walked
+        rows = [r for r in cur.fetchall() if r[0] is not None and r[1] is not None]
+        is_input = wanted == "input"
+        edges.update((r, a, is_input, slot) for r, a, slot in rows)
+        if at_runs:
+            reached = {a for _, a, _ in rows}
+            frontier = reached - arts
+            arts |= frontier
+        else:
+            reached = {r for r, _, _ in rows}
+            frontier = reached - runs
+            runs |= frontier
         at_runs = not at_runs
         hops += 1
 
 
-def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    cur = conn.connection.driver_connection.cursor()
-    nodes: list[LineageNode] = []
-    size = _PG_CHUNK if mark == "%s" else _CHUNK
-    for batch in chunks(sorted(runs), size):
-        rows = _rows_with(cur, mark, "t.id, t.name, t.status", "task_runs", "id", batch)
-        nodes.extend(
-            _fast(
-                LineageNode,
-                {
-                    "id": rid,
-                    "type": "task_run",
-                    "name": name,
-                    "kind": None,
-                    "status": status,
-                    "uri": None,
-                },
-            )
-            for rid, name, status in rows
+def _read_nodes(cur, postgres: bool, node_type: str, keys: set[int]) -> list[tuple]:
+    if not keys:
+        return []
+    cur.execute(node_sql(postgres, node_type), [_keys(postgres, keys)])
+    return cur.fetchall()
+
+
+def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
+    """Nodes ordered by id (runs, then artifacts); edges by the integer keys of their run and
+    artifact (write order), which sorts several times faster than the ids themselves."""
+    fast = construct  # rows of trackline's own tables: trusted, complete
+    run_id = {seq: rid for seq, rid, _, _ in run_rows}
+    art_id = {seq: digest for seq, digest, _, _, _ in art_rows}
+    nodes = [
+        fast(
+            LineageNode,
+            {
+                "id": rid,
+                "type": "task_run",
+                "name": name,
+                "kind": None,
+                "status": status,
+                "uri": None,
+            },
         )
-    for batch in chunks(sorted(arts), size):
-        rows = _rows_with(
-            cur, mark, "t.digest, t.kind, t.name, t.uri", "artifacts", "digest", batch
+        for _, rid, name, status in sorted(run_rows, key=lambda r: r[1])
+    ]
+    nodes += [
+        fast(
+            LineageNode,
+            {
+                "id": d,
+                "type": "artifact",
+                "name": n or _short(u, d),
+                "kind": k,
+                "status": None,
+                "uri": u,
+            },
         )
-        nodes.extend(
-            _fast(
-                LineageNode,
-                {
-                    "id": d,
-                    "type": "artifact",
-                    "name": n or _short(u, d),
-                    "kind": k,
-                    "status": None,
-                    "uri": u,
-                },
-            )
-            for d, k, n, u in rows
-        )
-    return nodes
+        for _, d, k, n, u in sorted(art_rows, key=lambda r: r[1])
+    ]
+    out = []
+    for r, a, is_input, slot in sorted(edges):
+        rid, digest = run_id.get(r), art_id.get(a)
+        if rid is None or digest is None:
+            continue
+        if is_input:
+            data = {"source": digest, "target": rid, "type": "input", "name": slot}
+        else:
+            data = {"source": rid, "target": digest, "type": "output", "name": slot}
+        out.append(fast(LineageEdge, data))
+    return fast(
+        LineageGraph,
+        {"root": root, "direction": direction, "depth": depth, "nodes": nodes, "edges": out},
+    )
 
 
 def _short(uri: str | None, digest: str) -> str:

@@ -25,7 +25,8 @@ from ...model.registry import (
 )
 from ...model.runs import utcnow
 from ..protocols import AuditStore, RegistryStore
-from .dialect import insert_ignore, like_prefix, utc, valid_ref
+from .dialect import like_prefix, utc, valid_ref
+from .keys import insert_artifacts, insert_events
 from .registry_tables import (
     AuditHeadRow,
     AuditRow,
@@ -128,18 +129,18 @@ class SqlRegistry(RegistryStore, AuditStore):
             if existing is not None:
                 version = int(existing)
             else:
-                conn.execute(insert_ignore(conn, T_ARTIFACTS, ["digest"]), artifact_row(artifact))
+                insert_artifacts(conn, [artifact_row(artifact)])
                 if run_id:
-                    conn.execute(
-                        insert_ignore(
-                            conn, T_EVENTS, ["task_run_id", "direction", "artifact_digest", "slot"]
-                        ),
-                        {
-                            "task_run_id": run_id,
-                            "direction": "output",
-                            "artifact_digest": artifact.digest,
-                            "slot": f"model:{name}",
-                        },
+                    insert_events(
+                        conn,
+                        [
+                            {
+                                "task_run_id": run_id,
+                                "direction": "output",
+                                "artifact_digest": artifact.digest,
+                                "slot": f"model:{name}",
+                            }
+                        ],
                     )
                 latest = conn.execute(
                     sa.select(sa.func.max(T_VERSIONS.c.version)).where(T_VERSIONS.c.name == name)
@@ -368,10 +369,7 @@ class SqlRegistry(RegistryStore, AuditStore):
         with self._write() as conn, conn.begin():
             self._lock(conn)
             if artifacts:
-                conn.execute(
-                    insert_ignore(conn, T_ARTIFACTS, ["digest"]),
-                    [artifact_row(a) for a in artifacts],
-                )
+                insert_artifacts(conn, [artifact_row(a) for a in artifacts])
                 for a in artifacts:  # as in task runs: the first name an artifact is given sticks
                     if a.name:
                         conn.execute(

@@ -36,6 +36,7 @@ from . import lineage as _lineage
 from . import search as _search
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
+from .keys import adopt_events, insert_artifacts, insert_events, with_seq
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
 from .registry import SqlRegistry
@@ -114,7 +115,9 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
                     },
                 )
             new = _inserted(conn, T_RUNS, row)
-            if not new:
+            if new:
+                adopt_events(conn, run.id)
+            else:
                 _merge(conn, T_RUNS, row)
             self._write_children(conn, run, new)
         if run.environment is not None:
@@ -132,12 +135,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
         return written
 
     def _write_children(self, conn: sa.Connection, run: TaskRun, new: bool = False) -> None:
-        if run.artifacts:
-            conn.execute(
-                insert_ignore(conn, T_ARTIFACTS, ["digest"]),
-                [artifact_row(a) for a in run.artifacts],
-            )
-            named = [a for a in run.artifacts if a.name]
+        arts = fastpath.artifact_rows(run)
+        if arts:
+            insert_artifacts(conn, [artifact_row(a) for a in arts])
+            named = [a for a in arts if a.name]
             for a in named:  # the first name an artifact is given sticks
                 conn.execute(
                     sa.update(T_ARTIFACTS)
@@ -154,13 +155,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
             for direction, refs in (("input", run.inputs), ("output", run.outputs))
             for ref in refs
         ]
-        if events:
-            conn.execute(
-                insert_ignore(
-                    conn, T_EVENTS, ["task_run_id", "direction", "artifact_digest", "slot"]
-                ),
-                events,
-            )
+        insert_events(conn, events)
         if run.params:
             conn.execute(
                 insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]),
@@ -379,6 +374,11 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:
         with self.engine.connect() as conn:
+            # A whole id or digest (the usual case) in one round trip; prefixes as elsewhere.
+            found = _lineage.exact_root(conn, ref) if valid_ref(ref) else None
+            if found is not None:
+                root, root_type, seq = found
+                return _lineage.closure(conn, root, root_type, direction, depth, seq)
             try:
                 root, root_type = (
                     self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run").id,
@@ -408,7 +408,10 @@ def _param_row(run_id: str, key: str, value: Any) -> dict[str, Any]:
 
 def _inserted(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> bool:
     """Insert unless the id exists; RETURNING tells which (rowcount is -1 under psycopg 3)."""
-    stmt = insert_ignore(conn, table, ["id"]).returning(table.c.id)
+    stmt = insert_ignore(conn, table, ["id"])
+    if "seq" in table.c:
+        stmt = with_seq(conn, stmt, table)
+    stmt = stmt.returning(table.c.id)
     return conn.execute(stmt, row).first() is not None
 
 

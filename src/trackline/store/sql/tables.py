@@ -1,7 +1,10 @@
 """Tables of the SQL store (SQLModel over SQLAlchemy 2). Migrations in ``migrations/`` build them.
 
-Lineage lives in ``events``: one row per (task run, artifact, direction, slot), indexed both
-ways so a hop of a closure is one indexed set query, whatever the frontier size.
+Lineage lives in ``events``: one row per (task run, artifact, direction, slot). Runs and
+artifacts also carry an integer surrogate key ``seq`` (unique, assigned on insert: a PostgreSQL
+sequence, on SQLite max + 1 inside the writer's ``BEGIN IMMEDIATE``); events repeat both ends'
+``seq`` with one covering index per direction of travel, so a closure hop is an index-only set
+query on integers (migration 0013).
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ class TaskRunRow(SQLModel, table=True):
             sqlite_where=text("status = 'running'"),
             postgresql_where=text("status = 'running'"),
         ),
+        Index("ux_task_runs_seq", "seq", unique=True),
         Index(
             "ix_task_runs_parent",
             "parent_id",
@@ -90,6 +94,7 @@ class TaskRunRow(SQLModel, table=True):
         ),
     )
     id: str = Field(primary_key=True, max_length=64)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger))
     name: str = Field(max_length=512)
     pipeline: str | None = Field(default=None, max_length=512)
     pipeline_run_id: str | None = Field(default=None, max_length=64)
@@ -133,8 +138,10 @@ class ArtifactRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_artifacts_kind", "kind"),
         Index("ix_artifacts_name", "name"),
+        Index("ux_artifacts_seq", "seq", unique=True),
     )
     digest: str = Field(primary_key=True, max_length=128)
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger))
     kind: str = Field(max_length=32)
     uri: str | None = Field(default=None, sa_column=Column(Text))
     name: str | None = Field(default=None, max_length=512)
@@ -148,12 +155,17 @@ class ArtifactRow(SQLModel, table=True):
 
 class EventRow(SQLModel, table=True):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_artifact_direction", "artifact_digest", "direction"),)
-    # The primary key's leading columns double as the (run, direction) index.
+    __table_args__ = (
+        Index("ix_events_run_edges", "run_seq", "direction", "art_seq", "slot"),
+        Index("ix_events_artifact_edges", "art_seq", "direction", "run_seq", "slot"),
+    )
+    # The primary key's leading columns double as the (run id, direction) index of get_run.
     task_run_id: str = Field(primary_key=True, max_length=64)
     direction: str = Field(primary_key=True, max_length=8)
     artifact_digest: str = Field(primary_key=True, max_length=128)
     slot: str = Field(primary_key=True, max_length=512)
+    run_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
+    art_seq: int | None = Field(default=None, sa_column=Column(BigInteger))
 
 
 class MetricRow(SQLModel, table=True):

@@ -1,0 +1,61 @@
+"""Records built from values the caller already checked: no per-field validation.
+
+For hot loops over trusted data only — rows read back from trackline's own store (a lineage
+graph of tens of thousands of nodes) or values the recorder validated itself (a metric whose
+value it just coerced to ``float``). ``data`` must hold every field, already of the right type:
+nothing is checked, defaulted or copied. ``model_construct`` does the same with per-call default
+handling that cost more than the rest of building the record.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+__all__ = ["construct", "bulk"]
+
+M = TypeVar("M", bound=BaseModel)
+_new = object.__new__
+_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+# Per class: every field's name (all are set, so one set serves every instance: pydantic only
+# ever adds a name to it on assignment, and every name is already in it) and the setters of the
+# four instance slots, taken from the descriptors themselves (``object.__setattr__`` looks them
+# up along the MRO on every call: a third of the cost).
+_PLAN: dict[type, tuple[set[str], tuple]] = {}
+
+
+def _plan(cls: type) -> tuple[set[str], tuple]:
+    setters = []
+    for slot in _SLOTS:
+        owner = next(k for k in cls.__mro__ if slot in vars(k))
+        setters.append(vars(owner)[slot].__set__)
+    plan = _PLAN[cls] = (set(cls.model_fields), tuple(setters))
+    return plan
+
+
+def construct(cls: type[M], data: dict[str, Any]) -> M:
+    fields, (set_dict, set_fields, set_extra, set_private) = _PLAN.get(cls) or _plan(cls)
+    obj = _new(cls)
+    set_dict(obj, data)
+    set_fields(obj, fields)
+    set_extra(obj, None)
+    set_private(obj, None)
+    return obj
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Build many records without the cyclic garbage collector running over them: tens of
+    thousands of new objects trigger collections that cost more than building them (records
+    hold no reference cycles; the collector runs again when the block ends)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -1,0 +1,49 @@
+"""A tracked call that returned is stored: killing the process right after loses nothing.
+
+Commits are not deferred across calls (docs/data-model.md, "Durability"); this pins it down on
+both backends with a real SIGKILL, no cleanup handlers run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from trackline.store.sql.store import SqlStore
+
+CHILD = textwrap.dedent("""
+    import os, signal, sys
+    import trackline
+    from trackline import tracked_task
+
+    @tracked_task
+    def step(i: int) -> dict:
+        trackline.log_metric("loss", 1.0 / (i + 1), step=i)
+        return {"i": i}
+
+    for i in range(int(sys.argv[1])):
+        step(i)
+    print("returned", flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # no atexit, no flush, no finally
+""")
+
+
+def test_returned_calls_survive_sigkill(store_url, tmp_path):
+    env = {**os.environ, "TRACKLINE_STORE": store_url, "TRACKLINE_STRICT": "1"}
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, "25"], env=env, capture_output=True, text=True
+    )
+    assert child.returncode == -signal.SIGKILL
+    assert child.stdout.strip() == "returned"
+    store = SqlStore(store_url)
+    try:
+        with store.engine.connect() as conn:
+            runs = conn.exec_driver_sql("SELECT count(*) FROM task_runs WHERE name = 'step'")
+            assert runs.scalar() == 25
+            metrics = conn.exec_driver_sql("SELECT count(*) FROM metrics WHERE key = 'loss'")
+            assert metrics.scalar() == 25
+    finally:
+        store.close()
