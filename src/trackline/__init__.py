@@ -8,7 +8,9 @@ The whole API a user needs is importable from here::
 from ._version import __version__
 from .audit import audit_log, verify_audit
 from .capture import (
+    Input,
     Kind,
+    Output,
     PipelineRecorder,
     RunRecorder,
     current_run,
@@ -52,6 +54,8 @@ __all__ = [
     "connect",
     "Client",
     "Kind",
+    "Input",
+    "Output",
     "RunRecorder",
     "PipelineRecorder",
     "current_run",

@@ -51,9 +51,17 @@ from ..model.registry import (
     ModelSummary,
     ModelVersion,
 )
-from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..model.runs import (
+    Artifact,
+    ArtifactLocation,
+    FolderFile,
+    LineageGraph,
+    PipelineRun,
+    RunQuery,
+    TaskRun,
+)
 from .http_monitoring import HttpMonitoring
-from .protocols import AuditStore, RegistryStore, RemoteRules, RunStore
+from .protocols import AuditStore, LocationStore, RegistryStore, RemoteRules, RunStore
 
 __all__ = ["HttpStore"]
 
@@ -103,7 +111,7 @@ def _error(resp: requests.Response) -> TracklineError:
     return cls(message)
 
 
-class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring):
+class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, LocationStore, HttpMonitoring):
     def __init__(
         self, url: str, settings: Settings | None = None, *, token: str | None = None
     ) -> None:
@@ -215,6 +223,19 @@ class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring
             self._call("GET", f"/lineage/{_seg(ref)}", params=params).content
         )
 
+    # -- locations ------------------------------------------------------------------------
+    def artifact_locations(self, ref: str) -> list[ArtifactLocation]:
+        found = self._call("GET", f"/artifacts/{_seg(ref)}/locations").json()
+        return [ArtifactLocation.model_validate(x) for x in found]
+
+    def locations_at(self, uri: str, limit: int = 20) -> list[ArtifactLocation]:
+        found = self._call("GET", "/locations", params={"uri": uri, "limit": limit}).json()
+        return [ArtifactLocation.model_validate(x) for x in found]
+
+    def folder_manifest(self, digest: str) -> list[FolderFile]:
+        found = self._call("GET", f"/artifacts/{_seg(digest)}/files").json()
+        return [FolderFile.model_validate(x) for x in found]
+
     # -- registry -------------------------------------------------------------------------
     def add_model_version(
         self,
@@ -226,10 +247,12 @@ class HttpStore(RunStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring
         description: str | None = None,
         tags: dict[str, str] | None = None,
         metadata: dict[str, Any] | None = None,
+        producer_rule: str | None = None,
     ) -> ModelVersion:
         body = {
-            "artifact": artifact.model_dump(mode="json"),
+            "artifact": artifact.model_dump(mode="json", exclude={"files", "file_count"}),
             "run_id": run_id,
+            "producer_rule": producer_rule,
             "description": description,
             "tags": tags or {},
             "metadata": metadata or {},

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...model.runs import TaskRun, utcnow
+from .locations import location_rows
 
 __all__ = ["insert_new_task_run"]
 
@@ -68,6 +69,10 @@ _NAME_ART = "UPDATE artifacts SET name = ? WHERE digest = ? AND name IS NULL"
 _INSERT_EVENT = (
     "INSERT OR IGNORE INTO events (task_run_id, direction, artifact_digest, slot) "
     "VALUES (?, ?, ?, ?)"
+)
+_INSERT_LOC = (
+    "INSERT OR IGNORE INTO artifact_locations (task_run_id, direction, artifact_digest, uri, slot,"
+    " seen_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_PARAM = "INSERT OR IGNORE INTO params (task_run_id, key, value) VALUES (?, ?, ?)"
 _INSERT_METRIC = (
@@ -145,6 +150,22 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
         events += [(run.id, "output", r.digest, r.name) for r in run.outputs]
         if events:
             cur.executemany(_INSERT_EVENT, events)
+        locations = location_rows(run)
+        if locations:
+            cur.executemany(
+                _INSERT_LOC,
+                [
+                    (
+                        r["task_run_id"],
+                        r["direction"],
+                        r["artifact_digest"],
+                        r["uri"],
+                        r["slot"],
+                        _ts(r["seen_at"]),
+                    )
+                    for r in locations
+                ],
+            )
         if run.params:
             cur.executemany(_INSERT_PARAM, [(run.id, k, _js(v)) for k, v in run.params.items()])
         if run.metrics:

@@ -6,10 +6,11 @@ produced them. ``both`` is the union of the upstream and the downstream closure.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
-from .dialect import chunks
+from .dialect import chunks, utc
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -132,7 +133,14 @@ def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
     nodes: list[LineageNode] = []
     size = _PG_CHUNK if mark == "%s" else _CHUNK
     for batch in chunks(sorted(runs), size):
-        rows = _rows_with(cur, mark, "t.id, t.name, t.status", "task_runs", "id", batch)
+        rows = _rows_with(
+            cur,
+            mark,
+            "t.id, t.name, t.status, t.pipeline_run_id, t.started_at",
+            "task_runs",
+            "id",
+            batch,
+        )
         nodes.extend(
             _fast(
                 LineageNode,
@@ -143,9 +151,11 @@ def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
                     "kind": None,
                     "status": status,
                     "uri": None,
+                    "pipeline_run_id": prid,
+                    "started_at": _when(started),
                 },
             )
-            for rid, name, status in rows
+            for rid, name, status, prid, started in rows
         )
     for batch in chunks(sorted(arts), size):
         rows = _rows_with(
@@ -161,11 +171,20 @@ def _nodes(conn, runs: set[str], arts: set[str]) -> list[LineageNode]:
                     "kind": k,
                     "status": None,
                     "uri": u,
+                    "pipeline_run_id": None,
+                    "started_at": None,
                 },
             )
             for d, k, n, u in rows
         )
     return nodes
+
+
+def _when(value):
+    """SQLite hands back timestamp text through the raw driver; PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return utc(value)
+    return utc(datetime.fromisoformat(str(value)))
 
 
 def _short(uri: str | None, digest: str) -> str:
