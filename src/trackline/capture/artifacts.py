@@ -212,18 +212,22 @@ def describe_path(
     that must not fail, like the recorder, catch it and say so)."""
     uri = path.resolve().as_uri()
     if path.is_dir():
-        info = hashing.hash_directory(path, use_cache=use_cache, home=home, listing=listing)
-        manifest = info.extra.get("manifest", [])
+        info = hashing.hash_directory(
+            path,
+            use_cache=use_cache,
+            home=home,
+            listing=listing,
+            manifest_limit=MANIFEST_MAX_FILES,
+        )
+        manifest = info.extra.get("manifest") or []
         return Artifact(
             digest=info.digest,
             kind=ArtifactKind.DIRECTORY,
             uri=uri,
             size_bytes=info.size,
-            file_count=len(manifest),
+            file_count=int(info.extra.get("files", len(manifest))),
             # Bounded: past the limit the folder is still one digest, its files are not listed.
-            files=[FolderFile(path=r, digest=d, size_bytes=n) for r, d, n in manifest]
-            if len(manifest) <= MANIFEST_MAX_FILES
-            else None,
+            files=[FolderFile(path=r, digest=d, size_bytes=n) for r, d, n in manifest] or None,
         )
     if not path.exists():
         return Artifact(digest=canonical.hash_uri(uri), kind=ArtifactKind.URI, uri=uri)

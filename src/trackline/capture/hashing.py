@@ -12,6 +12,7 @@ import os
 import pickle
 import sqlite3
 import threading
+from stat import S_ISREG
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,27 @@ class _HashCache:
         self._mem[key] = hit
         return hit
 
+    def put_many(self, rows: list[tuple[str, str, dict]], home: Path) -> None:
+        """Many entries in one transaction (a folder's files: one commit, not one each)."""
+        for key, digest, extra in rows:
+            self._mem[key] = (digest, extra)
+        with self._lock:
+            db = self._conn(home)
+            if db is None:
+                return
+            try:
+                db.execute("BEGIN")
+                db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                    [(k, d, json.dumps(e)) for k, d, e in rows],
+                )
+                db.execute("COMMIT")
+            except sqlite3.Error:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+
     def put(self, key: str, digest: str, extra: dict, home: Path) -> None:
         self._mem[key] = (digest, extra)
         with self._lock:
@@ -110,8 +132,10 @@ def hash_file(
     use_cache: bool = True,
     home: Path | None = None,
     tabular: bool = False,
+    pending: list[tuple[str, str, dict]] | None = None,
 ) -> FileInfo:
-    """Digest of a file's bytes, read in 1 MiB chunks. ``tabular`` also counts CSV lines."""
+    """Digest of a file's bytes, read in 1 MiB chunks. ``tabular`` also counts CSV lines.
+    With ``pending``, the cache entry is appended there for the caller to write in a batch."""
     p = os.fspath(path)
     st = os.stat(p)
     key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{os.path.abspath(p)}"
@@ -135,7 +159,10 @@ def hash_file(
     extra = {"lines": newlines} if tabular else {}
     info = FileInfo(digest, st.st_size, extra)
     if use_cache and home is not None:
-        _cache.put(key, info.digest, extra, home)
+        if pending is not None:
+            pending.append((key, info.digest, extra))
+        else:
+            _cache.put(key, info.digest, extra, home)
     return info
 
 
@@ -170,27 +197,28 @@ def scan_tree(path: str | os.PathLike) -> tuple[list[Entry], int]:
         except OSError:
             skipped += 1
             continue
+        prefix = rel + "/" if rel else ""
         with it:
             for e in it:
-                name = f"{rel}/{e.name}" if rel else e.name
                 try:
                     if e.is_dir(follow_symlinks=False):
-                        stack.append((name, e.path))
+                        stack.append((prefix + e.name, e.path))
                         continue
                     st = e.stat()  # follows a file symlink; a loop or dangling link raises
                 except OSError:
                     skipped += 1
                     continue
-                if e.is_file():
-                    entries.append((name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+                if S_ISREG(st.st_mode):
+                    entries.append(
+                        (prefix + e.name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+                    )
     entries.sort()
     return entries, skipped
 
 
 def _listing_key(root: str, entries: list[Entry]) -> str:
     h = hashlib.sha256(os.path.abspath(root).encode())
-    for e in entries:
-        h.update(f"\0{e[0]}\0{e[1]}:{e[2]}:{e[3]}:{e[4]}".encode())
+    h.update(repr(entries).encode())
     return "dir:" + h.hexdigest()
 
 
@@ -200,13 +228,15 @@ def hash_directory(
     use_cache: bool = True,
     home: Path | None = None,
     listing: tuple[list[Entry], int] | None = None,
+    manifest_limit: int | None = None,
 ) -> FileInfo:
     """Merkle digest: SHA-256 over sorted ``relative-path NUL file-digest`` lines.
 
     ``extra["manifest"]`` lists ``(path, digest, size)`` per file. A folder whose stat listing
     (every file's inode, size and mtime) is unchanged is not re-read: its digest and manifest
     come from the cache in one lookup, so re-observing a large unchanged folder costs one
-    ``stat`` per file."""
+    ``stat`` per file. Past ``manifest_limit`` files the manifest is not kept (only the count),
+    so a huge folder costs no more memory than its digest."""
     root = os.fspath(path)
     entries, skipped = listing if listing is not None else scan_tree(root)
     key = _listing_key(root, entries)
@@ -214,14 +244,17 @@ def hash_directory(
         hit = _cache.get(key, home)
         if hit is not None:
             extra = dict(hit[1])
-            extra["manifest"] = [tuple(m) for m in extra.get("manifest", [])]
+            extra["manifest"] = [tuple(m) for m in extra.get("manifest") or []]
             return FileInfo(hit[0], int(extra.get("size", 0)), extra)
     lines: list[str] = []
     manifest: list[tuple[str, str, int]] = []
     total = 0
+    pending: list[tuple[str, str, dict]] = []
     for rel, *_ in entries:
         try:
-            info = hash_file(os.path.join(root, rel), use_cache=use_cache, home=home)
+            info = hash_file(
+                os.path.join(root, rel), use_cache=use_cache, home=home, pending=pending
+            )
         except OSError:
             skipped += 1  # unreadable or kept changing: named in ``skipped``, not guessed
             continue
@@ -229,9 +262,14 @@ def hash_directory(
         lines.append(f"{rel}\0{info.digest}\n")
         manifest.append((rel, info.digest, info.size))
     digest = sha256_bytes("".join(lines).encode())
-    extra = {"files": len(manifest), "skipped": skipped, "size": total, "manifest": manifest}
-    if use_cache and home is not None and not skipped:
-        _cache.put(key, digest, extra, home)
+    count = len(manifest)
+    if manifest_limit is not None and count > manifest_limit:
+        manifest = []
+    extra = {"files": count, "skipped": skipped, "size": total, "manifest": manifest}
+    if use_cache and home is not None:
+        if not skipped:
+            pending.append((key, digest, extra))
+        _cache.put_many(pending, home)
     return FileInfo(digest, total, extra)
 
 
