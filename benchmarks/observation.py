@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from pathlib import Path
 
 from _common import median_us, report, workdir
 

@@ -114,7 +114,7 @@ def test_broken_pipe_exits_quietly(two_pipelines, tmp_path: Path):
         "sys.argv = ['trackline', 'runs', '--limit', '1000']; main()"
     )
     proc = subprocess.run(
-        f"{sys.executable} -c \"{script}\" | head -c 1",
+        f'{sys.executable} -c "{script}" | head -c 1',
         shell=True,
         capture_output=True,
         text=True,

@@ -290,3 +290,18 @@ def test_bad_paths_never_break_the_task(use_store, tmp_path: Path):
     assert "b" not in slots(run.inputs)
     assert "c" in slots(run.inputs)
     locked.chmod(0o600)
+
+
+def test_a_suspended_generator_is_not_the_callers_current_run(use_store):
+    from trackline.capture.context import current_run
+
+    @tracked_task(name="gen_ctx")
+    def gen():
+        yield current_run().name
+        yield current_run().name
+
+    g = gen()
+    assert next(g) == "gen_ctx"
+    assert current_run() is None  # between steps the caller is not inside the generator's run
+    assert next(g) == "gen_ctx"
+    assert list(g) == []

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, overload
 
 from ..config import settings
 from ..model.runs import RunStatus
+from .context import RUN
 from .recorder import RunRecorder, failure_status
 
 __all__ = ["tracked_task", "Kind", "Input", "Output"]
@@ -214,8 +215,19 @@ def tracked_task(
         async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
             rec = begin(args, kwargs)
             count = 0
+            if rec is not None:
+                rec.detach()
             try:
-                async for item in func(*args, **kwargs):
+                inner = func(*args, **kwargs).__aiter__()
+                while True:
+                    token = RUN.set(rec) if rec is not None else None
+                    try:
+                        item = await inner.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        if token is not None:
+                            RUN.reset(token)
                     count += 1
                     yield item
             except BaseException as exc:
@@ -238,8 +250,19 @@ def tracked_task(
         def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
             rec = begin(args, kwargs)
             count = 0
+            if rec is not None:
+                rec.detach()  # the run is current only while a step runs
             try:
-                for item in func(*args, **kwargs):
+                inner = iter(func(*args, **kwargs))
+                while True:
+                    token = RUN.set(rec) if rec is not None else None
+                    try:
+                        item = next(inner)
+                    except StopIteration:
+                        break
+                    finally:
+                        if token is not None:
+                            RUN.reset(token)
                     count += 1
                     yield item
             except BaseException as exc:

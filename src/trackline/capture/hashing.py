@@ -12,8 +12,8 @@ import os
 import pickle
 import sqlite3
 import threading
-from stat import S_ISREG
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..model.canonical import canonical_json, sha256_bytes

@@ -179,6 +179,16 @@ class RunRecorder:
         self._guard(lambda: self.store.write_task_run(record))
         return record
 
+    def detach(self) -> None:
+        """Leave the caller's context without finishing: a generator's run is current only
+        while the generator runs a step, not while it waits for its consumer."""
+        if self._token is not None:
+            try:
+                RUN.reset(self._token)
+            except ValueError:
+                RUN.set(None)
+            self._token = None
+
     def __enter__(self) -> RunRecorder:
         return self.start()
 
