@@ -305,3 +305,22 @@ def test_a_suspended_generator_is_not_the_callers_current_run(use_store):
     assert current_run() is None  # between steps the caller is not inside the generator's run
     assert next(g) == "gen_ctx"
     assert list(g) == []
+
+
+def test_require_lineage_counts_only_true_inputs_after_an_overwrite(use_store, tmp_path: Path):
+    from trackline.gates import check_gate
+    from trackline.gates.policy import parse_policy
+
+    raw = write_csv(tmp_path / "data.csv", 40)
+    feats, model = tmp_path / "feats.parquet", tmp_path / "model.joblib"
+    featurize(raw, feats)
+    train(feats, model, c=1.0)
+    old = describe_path(model).digest
+    train(feats, model, c=0.1)
+    mv = register_model("gated", model)  # outside a task: the producer is found by digest
+    policy = parse_policy({"name": "lineage-only", "rules": [{"require_lineage": True}]})
+    decision = check_gate("gated", policy, mv.version)
+    assert decision.verdict == "pass"
+    upstream = set(decision.results[0].observed["upstream_artifacts"])
+    assert upstream == {describe_path(feats).digest, describe_path(raw).digest}
+    assert old not in upstream
