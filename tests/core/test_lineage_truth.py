@@ -324,3 +324,50 @@ def test_require_lineage_counts_only_true_inputs_after_an_overwrite(use_store, t
     upstream = set(decision.results[0].observed["upstream_artifacts"])
     assert upstream == {describe_path(feats).digest, describe_path(raw).digest}
     assert old not in upstream
+
+
+def test_a_file_that_keeps_changing_while_hashed_is_left_out(use_store, tmp_path, monkeypatch):
+    from trackline.capture import hashing
+
+    busy = tmp_path / "busy.log"
+    busy.write_text("start\n")
+    real = hashing._read_digest
+
+    def read_while_appending(path, tabular):  # a writer appends during every read
+        out = real(path, tabular)
+        if path == str(busy):
+            with open(path, "a") as fh:
+                fh.write("more\n")
+        return out
+
+    monkeypatch.setattr(hashing, "_read_digest", read_while_appending)
+
+    @tracked_task(name="reads_busy")
+    def reads_busy(log: Path) -> int:
+        return 7
+
+    assert reads_busy(busy) == 7
+    run = last_run("reads_busy")
+    assert run.status == "success" and run.params["log"] == str(busy)
+    assert run.inputs == [] and run.outputs[0].name == "return"
+
+
+def test_a_folder_past_the_manifest_limit_is_one_digest(use_store, tmp_path, monkeypatch):
+    from trackline.capture import artifacts
+
+    monkeypatch.setattr(artifacts, "MANIFEST_MAX_FILES", 5)
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(12):
+        (big / f"f{i}.txt").write_text(str(i))
+
+    @tracked_task(name="reads_big")
+    def reads_big(folder: Path) -> None:
+        return None
+
+    reads_big(big)
+    run = last_run("reads_big")
+    digest = slots(run.inputs)["folder"]
+    assert client().folder_files(digest) == []  # bounded: no manifest kept
+    art = describe_path(big)
+    assert art.digest == digest and art.file_count == 12 and art.files is None
