@@ -90,8 +90,8 @@ def test_cli_exits_2_on_bad_policy_and_unknown_model(train, policy, invoke, work
     res = invoke("gate", "check", "churn", "1", "--policy", str(bad))
     assert res.exit_code == 2
     assert (
-        "bad.yaml: rules[0] (rule 1, metric rule): max_regression/max_regression_pct need compare_to"
-        in res.output
+        "bad.yaml: rules[0] (rule 1, metric rule): "
+        "max_regression/max_regression_pct need compare_to" in res.output
     )
     res = invoke("gate", "validate", str(bad))
     assert res.exit_code == 2 and "need compare_to" in res.output
