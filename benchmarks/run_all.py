@@ -16,6 +16,7 @@ import hashing
 import lineage
 import metrics
 import mlflow_compare
+import observation
 import overhead
 import search
 from _common import commit, machine, save
@@ -33,6 +34,9 @@ def main() -> None:
         "mlflow": lambda: mlflow_compare.main(40 if quick else 200),
         "hashing": lambda: hashing.main(64 if quick else 1024),
         "lineage": lambda: lineage.main(5_000 if quick else lineage.PIPELINES),
+        "observation": lambda: observation.main(
+            100 if quick else 300, 10_000 if quick else 100_000
+        ),
         "search": lambda: search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000),
     }
     for name, step in steps.items():

@@ -58,10 +58,13 @@ def ingest(raw_dir: Path) -> pd.DataFrame:
 
 
 @tracked_task
-def featurize(raw: pd.DataFrame, out: Path) -> Path:
+def featurize(raw: pd.DataFrame, train_out: Path, holdout_out: Path) -> tuple[Path, Path]:
+    """Features, split once into a training set and a held-out set the model never sees."""
     feats = raw.assign(charges_per_month_of_tenure=raw.monthly_charges / raw.tenure)
-    feats.to_csv(out, index=False)
-    return out
+    holdout = feats.sample(frac=0.25, random_state=0)
+    feats.drop(index=holdout.index).to_csv(train_out, index=False)
+    holdout.to_csv(holdout_out, index=False)
+    return train_out, holdout_out
 
 
 @tracked_task(kinds={"return": "model"})
@@ -93,9 +96,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="trackline-demo-"))
     raw = write_raw_files(work / "raw")
     with pipeline_run("churn-demo", c=0.5) as run:
-        features = featurize(ingest(raw), work / "features.csv")
-        model = train(features, work / "model.pkl", c=0.5)
-        metrics = evaluate(model, features)
+        train_set, holdout = featurize(ingest(raw), work / "train.csv", work / "holdout.csv")
+        model = train(train_set, work / "model.pkl", c=0.5)
+        metrics = evaluate(model, holdout)  # scored on rows the model was not trained on
     client = trackline.connect()
     print(f"store: {client.config.store_url}")
     print(f"pipeline run {run.id}: accuracy={metrics['accuracy']:.3f} f1={metrics['f1']:.3f}\n")

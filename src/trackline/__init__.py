@@ -14,7 +14,9 @@ docs/api.md lists the public surface.
 from ._version import __version__
 from .audit import audit_log, verify_audit
 from .capture import (
+    Input,
     Kind,
+    Output,
     current_run,
     log_artifact,
     log_metric,
@@ -73,6 +75,8 @@ __all__ = [
     "log_param",
     "log_params",
     "log_artifact",
+    "Input",
+    "Output",
     "current_run",
     "register_hasher",
     "Kind",

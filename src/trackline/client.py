@@ -13,12 +13,22 @@ from typing import Any
 
 from .best import Best, best
 from .config import Settings, set_override, settings
-from .diff import RunDiff, diff_runs
-from .model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun, utcnow
+from .diff import PipelineDiff, RunDiff, diff_pipeline_runs, diff_runs
+from .model.runs import (
+    Artifact,
+    ArtifactLocation,
+    FolderFile,
+    LineageGraph,
+    PipelineRun,
+    RunQuery,
+    TaskRun,
+    utcnow,
+)
 from .query.spec import Search, SearchResult
 from .store import (
     AuditStore,
     FailSafeStore,
+    LocationStore,
     MonitoringStore,
     RegistryStore,
     RunStore,
@@ -214,7 +224,33 @@ class Client:
         return self.store.lineage(ref, direction, depth)
 
     def diff(self, a: str, b: str) -> RunDiff:
-        return diff_runs(self.run(a), self.run(b))
+        """Two task runs: params, inputs, code (with a source diff), data changes, metrics."""
+        return diff_runs(self.run(a), self.run(b), self.store)
+
+    def diff_pipelines(self, a: str, b: str) -> PipelineDiff:
+        """Two pipeline runs, their task runs paired by name."""
+        return diff_pipeline_runs(self.store, a, b)
+
+    @property
+    def locations_store(self) -> LocationStore:
+        return capability(self.store, LocationStore)  # type: ignore[type-abstract]
+
+    def locations(self, ref: str) -> list[ArtifactLocation]:
+        """Every location these bytes were read from, written to or registered from."""
+        return self.locations_store.artifact_locations(ref)
+
+    def folder_files(self, digest: str) -> list[FolderFile]:
+        return self.locations_store.folder_manifest(digest)
+
+    def pipeline_run_id(self, ref: str) -> str:
+        """A pipeline run id from an id or the unique prefix the CLI prints (a value no
+        pipeline run has is returned as given: adapters may record ids only on task runs)."""
+        from .errors import NotFound
+
+        try:
+            return self.store.get_pipeline_run(ref).id
+        except NotFound:
+            return ref
 
     def sync(self) -> ReplayResult:
         """Deliver spooled records now."""

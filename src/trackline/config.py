@@ -57,6 +57,8 @@ class Settings(BaseModel):
     sample_after: float = Field(default=1.0, ge=0)
     max_param_bytes: int = Field(default=1024, ge=16)
     capture_environment: bool = True
+    # Keep the source text of tracked functions (up to 64 KiB each) so ``diff`` can show it.
+    capture_source: bool = True
     hash_cache: bool = True
     env_allowlist: tuple[str, ...] = _DEFAULT_ENV_ALLOWLIST
     busy_timeout: float = Field(default=60.0, gt=0)

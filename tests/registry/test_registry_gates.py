@@ -175,8 +175,14 @@ def test_slices(train, use_store):
 def test_require_lineage(train, workdir, use_store):
     train(1)
     assert gate("churn/1", {"require_lineage": True}).passed
+    # Outside a task, the version links to the run that output exactly these bytes.
     loose = trackline.register_model("loose", workdir / "model-1.pkl")
-    d = gate("loose/1", {"require_lineage": True})
+    assert loose.producer_rule == "digest:newest-success-output"
+    assert gate("loose/1", {"require_lineage": True}).passed
+    # Bytes no tracked run wrote have no producer.
+    (workdir / "hand-made.pkl").write_bytes(b"not written by any tracked run")
+    trackline.register_model("hand-made", workdir / "hand-made.pkl")
+    d = gate("hand-made/1", {"require_lineage": True})
     assert not d.passed and "has no producing run" in d.results[0].message
 
     @trackline.tracked_task

@@ -15,27 +15,27 @@ BAD = [
     ("- just\n- a list\n", "a gate policy is a mapping"),
     ("rules:\n  - require_lineage: true\n", "field name: Field required"),
     ("name: p\nrules: []\n", "field rules: List should have at least 1 item"),
-    ("name: p\nrules:\n  - metrc: accuracy\n", "rules[0]: each rule needs exactly one of"),
+    ("name: p\nrules:\n  - metrc: accuracy\n", "rules[0] (rule 1): each rule needs exactly one of"),
     (
         "name: p\nrules:\n  - metric: f1\n    require_lineage: true\n",
-        "rules[0]: each rule needs exactly one of",
+        "rules[0] (rule 1): each rule needs exactly one of",
     ),
     (
         "name: p\nrules:\n  - require_lineage: true\n"
         "  - metric: f1\n    dataset: h\n    minimum: 0.8\n",
-        "rules[1] (metric rule), field minimum: unknown field",
+        "rules[1] (rule 2, metric rule), field minimum: unknown field",
     ),
     (
         "name: p\nrules:\n  - metric: f1\n    min: 0.8\n",
-        "rules[0] (metric rule), field dataset: Field required",
+        "rules[0] (rule 1, metric rule), field dataset: Field required",
     ),
     (
         "name: p\nrules:\n  - metric: f1\n    dataset: h\n    max_regression: 0.01\n",
-        "rules[0] (metric rule): max_regression/max_regression_pct need compare_to",
+        "rules[0] (rule 1, metric rule): max_regression/max_regression_pct need compare_to",
     ),
     (
         "name: p\nrules:\n  - metric: f1\n    dataset: h\n",
-        "rules[0] (metric rule): a metric rule needs min, max or compare_to",
+        "rules[0] (rule 1, metric rule): a metric rule needs min, max or compare_to",
     ),
     (
         "name: p\nrules:\n  - metric: f1\n    dataset: h\n    min: 0.9\n    max: 0.1\n",
@@ -90,8 +90,8 @@ def test_cli_exits_2_on_bad_policy_and_unknown_model(train, policy, invoke, work
     res = invoke("gate", "check", "churn", "1", "--policy", str(bad))
     assert res.exit_code == 2
     assert (
-        "bad.yaml: rules[0] (metric rule): max_regression/max_regression_pct need compare_to"
-        in res.output
+        "bad.yaml: rules[0] (rule 1, metric rule): "
+        "max_regression/max_regression_pct need compare_to" in res.output
     )
     res = invoke("gate", "validate", str(bad))
     assert res.exit_code == 2 and "need compare_to" in res.output

@@ -14,10 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from ..model import canonical
-from ..model.runs import Artifact, ArtifactKind, ColumnInfo
+from ..model.runs import Artifact, ArtifactKind, ColumnInfo, FolderFile
 from . import hashing
 
-__all__ = ["describe", "register_hasher", "is_json_value", "json_size"]
+__all__ = [
+    "describe",
+    "describe_path",
+    "register_hasher",
+    "is_json_value",
+    "json_size",
+    "is_artifact_like",
+    "MANIFEST_MAX_FILES",
+]
+
+# Folders with more files than this are recorded by digest and file count only.
+MANIFEST_MAX_FILES = 20_000
 
 Hasher = Callable[[Any], "Artifact | tuple[str, str]"]
 _HASHERS: dict[type, Hasher] = {}
@@ -103,6 +114,24 @@ def _is_model(value: Any) -> bool:
     )
 
 
+def is_artifact_like(value: Any) -> bool:
+    """Data a container element is recorded for on its own: paths, frames, arrays, models,
+    bytes and types with a registered hasher (not plain JSON values)."""
+    if isinstance(value, (os.PathLike, bytes, bytearray)) or _registered(value) is not None:
+        return True
+    t = type(value)
+    if t.__module__.startswith(("pandas", "pyarrow", "polars")) and t.__name__ in (
+        "DataFrame",
+        "Series",
+        "Table",
+        "LazyFrame",
+    ):
+        return True
+    if t.__module__ == "numpy" and t.__name__ == "ndarray":
+        return True
+    return not is_json_value(value) and _is_model(value)
+
+
 def describe(
     value: Any,
     *,
@@ -172,12 +201,33 @@ def _describe(value: Any, *, home: Path | None, use_cache: bool) -> Artifact:
     )
 
 
-def describe_path(path: Path, *, home: Path | None = None, use_cache: bool = True) -> Artifact:
+def describe_path(
+    path: Path,
+    *,
+    home: Path | None = None,
+    use_cache: bool = True,
+    listing: tuple[list, int] | None = None,
+) -> Artifact:
+    """A file or folder by content. Raises ``OSError`` when the bytes cannot be read (callers
+    that must not fail, like the recorder, catch it and say so)."""
     uri = path.resolve().as_uri()
     if path.is_dir():
-        info = hashing.hash_directory(path, use_cache=use_cache, home=home)
+        info = hashing.hash_directory(
+            path,
+            use_cache=use_cache,
+            home=home,
+            listing=listing,
+            manifest_limit=MANIFEST_MAX_FILES,
+        )
+        manifest = info.extra.get("manifest") or []
         return Artifact(
-            digest=info.digest, kind=ArtifactKind.DIRECTORY, uri=uri, size_bytes=info.size
+            digest=info.digest,
+            kind=ArtifactKind.DIRECTORY,
+            uri=uri,
+            size_bytes=info.size,
+            file_count=int(info.extra.get("files", len(manifest))),
+            # Bounded: past the limit the folder is still one digest, its files are not listed.
+            files=[FolderFile(path=r, digest=d, size_bytes=n) for r, d, n in manifest] or None,
         )
     if not path.exists():
         return Artifact(digest=canonical.hash_uri(uri), kind=ArtifactKind.URI, uri=uri)

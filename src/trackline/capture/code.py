@@ -9,19 +9,32 @@ from typing import Any
 
 from ..model.runs import CodeRef
 
-__all__ = ["code_identity"]
+__all__ = ["code_identity", "MAX_SOURCE_CHARS"]
+
+MAX_SOURCE_CHARS = 64 * 1024  # a longer function keeps its digest, not its text
 
 _cache: dict[Any, tuple[str, CodeRef]] = {}
 
 
-def code_identity(func: Any) -> tuple[str | None, CodeRef | None]:
-    """(source digest, where it lives); computed once per function."""
+def code_identity(func: Any, with_source: bool = True) -> tuple[str | None, CodeRef | None]:
+    """(source digest, where it lives, and its text unless ``with_source`` is False);
+    computed once per function."""
     target = inspect.unwrap(func)
     hit = _cache.get(target)
-    if hit is not None:
-        return hit
+    if hit is None:
+        hit = _identity(target)
+        _cache[target] = hit
+    digest, ref = hit
+    if ref is not None and not with_source and ref.source is not None:
+        ref = ref.model_copy(update={"source": None})
+    return digest, ref
+
+
+def _identity(target: Any) -> tuple[str | None, CodeRef | None]:
+    text = None
     try:
-        src = inspect.getsource(target).encode()
+        text = inspect.getsource(target)
+        src = text.encode()
     except (OSError, TypeError):
         code = getattr(target, "__code__", None)
         if code is None:
@@ -44,7 +57,6 @@ def code_identity(func: Any) -> tuple[str | None, CodeRef | None]:
         qualname=getattr(target, "__qualname__", None),
         file=file,
         module_digest=module_digest,
+        source=text if text is not None and len(text) <= MAX_SOURCE_CHARS else None,
     )
-    hit = (hashlib.sha256(src).hexdigest(), ref)
-    _cache[target] = hit
-    return hit
+    return hashlib.sha256(src).hexdigest(), ref

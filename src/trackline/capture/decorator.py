@@ -9,9 +9,10 @@ from typing import Any, TypeVar, overload
 
 from ..config import settings
 from ..model.runs import RunStatus
+from .context import RUN
 from .recorder import RunRecorder, failure_status
 
-__all__ = ["tracked_task", "Kind"]
+__all__ = ["tracked_task", "Kind", "Input", "Output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +26,41 @@ class Kind:
 
     def __repr__(self) -> str:
         return f"Kind({self.kind!r})"
+
+
+class Input:
+    """Annotation marker: the bytes at this path argument before the call are an input, even
+    when the call changes them (read-modify-write): ``state: Annotated[Path, Input, Output]``."""
+
+
+class Output:
+    """Annotation marker: the bytes at this path argument after the call are an output, even
+    when they are identical to what was there: ``model_path: Annotated[Path, Output]``."""
+
+
+def _annotated_roles(func: Callable[..., Any]) -> dict[str, frozenset[str]]:
+    roles: dict[str, set[str]] = {}
+    for name, meta in _annotation_metadata(func):
+        if meta is Input or isinstance(meta, Input):
+            roles.setdefault(name, set()).add("input")
+        elif meta is Output or isinstance(meta, Output):
+            roles.setdefault(name, set()).add("output")
+    return {k: frozenset(v) for k, v in roles.items()}
+
+
+def _annotation_metadata(func: Callable[..., Any]):
+    try:
+        raw = inspect.get_annotations(func)
+    except Exception:  # noqa: BLE001
+        return
+    for name, hint in raw.items():
+        if isinstance(hint, str):  # one unresolvable annotation must not hide the others
+            try:
+                hint = eval(hint, getattr(func, "__globals__", {}))  # noqa: S307 - the user's own annotation
+            except Exception:  # noqa: BLE001
+                continue
+        for meta in getattr(hint, "__metadata__", ()):
+            yield name, meta
 
 
 def _annotated_kinds(func: Callable[..., Any]) -> dict[str, str]:
@@ -64,6 +100,8 @@ def tracked_task(
     kinds: Mapping[str, str] | None = ...,
     eager_start: bool = ...,
     profile: str | None = ...,
+    inputs: tuple[str, ...] = ...,
+    outputs: tuple[str, ...] = ...,
 ) -> Callable[[F], F]: ...
 
 
@@ -79,12 +117,24 @@ def tracked_task(
     kinds: Mapping[str, str] | None = None,
     eager_start: bool = False,
     profile: str | None = None,
+    inputs: tuple[str, ...] = (),
+    outputs: tuple[str, ...] = (),
 ) -> Any:
     """Record every call of the function as a task run (params, inputs, outputs, resources...).
 
     ``name`` defaults to the function's qualified name; ``ignore`` lists arguments not to record;
     ``kinds`` maps argument names / ``"return"`` / ``"return.<key>"`` to artifact kinds;
     ``profile`` ("off", "sampled", "full") overrides ``TRACKLINE_PROFILE`` for this task's data.
+
+    Path arguments are input or output by observation (unchanged bytes: input; created or
+    changed bytes: output, and the old bytes are not an input). ``outputs`` names path arguments
+    whose bytes after the call are outputs even when unchanged; ``inputs`` names those whose
+    bytes before the call are inputs even when the call changes them (read-modify-write). The
+    ``Input`` / ``Output`` annotation markers say the same.
+
+    Generator functions are recorded when the generator is exhausted or closed (with the
+    number of items it yielded), async generators likewise; objects whose ``__call__`` is
+    ``async`` are awaited like coroutine functions.
     """
     if profile not in (None, "off", "sampled", "full"):
         raise ValueError(f"profile must be 'off', 'sampled' or 'full', not {profile!r}")
@@ -99,6 +149,8 @@ def tracked_task(
             kinds=kinds,
             eager_start=eager_start,
             profile=profile,
+            inputs=inputs,
+            outputs=outputs,
         )
     if not callable(func):
         raise TypeError(
@@ -115,14 +167,22 @@ def tracked_task(
     skip_first = bool(params) and params[0].name in ("self", "cls")
     ignored = set(ignore)
     kind_map: dict[str, str] | None = None
+    role_map: dict[str, frozenset[str]] | None = None
 
     def begin(args: tuple, kwargs: dict) -> RunRecorder | None:
-        nonlocal kind_map
+        nonlocal kind_map, role_map
         cfg = settings()
         if cfg.disabled:
             return None
         if kind_map is None:
             kind_map = {**_annotated_kinds(target), **(kinds or {})}
+        if role_map is None:
+            declared: dict[str, set[str]] = {k: set(v) for k, v in _annotated_roles(target).items()}
+            for arg in inputs:
+                declared.setdefault(arg, set()).add("input")
+            for arg in outputs:
+                declared.setdefault(arg, set()).add("output")
+            role_map = {k: frozenset(v) for k, v in declared.items()}
         rec = RunRecorder(
             task_name,
             pipeline=pipeline,
@@ -133,7 +193,9 @@ def tracked_task(
         )
         rec.start()
         if capture_args:
-            rec.record_arguments(_arguments(sig, args, kwargs, skip_first, ignored), kind_map)
+            rec.record_arguments(
+                _arguments(sig, args, kwargs, skip_first, ignored), kind_map, role_map
+            )
         return rec
 
     def end(rec: RunRecorder | None, result: Any) -> None:
@@ -147,7 +209,77 @@ def tracked_task(
         if rec is not None:
             rec.finish(failure_status(exc), exc)
 
-    if inspect.iscoroutinefunction(target):
+    if inspect.isasyncgenfunction(target):
+
+        @functools.wraps(func)
+        async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            rec = begin(args, kwargs)
+            count = 0
+            if rec is not None:
+                rec.detach()
+            try:
+                inner = func(*args, **kwargs).__aiter__()
+                while True:
+                    token = RUN.set(rec) if rec is not None else None
+                    try:
+                        item = await inner.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    finally:
+                        if token is not None:
+                            RUN.reset(token)
+                    count += 1
+                    yield item
+            except BaseException as exc:
+                if isinstance(exc, GeneratorExit):  # closed early by the consumer: not a failure
+                    _yielded(rec, count, closed=True)
+                    end(rec, None)
+                else:
+                    _yielded(rec, count)
+                    fail(rec, exc)
+                raise
+            _yielded(rec, count)
+            end(rec, None)
+
+        agen_wrapper.__trackline_task__ = True  # type: ignore[attr-defined]
+        return agen_wrapper
+
+    if inspect.isgeneratorfunction(target):
+
+        @functools.wraps(func)
+        def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+            rec = begin(args, kwargs)
+            count = 0
+            if rec is not None:
+                rec.detach()  # the run is current only while a step runs
+            try:
+                inner = iter(func(*args, **kwargs))
+                while True:
+                    token = RUN.set(rec) if rec is not None else None
+                    try:
+                        item = next(inner)
+                    except StopIteration:
+                        break
+                    finally:
+                        if token is not None:
+                            RUN.reset(token)
+                    count += 1
+                    yield item
+            except BaseException as exc:
+                if isinstance(exc, GeneratorExit):
+                    _yielded(rec, count, closed=True)
+                    end(rec, None)
+                else:
+                    _yielded(rec, count)
+                    fail(rec, exc)
+                raise
+            _yielded(rec, count)
+            end(rec, None)
+
+        gen_wrapper.__trackline_task__ = True  # type: ignore[attr-defined]
+        return gen_wrapper
+
+    if inspect.iscoroutinefunction(target) or _async_call(target):
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -176,6 +308,20 @@ def tracked_task(
 
     wrapper.__trackline_task__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _async_call(obj: Any) -> bool:
+    """An object (not a function) whose ``__call__`` is ``async def``."""
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or isinstance(obj, type):
+        return False
+    return callable(obj) and inspect.iscoroutinefunction(type(obj).__call__)
+
+
+def _yielded(rec: RunRecorder | None, count: int, closed: bool = False) -> None:
+    if rec is not None:
+        rec.log_param("yielded", count)
+        if closed:
+            rec.log_param("closed_early", True)
 
 
 def _arguments(

@@ -28,10 +28,18 @@ from ..model.trusted import construct
 from ..store import RunStore, get_store
 from . import heartbeat
 from .ambient import ambient_identity
-from .artifacts import describe, is_json_value, json_size
+from .artifacts import (
+    MANIFEST_MAX_FILES,
+    describe,
+    describe_path,
+    is_artifact_like,
+    is_json_value,
+    json_size,
+)
 from .code import code_identity
 from .context import PIPELINE, RUN
 from .environment import capture_environment
+from .observe import INPUT, PathWatch, path_state
 from .resources import ResourceMeter
 
 __all__ = ["RunRecorder", "failure_status"]
@@ -39,6 +47,8 @@ __all__ = ["RunRecorder", "failure_status"]
 log = logging.getLogger("trackline")
 _HOST = socket.gethostname()
 _LINK_STR_LEN = 64
+# Containers are recorded element by element up to this many elements; the rest as one value.
+MAX_ELEMENTS = 100
 
 
 def failure_status(exc: BaseException) -> str:
@@ -109,7 +119,7 @@ class RunRecorder:
         self.metrics: list[Metric] = []
         self._flushed_metrics = 0
         self._token: Token | None = None
-        self._watched_paths: dict[str, tuple[Path, tuple | None]] = {}
+        self._watched: list[PathWatch] = []
         self.started_at: datetime | None = None
         self.started_mono = 0.0
         self.meter: ResourceMeter | None = None
@@ -144,7 +154,7 @@ class RunRecorder:
         if self.finished is not None:
             return self.finished
         try:
-            self._record_path_outputs()
+            self._observe_paths()
             record = self.snapshot(status=status)
             record.ended_at = ended_at or utcnow()
             record.duration_s = round(time.monotonic() - self.started_mono, 6)
@@ -169,6 +179,16 @@ class RunRecorder:
             return None
         self._guard(lambda: self.store.write_task_run(record))
         return record
+
+    def detach(self) -> None:
+        """Leave the caller's context without finishing: a generator's run is current only
+        while the generator runs a step, not while it waits for its consumer."""
+        if self._token is not None:
+            try:
+                RUN.reset(self._token)
+            except ValueError:
+                RUN.set(None)
+            self._token = None
 
     def __enter__(self) -> RunRecorder:
         return self.start()
@@ -237,29 +257,31 @@ class RunRecorder:
         (self.inputs if direction == "input" else self.outputs).append(ref)
 
     def record_arguments(
-        self, arguments: Mapping[str, Any], kinds: Mapping[str, str] | None = None
+        self,
+        arguments: Mapping[str, Any],
+        kinds: Mapping[str, str] | None = None,
+        roles: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
-        """Small JSON values become params; paths, frames, arrays and objects become inputs."""
-        kinds = kinds or {}
+        """Small JSON values become params; frames, arrays and objects become inputs; paths are
+        watched (input or output by observation, or as ``roles`` declares); list/tuple/dict
+        arguments holding such data are recorded element by element (``dfs[0]``)."""
+        kinds, roles = kinds or {}, roles or {}
         limit = self.config.max_param_bytes
         for name, value in arguments.items():
             if name in self.injected and self.injected[name] is value:
                 continue
             try:
-                self._record_argument(name, value, kinds.get(name), limit)
+                self._record_argument(name, value, kinds.get(name), limit, roles.get(name))
             except Exception as exc:  # noqa: BLE001
                 self._fail(exc)
 
-    def _record_argument(self, name: str, value: Any, kind: str | None, limit: int) -> None:
+    def _record_argument(
+        self, name: str, value: Any, kind: str | None, limit: int, role: frozenset[str] | None
+    ) -> None:
         home, cache = self.config.home, self.config.hash_cache
         if isinstance(value, os.PathLike):
-            path = Path(value)
             self.params[name] = os.fspath(value)
-            self._watched_paths[name] = (path, _stat(path))
-            if path.exists():
-                self.add_artifact(
-                    "input", name, describe(path, kind=kind, home=home, use_cache=cache)
-                )
+            self.watch_path(name, Path(value), kind=kind, declared=role or frozenset())
             return
         if (
             value is None
@@ -269,13 +291,39 @@ class RunRecorder:
         ):
             self.params[name] = _param_value(value)
             return
+        if _element_wise(value):
+            self.params[name] = _container_summary(value)
+            for slot, item in _elements(name, value):
+                if isinstance(item, os.PathLike):
+                    self.watch_path(slot, Path(item), kind=kind, declared=role or frozenset())
+                else:
+                    self.add_artifact(
+                        "input", slot, describe(item, kind=kind, home=home, use_cache=cache)
+                    )
+            return
         if is_json_value(value) and json_size(value) <= limit:
             self.params[name] = value
         # Containers and long strings also link lineage by digest (e.g. values passed via XCom).
         self.add_artifact("input", name, describe(value, kind=kind, home=home, use_cache=cache))
 
+    def watch_path(
+        self,
+        slot: str,
+        path: Path,
+        *,
+        kind: str | None = None,
+        declared: frozenset[str] = frozenset(),
+    ) -> None:
+        """Look at ``path`` now and again when the run finishes (see ``capture.observe``)."""
+        watch = PathWatch(slot, path, path_state(path), kind, frozenset(declared))
+        if INPUT in watch.declared and watch.before is not None:
+            # A declared read (e.g. read-modify-write): the bytes before the call are an input.
+            self._add_path(INPUT, watch, watch.before)
+        self._watched.append(watch)
+
     def record_result(self, value: Any, kinds: Mapping[str, str] | None = None) -> None:
-        """The return value is an output; tuples and dicts also per element / key."""
+        """The return value is an output; tuples, lists and dicts also per element / key
+        (``return.0``, ``return.train``), up to ``MAX_ELEMENTS``."""
         if value is None:
             return
         kinds = kinds or {}
@@ -286,10 +334,10 @@ class RunRecorder:
                 "return",
                 describe(value, kind=kinds.get("return"), home=home, use_cache=cache),
             )
-            if isinstance(value, (tuple, list)) and not is_json_value(value) and len(value) <= 100:
-                items = ((str(i), v) for i, v in enumerate(value))
-            elif isinstance(value, dict) and not is_json_value(value) and len(value) <= 100:
-                items = ((str(k), v) for k, v in value.items())
+            if isinstance(value, (tuple, list)) and not is_json_value(value):
+                items = ((str(i), v) for i, v in enumerate(value[:MAX_ELEMENTS]))
+            elif isinstance(value, dict) and not is_json_value(value):
+                items = ((str(k), v) for k, v in list(value.items())[:MAX_ELEMENTS])
             else:
                 items = ()
             for key, item in items:
@@ -300,20 +348,44 @@ class RunRecorder:
         except Exception as exc:  # noqa: BLE001
             self._fail(exc)
 
-    def _record_path_outputs(self) -> None:
-        """A path argument the call created or changed is also an output of the call."""
-        for name, (path, before) in self._watched_paths.items():
-            after = _stat(path)
-            if after is not None and after != before:
-                self.add_artifact(
-                    "output",
-                    name,
-                    describe(path, home=self.config.home, use_cache=self.config.hash_cache),
-                )
+    def _observe_paths(self) -> None:
+        """Each watched path, looked at again: unchanged bytes are inputs, new bytes outputs."""
+        for watch in self._watched:
+            try:
+                after = path_state(watch.path)
+                for direction in watch.directions(after):
+                    self._add_path(direction, watch, after)
+            except Exception as exc:  # noqa: BLE001
+                self._fail(exc)
+
+    def _add_path(self, direction: str, watch: PathWatch, state: Any) -> None:
+        listing = state[1] if state and state[0] == "dir" else None
+        try:
+            art = describe_path(
+                watch.path,
+                home=self.config.home,
+                use_cache=self.config.hash_cache,
+                listing=listing,
+            )
+        except OSError as exc:
+            # Unreadable, or kept changing while hashed: say so, keep the path as a param.
+            log.warning("trackline: %s %s not recorded: %s", direction, watch.path, exc)
+            return
+        if watch.kind:
+            art.kind = watch.kind
+        if art.files is None and art.file_count and art.file_count > MANIFEST_MAX_FILES:
+            log.info(
+                "trackline: %s has %d files; recorded by digest only", watch.path, art.file_count
+            )
+        self.add_artifact(direction, watch.slot, art)
 
     # -- records --------------------------------------------------------------------------
     def snapshot(self, status: str = RunStatus.RUNNING.value) -> TaskRun:
-        digest, code = code_identity(self.func) if self.func is not None else (None, None)
+        digest, code = (
+            code_identity(self.func, self.config.capture_source)
+            if self.func is not None
+            else (None, None)
+        )
         new_metrics = self.metrics[self._flushed_metrics :]
         self._flushed_metrics = len(self.metrics)
         return TaskRun(
@@ -346,6 +418,12 @@ class RunRecorder:
         if self.meter is not None:
             self.meter.sample()
 
+    def write_running(self) -> None:
+        """Write the running record now (what the run has seen so far); never raises unless
+        strict. Used before something else must refer to this run (a model version)."""
+        if self.finished is None:
+            self._guard(lambda: self.store.write_task_run(self.snapshot()))
+
     def beat(self) -> None:
         self._guard(lambda: self.store.write_task_run(self.snapshot()))
 
@@ -366,9 +444,35 @@ class RunRecorder:
         log.warning("trackline: tracking %s failed: %s: %s", self.name, type(exc).__name__, exc)
 
 
-def _stat(path: Path) -> tuple | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+def _element_wise(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value) and any(is_artifact_like(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return bool(value) and any(is_artifact_like(v) for v in value[:MAX_ELEMENTS])
+    return False
+
+
+def _elements(name: str, value: Any):
+    """``(slot, element)`` for the artifact-like elements: ``dfs[0]``, ``out["train"]``; past
+    ``MAX_ELEMENTS`` the rest is one value (``dfs[100:]``)."""
+    if isinstance(value, dict):
+        items = list(value.items())
+        for k, v in items[:MAX_ELEMENTS]:
+            if is_artifact_like(v):
+                key = f'"{k}"' if isinstance(k, str) else repr(k)
+                yield f"{name}[{key}]", v
+        if len(items) > MAX_ELEMENTS:
+            yield f"{name}[{MAX_ELEMENTS}:]", dict(items[MAX_ELEMENTS:])
+        return
+    for i, v in enumerate(value[:MAX_ELEMENTS]):
+        if is_artifact_like(v):
+            yield f"{name}[{i}]", v
+    if len(value) > MAX_ELEMENTS:
+        yield f"{name}[{MAX_ELEMENTS}:]", list(value[MAX_ELEMENTS:])
+
+
+def _container_summary(value: Any) -> str:
+    n = len(value)
+    shown = min(n, MAX_ELEMENTS)
+    rest = f", elements {MAX_ELEMENTS}.. as one value" if n > MAX_ELEMENTS else ""
+    return f"<{type(value).__name__} of {n}: first {shown} recorded element-wise{rest}>"

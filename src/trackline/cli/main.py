@@ -18,6 +18,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_pipe()
         except TracklineError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
@@ -66,9 +68,23 @@ def _register() -> None:
 _register()
 
 
+def _quiet_pipe() -> None:
+    """The reader (``head``, ``sed q``) closed the pipe: stop quietly like other Unix tools.
+    Point stdout at /dev/null so the interpreter's final flush cannot complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    sys.exit(0)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="trackline", standalone_mode=False)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_pipe()
     except click.UsageError as exc:  # one line instead of click's usage block
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         click.echo(f"error: {exc.format_message()}{hint}", err=True)

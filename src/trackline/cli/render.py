@@ -6,17 +6,68 @@ import json
 
 import click
 
-from ..diff import RunDiff
-from ..model.runs import LineageGraph, TaskRun
+from ..diff import PipelineDiff, RunDiff
+from ..model.lineage_view import run_label, short_id
+from ..model.runs import ArtifactLocation, LineageGraph, PipelineRun, TaskRun
 from .output import fmt_duration, fmt_time, table
 
-__all__ = ["show_text", "diff_text", "lineage_text", "mermaid", "dot"]
+__all__ = [
+    "show_text",
+    "diff_text",
+    "lineage_text",
+    "mermaid",
+    "dot",
+    "locations_text",
+    "pipeline_text",
+    "pipeline_diff_text",
+]
 
 
 def _label(node) -> str:
     if node.type == "task_run":
-        return f"{node.name} [{node.status}]"
+        return f"{run_label(node)} [{node.status}]"
     return f"{node.name or node.id[:12]} ({node.kind})"
+
+
+def locations_text(locs: list[ArtifactLocation]) -> None:
+    if not locs:
+        click.echo("\nlocations  none recorded (an in-memory value)")
+        return
+    by_uri: dict[str, list[ArtifactLocation]] = {}
+    for loc in locs:
+        by_uri.setdefault(loc.uri, []).append(loc)
+    click.echo("\nlocations")
+    rows = []
+    for uri, seen in by_uri.items():
+        times = [x.seen_at for x in seen if x.seen_at]
+        last = max(seen, key=lambda x: x.seen_at or 0)
+        rows.append(
+            [
+                uri,
+                fmt_time(min(times)) if times else "",
+                fmt_time(max(times)) if times else "",
+                len(seen),
+                f"{last.direction} {short_id(last.run_id) if last.run_id else '-'}",
+            ]
+        )
+    table(["uri", "first seen", "last seen", "times", "last by"], rows)
+
+
+def pipeline_text(pipe: PipelineRun, runs: list[TaskRun]) -> None:
+    click.echo(f"pipeline run {pipe.id}")
+    click.echo(f"pipeline  {pipe.pipeline}")
+    click.echo(f"status    {pipe.status}")
+    click.echo(f"started   {fmt_time(pipe.started_at)}   duration {fmt_duration(pipe.duration_s)}")
+    if pipe.config:
+        click.echo(f"config    {json.dumps(pipe.config, sort_keys=True, default=str)}")
+    click.echo(f"\ntask runs ({len(runs)})")
+    table(
+        ["id", "name", "status", "started", "duration"],
+        [
+            [r.id[:12], r.name, r.status, fmt_time(r.started_at), fmt_duration(r.duration_s)]
+            for r in runs
+        ],
+    )
 
 
 def show_text(run: TaskRun) -> None:
@@ -60,9 +111,9 @@ def show_text(run: TaskRun) -> None:
         )
 
 
-def diff_text(d: RunDiff) -> None:
+def diff_text(d: RunDiff, indent: str = "") -> None:
     if d.identical:
-        click.echo("no differences")
+        click.echo(f"{indent}no differences")
         return
     sections = [
         ("params", d.params),
@@ -76,8 +127,59 @@ def diff_text(d: RunDiff) -> None:
     ]
     for title, changes in sections:
         if changes:
-            click.echo(f"\n{title}")
+            click.echo(f"\n{indent}{title}")
             table(["key", "a", "b"], [[c.key, _short(c.a), _short(c.b)] for c in changes])
+    for ch in d.data:
+        lines = _data_lines(ch)
+        if lines:
+            click.echo(f"\n{indent}data {ch.direction} {ch.key}")
+            for line in lines:
+                click.echo(f"{indent}  {line}")
+    if d.code_diff:
+        click.echo(f"\n{indent}source")
+        for line in d.code_diff.splitlines():
+            click.echo(f"{indent}  {line}")
+
+
+def _data_lines(ch) -> list[str]:
+    out = []
+    if ch.rows:
+        out.append(f"rows {ch.rows[0]} -> {ch.rows[1]}")
+    if ch.columns_added:
+        out.append("columns added: " + ", ".join(ch.columns_added))
+    if ch.columns_removed:
+        out.append("columns removed: " + ", ".join(ch.columns_removed))
+    for col, (a, b) in ch.dtype_changes.items():
+        out.append(f"dtype {col}: {a} -> {b}")
+    if ch.shifts:
+        out.append("largest shifts: " + ", ".join(f"{k} {v:g}" for k, v in ch.shifts.items()))
+    for title, files in (
+        ("added", ch.files_added),
+        ("removed", ch.files_removed),
+        ("changed", ch.files_changed),
+    ):
+        if files:
+            shown = ", ".join(files[:20]) + (
+                f" (+{len(files) - 20} more)" if len(files) > 20 else ""
+            )
+            out.append(f"files {title}: {shown}")
+    return out
+
+
+def pipeline_diff_text(d: PipelineDiff) -> None:
+    click.echo(f"pipeline runs {d.a[:12]} -> {d.b[:12]}")
+    if d.config:
+        click.echo("\nconfig")
+        table(["key", "a", "b"], [[c.key, _short(c.a), _short(c.b)] for c in d.config])
+    for t in d.tasks:
+        if not t.a or not t.b:
+            side = "only in a" if t.a else "only in b"
+            click.echo(f"\n== {t.name}: {side}")
+            continue
+        same = t.diff is not None and t.diff.identical
+        click.echo(f"\n== {t.name}#{t.a[:8]} -> {t.name}#{t.b[:8]}" + (": same" if same else ""))
+        if t.diff is not None and not same:
+            diff_text(t.diff, indent="   ")
 
 
 def _short(v) -> str:
@@ -85,18 +187,44 @@ def _short(v) -> str:
     return s if len(s) <= 40 else s[:37] + "..."
 
 
-def lineage_text(g: LineageGraph) -> None:
+def lineage_text(g: LineageGraph, all_producers: bool = False) -> None:
+    """One line per distinct edge; runs of one task that produced the same bytes are folded
+    into one line ("featurize ×12 runs, newest …") unless ``all_producers``."""
     nodes = {n.id: n for n in g.nodes}
-    click.echo(
-        f"{g.direction} lineage of {_label(nodes[g.root]) if g.root in nodes else g.root}: "
-        f"{len(g.nodes)} nodes, {len(g.edges)} edges"
-    )
+    folded: dict[str, str] = {}  # folded run id -> the group's representative
+    labels: dict[str, str] = {}
+    if not all_producers:
+        for grp in g.groups:
+            rep = grp.runs[0]
+            newest = nodes.get(grp.newest)
+            labels[rep] = (
+                f"{grp.name} ×{len(grp.runs)} runs, newest {short_id(grp.newest)}"
+                + (f" [{newest.status}]" if newest is not None else "")
+                + (f", shown {short_id(rep)}" if rep != grp.newest else "")
+            )
+            for rid in grp.runs[1:]:
+                folded.setdefault(rid, rep)
+
+    def label(node_id: str) -> str:
+        if node_id in labels:
+            return labels[node_id]
+        n = nodes.get(node_id)
+        return _label(n) if n else node_id
+
+    root = label(g.root) if g.root in nodes else g.root
+    click.echo(f"{g.direction} lineage of {root}: {len(g.nodes)} nodes, {len(g.edges)} edges")
+    seen: set[str] = set()
+    hidden = 0
     for e in g.edges:
-        s, t = nodes.get(e.source), nodes.get(e.target)
-        click.echo(
-            f"  {_label(s) if s else e.source} --{e.type}:{e.name}-->"
-            f" {_label(t) if t else e.target}"
-        )
+        if e.source in folded or e.target in folded:
+            hidden += 1
+            continue
+        line = f"  {label(e.source)} --{e.type}:{e.name}--> {label(e.target)}"
+        if line not in seen:
+            seen.add(line)
+            click.echo(line)
+    if hidden:
+        click.echo(f"  ({hidden} edges of folded runs not shown; --all-producers lists them)")
 
 
 def _mid(node_id: str) -> str:

@@ -247,7 +247,16 @@ def _label(rule: Any) -> str | None:
 
 
 def parse_policy(data: Any, source: str = "<policy>") -> Policy:
-    return validate(Policy, data, source, "gate policy", label=_label, tags=_KINDS.values())
+    rules = data.get("rules") if isinstance(data, dict) else None
+    rules = rules if isinstance(rules, list) else []
+
+    def label(rule: Any) -> str | None:
+        # Numbered from 1, as ``gate check`` and ``gate validate`` number rules.
+        n = next((i for i, r in enumerate(rules) if r is rule), None)
+        parts = [f"rule {n + 1}" if n is not None else None, _label(rule)]
+        return ", ".join(p for p in parts if p) or None
+
+    return validate(Policy, data, source, "gate policy", label=label, tags=_KINDS.values())
 
 
 def load_policy(path: str | Path) -> Policy:

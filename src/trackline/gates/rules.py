@@ -202,7 +202,8 @@ def _lineage(i: int, rule: LineageRule, ctx: GateContext) -> RuleResult:
             "lineage",
             rule,
             False,
-            f"{cand.ref} has no producing run: register it inside a tracked task or pass run=",
+            f"{cand.ref} has no producing run: no successful tracked run output these bytes"
+            " (register it inside a tracked task, pass run=, or track the step that writes it)",
         )
     try:
         run = ctx.store.get_run(cand.run_id)

@@ -43,6 +43,8 @@ class ModelVersion(_Record):
     uri: str | None = None
     kind: str | None = None
     run_id: str | None = None
+    # How the producing run was found: "active-run", "explicit" or "digest:newest-success".
+    producer_rule: str | None = None
     description: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)

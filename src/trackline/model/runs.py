@@ -33,6 +33,9 @@ __all__ = [
     "LineageNode",
     "LineageEdge",
     "LineageGraph",
+    "LineageGroup",
+    "FolderFile",
+    "ArtifactLocation",
     "utcnow",
 ]
 
@@ -78,6 +81,14 @@ class ColumnInfo(_Record):
     dtype: str
 
 
+class FolderFile(_Record):
+    """One file of a folder artifact's manifest (path relative to the folder, POSIX form)."""
+
+    path: str
+    digest: str
+    size_bytes: int | None = None
+
+
 class Artifact(_Record):
     """A piece of data identified by the digest of its content (or of its normalized URI)."""
 
@@ -91,6 +102,21 @@ class Artifact(_Record):
     columns: list[ColumnInfo] | None = None
     profile: dict[str, Any] | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # A folder's manifest (first ``MANIFEST_MAX_FILES`` files); written with the run, kept in
+    # its own table, not returned by artifact reads (ask the store for ``folder_manifest``).
+    files: list[FolderFile] | None = None
+    file_count: int | None = None
+
+
+class ArtifactLocation(_Record):
+    """One observation of bytes at a place: which run read or wrote them there, and when.
+    ``run_id`` is None (and ``direction`` "registered") for a model registered from a path."""
+
+    digest: str
+    uri: str
+    run_id: str | None = None
+    direction: str
+    seen_at: datetime | None = None
 
 
 class ArtifactRef(_Record):
@@ -162,6 +188,7 @@ class CodeRef(_Record):
     qualname: str | None = None
     file: str | None = None
     module_digest: str | None = None
+    source: str | None = None  # the function's source text (bounded; TRACKLINE_CAPTURE_SOURCE=0)
 
 
 class TaskRun(_Record):
@@ -233,13 +260,25 @@ class LineageNode(_Record):
     kind: str | None = None
     status: str | None = None
     uri: str | None = None
+    pipeline_run_id: str | None = None
+    started_at: datetime | None = None
 
 
 class LineageEdge(_Record):
     source: str
     target: str
-    type: Literal["input", "output"]
+    # "contains": a folder (source) held a file's bytes (target) in its manifest.
+    type: Literal["input", "output", "contains"]
     name: str | None = None  # slot
+
+
+class LineageGroup(_Record):
+    """Runs that produced the same artifact under the same task name: drawn as one node."""
+
+    artifact: str
+    name: str
+    runs: list[str]  # runs of the asked pipeline run first, then newest first
+    newest: str
 
 
 class LineageGraph(_Record):
@@ -248,3 +287,4 @@ class LineageGraph(_Record):
     depth: int | None
     nodes: list[LineageNode]
     edges: list[LineageEdge]
+    groups: list[LineageGroup] = Field(default_factory=list)

@@ -74,20 +74,30 @@ def register_model(
 
     Inside a tracked task the version links to the current run, and the model becomes an output
     of that run, so the version's lineage (training data, code, params) is one query away.
-    Registering the same bytes again returns the existing version.
+    Outside a task the version links to the newest successful run that output exactly these
+    bytes (``producer_rule`` says which rule found it). The version keeps the location it was
+    registered from. Registering the same bytes again returns the existing version.
     """
     check_name(name)
     s = registry_store(store)
     runs = capability(s, RunStore)
     art = _model_artifact(model, runs)
     run_id, recorder = _run_id(run, runs)
+    rule = None
     if recorder is not None:
         recorder.add_artifact("output", f"model:{name}", art)
+        # The run is otherwise written when the task ends; a team server only links a version
+        # to a run it knows, so the running run (with what it has seen so far) goes first.
+        recorder.write_running()
+        rule = "active-run" if run is None else "explicit"
+    elif run_id is not None:
+        rule = "explicit"
     clean_tags = {str(k): str(v) for k, v in (tags or {}).items()}
     return s.add_model_version(
         name,
         art,
         run_id=run_id,
+        producer_rule=rule,
         actor=current_actor(actor),
         description=description,
         tags=clean_tags,

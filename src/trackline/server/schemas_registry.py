@@ -26,6 +26,7 @@ class ModelVersionIn(BaseModel):
 
     artifact: Artifact
     run_id: str | None = Field(default=None, max_length=128)
+    producer_rule: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, max_length=10_000)
     tags: dict[str, str] = Field(default_factory=dict, max_length=1000)
     metadata: dict[str, Any] = Field(default_factory=dict)

@@ -14,6 +14,7 @@ from .failsafe import FailSafeStore
 from .noop import NoopStore
 from .protocols import (
     AuditStore,
+    LocationStore,
     MonitoringStore,
     RegistryStore,
     RemoteRules,
@@ -24,6 +25,7 @@ from .protocols import (
 __all__ = [
     "AuditStore",
     "FailSafeStore",
+    "LocationStore",
     "MonitoringStore",
     "NoopStore",
     "RegistryStore",
@@ -52,6 +54,7 @@ _NAMES = {
     AuditStore: "no audit log",
     MonitoringStore: "no monitoring (drift reports and triggers)",
     SearchStore: "no search",
+    LocationStore: "no artifact locations",
 }
 
 

@@ -53,10 +53,25 @@ from ..model.registry import (
     ModelSummary,
     ModelVersion,
 )
-from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..model.runs import (
+    Artifact,
+    ArtifactLocation,
+    FolderFile,
+    LineageGraph,
+    PipelineRun,
+    RunQuery,
+    TaskRun,
+)
 from ..query.spec import Search, SearchResult
 from .http_monitoring import HttpMonitoring
-from .protocols import AuditStore, RegistryStore, RemoteRules, RunStore, SearchStore
+from .protocols import (
+    AuditStore,
+    LocationStore,
+    RegistryStore,
+    RemoteRules,
+    RunStore,
+    SearchStore,
+)
 
 __all__ = ["HttpStore"]
 
@@ -106,7 +121,9 @@ def _error(resp: requests.Response) -> TracklineError:
     return cls(message)
 
 
-class HttpStore(RunStore, SearchStore, RegistryStore, AuditStore, RemoteRules, HttpMonitoring):
+class HttpStore(
+    RunStore, SearchStore, RegistryStore, AuditStore, RemoteRules, LocationStore, HttpMonitoring
+):
     def __init__(
         self, url: str, settings: Settings | None = None, *, token: str | None = None
     ) -> None:
@@ -218,6 +235,19 @@ class HttpStore(RunStore, SearchStore, RegistryStore, AuditStore, RemoteRules, H
             self._call("GET", f"/lineage/{_seg(ref)}", params=params).content
         )
 
+    # -- locations ------------------------------------------------------------------------
+    def artifact_locations(self, ref: str) -> list[ArtifactLocation]:
+        found = self._call("GET", f"/artifacts/{_seg(ref)}/locations").json()
+        return [ArtifactLocation.model_validate(x) for x in found]
+
+    def locations_at(self, uri: str, limit: int = 20) -> list[ArtifactLocation]:
+        found = self._call("GET", "/locations", params={"uri": uri, "limit": limit}).json()
+        return [ArtifactLocation.model_validate(x) for x in found]
+
+    def folder_manifest(self, digest: str) -> list[FolderFile]:
+        found = self._call("GET", f"/artifacts/{_seg(digest)}/files").json()
+        return [FolderFile.model_validate(x) for x in found]
+
     # -- registry -------------------------------------------------------------------------
     # -- search -----------------------------------------------------------------------------
     def search_runs(self, search: Search) -> SearchResult:
@@ -247,10 +277,12 @@ class HttpStore(RunStore, SearchStore, RegistryStore, AuditStore, RemoteRules, H
         description: str | None = None,
         tags: dict[str, str] | None = None,
         metadata: dict[str, Any] | None = None,
+        producer_rule: str | None = None,
     ) -> ModelVersion:
         body = {
-            "artifact": artifact.model_dump(mode="json"),
+            "artifact": artifact.model_dump(mode="json", exclude={"files", "file_count"}),
             "run_id": run_id,
+            "producer_rule": producer_rule,
             "description": description,
             "tags": tags or {},
             "metadata": metadata or {},

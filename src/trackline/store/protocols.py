@@ -28,11 +28,20 @@ from ..model.registry import (
     ModelSummary,
     ModelVersion,
 )
-from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..model.runs import (
+    Artifact,
+    ArtifactLocation,
+    FolderFile,
+    LineageGraph,
+    PipelineRun,
+    RunQuery,
+    TaskRun,
+)
 from ..query.spec import Search, SearchResult
 
 __all__ = [
     "AuditStore",
+    "LocationStore",
     "MonitoringStore",
     "RegistryStore",
     "RemoteRules",
@@ -127,6 +136,23 @@ class SearchStore(Protocol):
 
 
 @runtime_checkable
+class LocationStore(Protocol):
+    """Where bytes were seen (every location, run, direction and time) and folder manifests."""
+
+    @abstractmethod
+    def artifact_locations(self, ref: str) -> list[ArtifactLocation]:
+        """Every observation of an artifact (digest, unique prefix), oldest first."""
+
+    @abstractmethod
+    def locations_at(self, uri: str, limit: int = 20) -> list[ArtifactLocation]:
+        """Observations at one location (``file://`` URI), newest first."""
+
+    @abstractmethod
+    def folder_manifest(self, digest: str) -> list[FolderFile]:
+        """The files of a recorded folder; empty when no manifest was kept."""
+
+
+@runtime_checkable
 class RegistryStore(Protocol):
     """Model versions, aliases, evaluations and gate decisions.
 
@@ -146,11 +172,14 @@ class RegistryStore(Protocol):
         description: str | None = None,
         tags: dict[str, str] | None = None,
         metadata: dict[str, Any] | None = None,
+        producer_rule: str | None = None,
     ) -> ModelVersion:
         """Register ``artifact`` as the next version of ``name`` (1, 2, 3…).
 
         Idempotent by content: when this digest already is a version of ``name``, that version is
-        returned unchanged. With ``run_id`` the artifact is also recorded as an output of that run.
+        returned unchanged. With ``run_id`` the artifact is also recorded as an output of that run
+        (``producer_rule`` says how the caller found it); without, the version links to the
+        newest successful run that output these bytes, with the rule that found it.
         """
 
     @abstractmethod

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ...model.runs import Artifact, ArtifactKind
+from ...model.runs import Artifact, ArtifactKind, ArtifactLocation, FolderFile
+from ...store import LocationStore, capability
 from ..access import Role
 from ..auth import require
 from ..context import get_ctx
@@ -32,3 +33,30 @@ def list_artifacts(
 def get_artifact(ref: str, request: Request, _=READ) -> Artifact:
     """One artifact by digest, unique digest prefix, or name."""
     return get_ctx(request).store.get_artifact(ref)
+
+
+@router.get(
+    "/artifacts/{ref}/locations",
+    response_model=list[ArtifactLocation],
+    responses={404: {"model": ErrorBody}},
+)
+def artifact_locations(ref: str, request: Request, _=READ) -> list[ArtifactLocation]:
+    """Every place these bytes were read, written or registered from: run, direction, time."""
+    return capability(get_ctx(request).store, LocationStore).artifact_locations(ref)
+
+
+@router.get("/artifacts/{ref}/files", response_model=list[FolderFile])
+def folder_files(ref: str, request: Request, _=READ) -> list[FolderFile]:
+    """The manifest of a folder artifact (empty when none was kept)."""
+    return capability(get_ctx(request).store, LocationStore).folder_manifest(ref)
+
+
+@router.get("/locations", response_model=list[ArtifactLocation])
+def locations_at(
+    request: Request,
+    uri: Annotated[str, Query(min_length=1, max_length=4096)],
+    _=READ,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> list[ArtifactLocation]:
+    """What was seen at a location (a ``file://`` URI), newest first."""
+    return capability(get_ctx(request).store, LocationStore).locations_at(uri, limit)

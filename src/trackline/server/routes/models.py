@@ -88,6 +88,7 @@ def register(
         check_name(name),
         body.artifact,
         run_id=body.run_id,
+        producer_rule=body.producer_rule,
         actor=principal.name,
         description=body.description,
         tags=body.tags,

@@ -95,4 +95,4 @@ def get_run(ref: str, request: Request, _=READ) -> TaskRun:
 def diff(request: Request, a: RefQuery, b: RefQuery, _=READ) -> RunDiff:
     """What differs between runs ``a`` and ``b``."""
     store = get_ctx(request).store
-    return diff_runs(store.get_run(a), store.get_run(b))
+    return diff_runs(store.get_run(a), store.get_run(b), store)

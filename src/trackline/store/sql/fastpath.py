@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ...model.runs import Artifact, TaskRun, utcnow
+from .locations import location_rows
 from .searchindex import latest_tuples, typed_param
 
 __all__ = ["insert_new_task_run", "artifact_rows"]
@@ -118,6 +119,10 @@ _INSERT_LATEST = (
     "INSERT OR REPLACE INTO metric_latest (task_run_id, key, value, step, timestamp, min_value, "
     "max_value) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_LOC = (
+    "INSERT OR IGNORE INTO artifact_locations (task_run_id, direction, artifact_digest, uri, slot,"
+    " seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
 _INSERT_METRIC = (
     "INSERT OR IGNORE INTO metrics (id, task_run_id, key, value, step, timestamp) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -212,6 +217,22 @@ def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
         events += [(run.id, "output", r.digest, r.name, seq, r.digest) for r in run.outputs]
         if events:
             cur.executemany(_INSERT_EVENT, events)
+        locations = location_rows(run)
+        if locations:
+            cur.executemany(
+                _INSERT_LOC,
+                [
+                    (
+                        r["task_run_id"],
+                        r["direction"],
+                        r["artifact_digest"],
+                        r["uri"],
+                        r["slot"],
+                        _ts(r["seen_at"]),
+                    )
+                    for r in locations
+                ],
+            )
         if run.params:
             cur.executemany(
                 _INSERT_PARAM,

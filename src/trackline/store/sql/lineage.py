@@ -16,10 +16,12 @@ produced them. ``both`` is the union of the upstream and the downstream closure.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
 from ...model.trusted import bulk, construct
+from .dialect import utc
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -33,7 +35,9 @@ _HOP = {
     False: "SELECT run_seq, art_seq, slot FROM events WHERE art_seq {op} AND direction = {mark}",
 }
 _NODES = {
-    "task_run": "SELECT seq, id, name, status FROM task_runs WHERE seq {op}",
+    "task_run": (
+        "SELECT seq, id, name, status, pipeline_run_id, started_at FROM task_runs WHERE seq {op}"
+    ),
     "artifact": "SELECT seq, digest, kind, name, uri FROM artifacts WHERE seq {op}",
 }
 
@@ -44,9 +48,11 @@ _PG_WALK = (
 
 
 _PG_NODES = (
-    "SELECT 0, seq, id, name, status, NULL, NULL FROM task_runs WHERE seq = ANY(%s::bigint[])"
+    "SELECT 0, seq, id, name, status, NULL, NULL, pipeline_run_id, started_at FROM task_runs"
+    " WHERE seq = ANY(%s::bigint[])"
     " UNION ALL"
-    " SELECT 1, seq, digest, name, NULL, kind, uri FROM artifacts WHERE seq = ANY(%s::bigint[])"
+    " SELECT 1, seq, digest, name, NULL, kind, uri, NULL, NULL FROM artifacts"
+    " WHERE seq = ANY(%s::bigint[])"
 )
 
 
@@ -120,7 +126,7 @@ def closure(
             if postgres and runs and arts:  # both kinds in one round trip
                 cur.execute(_PG_NODES, [list(runs), list(arts)])
                 rows = cur.fetchall()
-                run_nodes = [r[1:5] for r in rows if r[0] == 0]
+                run_nodes = [(*r[1:5], r[7], r[8]) for r in rows if r[0] == 0]
                 art_nodes = [(r[1], r[2], r[5], r[3], r[6]) for r in rows if r[0] == 1]
             else:
                 run_nodes = _read_nodes(cur, postgres, "task_run", runs)
@@ -173,7 +179,7 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
     """Nodes ordered by id (runs, then artifacts); edges by the integer keys of their run and
     artifact (write order), which sorts several times faster than the ids themselves."""
     fast = construct  # rows of trackline's own tables: trusted, complete
-    run_id = {seq: rid for seq, rid, _, _ in run_rows}
+    run_id = {r[0]: r[1] for r in run_rows}
     art_id = {seq: digest for seq, digest, _, _, _ in art_rows}
     nodes = [
         fast(
@@ -185,9 +191,11 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
                 "kind": None,
                 "status": status,
                 "uri": None,
+                "pipeline_run_id": prid,
+                "started_at": _when(started),
             },
         )
-        for _, rid, name, status in sorted(run_rows, key=lambda r: r[1])
+        for _, rid, name, status, prid, started in sorted(run_rows, key=lambda r: r[1])
     ]
     nodes += [
         fast(
@@ -199,6 +207,8 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
                 "kind": k,
                 "status": None,
                 "uri": u,
+                "pipeline_run_id": None,
+                "started_at": None,
             },
         )
         for _, d, k, n, u in sorted(art_rows, key=lambda r: r[1])
@@ -217,6 +227,13 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
         LineageGraph,
         {"root": root, "direction": direction, "depth": depth, "nodes": nodes, "edges": out},
     )
+
+
+def _when(value: Any) -> datetime | None:
+    """SQLite hands back timestamp text through the raw driver; PostgreSQL a datetime."""
+    if value is None or isinstance(value, datetime):
+        return utc(value)
+    return utc(datetime.fromisoformat(str(value)))
 
 
 def _short(uri: str | None, digest: str) -> str:

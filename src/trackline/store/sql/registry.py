@@ -27,6 +27,7 @@ from ...model.runs import utcnow
 from ..protocols import AuditStore, RegistryStore
 from .dialect import like_prefix, utc, valid_ref
 from .keys import insert_artifacts, insert_events
+from .locations import registered_location
 from .registry_tables import (
     AuditHeadRow,
     AuditRow,
@@ -36,9 +37,12 @@ from .registry_tables import (
     ModelVersionRow,
 )
 from .rows import artifact_row
-from .tables import ArtifactRow, EventRow
+from .tables import ArtifactRow, EventRow, TaskRunRow
 
-__all__ = ["SqlRegistry"]
+__all__ = ["SqlRegistry", "newest_producer", "PRODUCER_BY_DIGEST"]
+
+# The rule a version records when its producing run was found by the bytes alone.
+PRODUCER_BY_DIGEST = "digest:newest-success-output"
 
 T_VERSIONS = ModelVersionRow.__table__
 T_ALIASES = ModelAliasRow.__table__
@@ -48,6 +52,22 @@ T_AUDIT = AuditRow.__table__
 T_HEAD = AuditHeadRow.__table__
 T_ARTIFACTS = ArtifactRow.__table__
 T_EVENTS = EventRow.__table__
+
+
+def newest_producer(conn: sa.Connection, digest: str) -> str | None:
+    """The newest successful run that output exactly these bytes (None: no run did)."""
+    runs = TaskRunRow.__table__
+    return conn.execute(
+        sa.select(runs.c.id)
+        .join(T_EVENTS, T_EVENTS.c.task_run_id == runs.c.id)
+        .where(
+            T_EVENTS.c.artifact_digest == digest,
+            T_EVENTS.c.direction == "output",
+            runs.c.status == "success",
+        )
+        .order_by(runs.c.ended_at.desc(), runs.c.id)
+        .limit(1)
+    ).scalar()
 
 
 class SqlRegistry(RegistryStore, AuditStore):
@@ -117,7 +137,16 @@ class SqlRegistry(RegistryStore, AuditStore):
 
     # -- models ---------------------------------------------------------------------------
     def add_model_version(
-        self, name, artifact, *, run_id, actor, description=None, tags=None, metadata=None
+        self,
+        name,
+        artifact,
+        *,
+        run_id,
+        actor,
+        description=None,
+        tags=None,
+        metadata=None,
+        producer_rule=None,
     ) -> ModelVersion:
         with self._write() as conn, conn.begin():
             self._lock(conn)
@@ -131,6 +160,7 @@ class SqlRegistry(RegistryStore, AuditStore):
             else:
                 insert_artifacts(conn, [artifact_row(artifact)])
                 if run_id:
+                    producer_rule = producer_rule or "explicit"
                     insert_events(
                         conn,
                         [
@@ -142,6 +172,11 @@ class SqlRegistry(RegistryStore, AuditStore):
                             }
                         ],
                     )
+                else:
+                    run_id = newest_producer(conn, artifact.digest)
+                    producer_rule = PRODUCER_BY_DIGEST if run_id else None
+                if artifact.uri:
+                    registered_location(conn, artifact.digest, artifact.uri)
                 latest = conn.execute(
                     sa.select(sa.func.max(T_VERSIONS.c.version)).where(T_VERSIONS.c.name == name)
                 ).scalar()
@@ -152,6 +187,8 @@ class SqlRegistry(RegistryStore, AuditStore):
                         version=version,
                         digest=artifact.digest,
                         run_id=run_id,
+                        uri=artifact.uri,
+                        producer_rule=producer_rule,
                         description=description,
                         tags=dict(tags or {}),
                         meta=dict(metadata or {}),
@@ -165,13 +202,23 @@ class SqlRegistry(RegistryStore, AuditStore):
                     actor,
                     name,
                     version,
-                    {"digest": artifact.digest, "run_id": run_id, "uri": artifact.uri},
+                    {
+                        "digest": artifact.digest,
+                        "run_id": run_id,
+                        "uri": artifact.uri,
+                        "producer_rule": producer_rule,
+                    },
                 )
         return self.get_model_version(name, version)
 
     def _versions(self, conn: sa.Connection, *where: Any) -> list[ModelVersion]:
         rows = conn.execute(
-            sa.select(T_VERSIONS, T_ARTIFACTS.c.uri, T_ARTIFACTS.c.kind)
+            sa.select(
+                T_VERSIONS,
+                T_VERSIONS.c.uri.label("registered_uri"),
+                T_ARTIFACTS.c.uri,
+                T_ARTIFACTS.c.kind,
+            )
             .join(T_ARTIFACTS, T_ARTIFACTS.c.digest == T_VERSIONS.c.digest, isouter=True)
             .where(*where)
             .order_by(T_VERSIONS.c.name, T_VERSIONS.c.version)
@@ -189,9 +236,10 @@ class SqlRegistry(RegistryStore, AuditStore):
                 name=r.name,
                 version=r.version,
                 digest=r.digest,
-                uri=r.uri,
+                uri=r.registered_uri or r.uri,
                 kind=r.kind,
                 run_id=r.run_id,
+                producer_rule=r.producer_rule,
                 description=r.description,
                 tags=r.tags or {},
                 metadata=r.meta or {},

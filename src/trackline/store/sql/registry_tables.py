@@ -33,6 +33,9 @@ class ModelVersionRow(SQLModel, table=True):
     version: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     digest: str = Field(max_length=128)
     run_id: str | None = Field(default=None, max_length=64)
+    # Where the registered bytes were read from, and which rule linked the producing run.
+    uri: str | None = Field(default=None, sa_column=Column(Text))
+    producer_rule: str | None = Field(default=None, max_length=64)
     description: str | None = Field(default=None, sa_column=Column(Text))
     tags: dict | None = _json()
     meta: dict | None = _json()

@@ -11,7 +11,8 @@ __all__ = ["artifact_from_row", "artifact_row"]
 
 
 def artifact_row(a: Artifact) -> dict[str, Any]:
-    row = a.model_dump(mode="json")
+    # A folder's manifest has its own table (locations.write_manifests), not artifact columns.
+    row = a.model_dump(mode="json", exclude={"files", "file_count"})
     row["created_at"] = a.created_at
     return row
 

@@ -13,14 +13,19 @@ import sqlalchemy as sa
 
 from ...config import Settings
 from ...errors import AmbiguousRef, NotFound
+from ...model.lineage_view import group_producers, merge_graphs
 from ...model.runs import (
     MONITORING_PREFIX,
     Artifact,
+    ArtifactLocation,
     ArtifactRef,
     CodeRef,
     Environment,
     ErrorInfo,
+    FolderFile,
+    LineageEdge,
     LineageGraph,
+    LineageNode,
     Metric,
     PipelineRun,
     ResourceUsage,
@@ -30,9 +35,10 @@ from ...model.runs import (
     utcnow,
 )
 from ...query.spec import Search, SearchResult
-from ..protocols import RunStore, SearchStore
+from ..protocols import LocationStore, RunStore, SearchStore
 from . import fastpath
 from . import lineage as _lineage
+from . import locations as _locations
 from . import search as _search
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
@@ -70,7 +76,7 @@ def _wins(new_status: str, old_status: str) -> bool:
     return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
-class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
+class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore):
     def __init__(
         self,
         url: str,
@@ -124,6 +130,8 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
             self._envs_written.add(run.environment.digest)
 
     def _write_new_sqlite(self, run: TaskRun) -> bool:
+        if any(a.files for a in run.artifacts):
+            return False  # folder manifests take the SQLAlchemy path (written once per folder)
         env_known = run.environment is None or run.environment.digest in self._envs_written
         raw = self.engine.raw_connection()
         try:
@@ -156,6 +164,8 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
             for ref in refs
         ]
         insert_events(conn, events)
+        _locations.write_locations(conn, _locations.location_rows(run))
+        _locations.write_manifests(conn, run.artifacts)
         if run.params:
             conn.execute(
                 insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]),
@@ -298,8 +308,11 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
                 .where(T_EVENTS.c.task_run_id == run.id)
                 .order_by(T_EVENTS.c.slot)
             ).all()
+            seen = _locations.run_locations(conn, run.id)
             for direction, slot, digest, kind, uri in io:
-                ref_ = ArtifactRef(name=slot, digest=digest, kind=kind, uri=uri)
+                # The location this run read or wrote, not where the bytes were first seen.
+                where = seen.get((direction, digest, slot)) or seen.get((direction, digest, None))
+                ref_ = ArtifactRef(name=slot, digest=digest, kind=kind, uri=where or uri)
                 (run.inputs if direction == "input" else run.outputs).append(ref_)
             run.metrics = [
                 Metric(
@@ -373,24 +386,84 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore, SearchStore):
     def lineage(
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:
+        """From a run, an artifact, a pipeline run (the union of its task runs' closures) or the
+        bytes of a file inside a recorded folder (through the folders that held it)."""
         with self.engine.connect() as conn:
-            # A whole id or digest (the usual case) in one round trip; prefixes as elsewhere.
+            # A whole run id (the usual case) in one round trip; prefixes, artifacts (which may
+            # be files inside recorded folders) and pipeline runs as below.
             found = _lineage.exact_root(conn, ref) if valid_ref(ref) else None
-            if found is not None:
-                root, root_type, seq = found
-                return _lineage.closure(conn, root, root_type, direction, depth, seq)
-            try:
-                root, root_type = (
-                    self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run").id,
-                    "task_run",
-                )
-            except NotFound:
+            if found is not None and found[1] == "task_run":
+                root, _, seq = found
+                graph = _lineage.closure(conn, root, "task_run", direction, depth, seq)
+                context = next((n.pipeline_run_id for n in graph.nodes if n.id == root), None)
+            else:
                 try:
-                    art = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")
+                    row = self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run")
+                    graph = _lineage.closure(conn, row.id, "task_run", direction, depth)
+                    context = row.pipeline_run_id
                 except NotFound:
-                    raise NotFound(f"no run or artifact {ref!r}") from None
-                root, root_type = art.digest, "artifact"
-            return _lineage.closure(conn, root, root_type, direction, depth)
+                    graph, context = self._artifact_or_pipeline_lineage(conn, ref, direction, depth)
+        graph.groups = group_producers(graph, context)
+        return graph
+
+    def _artifact_or_pipeline_lineage(
+        self, conn, ref, direction, depth
+    ) -> tuple[LineageGraph, str | None]:
+        try:
+            digest = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact").digest
+        except NotFound:
+            digest = None
+        if digest is None:
+            try:
+                pipe = self._resolve(conn, T_PIPES, T_PIPES.c.id, ref, "pipeline run")
+            except NotFound:
+                pipe = None
+            if pipe is not None:
+                run_ids = conn.execute(
+                    sa.select(T_RUNS.c.id).where(T_RUNS.c.pipeline_run_id == pipe.id)
+                ).scalars()
+                graphs = [_lineage.closure(conn, r, "task_run", direction, depth) for r in run_ids]
+                return merge_graphs(pipe.id, direction, depth, graphs), pipe.id
+        folders = _locations.folders_with(conn, digest or ref) if valid_ref(ref) else []
+        if digest is None and not folders:
+            raise NotFound(f"no run, pipeline run or artifact {ref!r}")
+        root = digest or ref
+        graphs = [_lineage.closure(conn, root, "artifact", direction, depth)] if digest else []
+        extra_nodes, extra_edges = [], []
+        if folders:
+            # The file's bytes were read or written as part of these folders.
+            if digest is None:
+                extra_nodes.append(
+                    LineageNode(
+                        id=root,
+                        type="artifact",
+                        name=folders[0][1].rsplit("/", 1)[-1],
+                        kind="file",
+                    )
+                )
+            for folder, path in folders:
+                graphs.append(_lineage.closure(conn, folder, "artifact", direction, depth))
+                extra_edges.append(
+                    LineageEdge(source=folder, target=root, type="contains", name=path)
+                )
+        return merge_graphs(root, direction, depth, graphs, extra_nodes, extra_edges), None
+
+    # -- locations and manifests ------------------------------------------------------------
+    def artifact_locations(self, ref: str) -> list[ArtifactLocation]:
+        """Every observation of these bytes: location, run, direction, time (oldest first)."""
+        with self.engine.connect() as conn:
+            digest = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact").digest
+            return _locations.locations_of(conn, digest)
+
+    def locations_at(self, uri: str, limit: int = 20) -> list[ArtifactLocation]:
+        """What was seen at a location, newest first."""
+        with self.engine.connect() as conn:
+            return _locations.locations_at(conn, uri, limit)
+
+    def folder_manifest(self, digest: str) -> list[FolderFile]:
+        """The files (path, digest, size) of a recorded folder; empty when none was kept."""
+        with self.engine.connect() as conn:
+            return _locations.manifest_of(conn, digest)
 
 
 # -- row <-> record -------------------------------------------------------------------------

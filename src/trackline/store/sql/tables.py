@@ -207,3 +207,4 @@ class EnvironmentRow(SQLModel, table=True):
 
 # The team server's tables share this metadata (migration 0004).
 from .access_tables import ApiTokenRow  # noqa: E402,F401
+from .location_tables import ArtifactLocationRow, FolderFileRow  # noqa: E402,F401

@@ -1,0 +1,84 @@
+"""Pure helpers over lineage graphs: merge closures, fold identical producers.
+
+Runs of the same task that output the same bytes (a deterministic step re-run twelve times) are
+one fact, not twelve: ``group_producers`` names them as one group per (artifact, task name),
+newest first, with the runs of a given pipeline run ahead of the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from .runs import LineageEdge, LineageGraph, LineageGroup, LineageNode
+
+__all__ = ["merge_graphs", "group_producers", "run_label", "short_id"]
+
+_EPOCH = datetime.min
+
+
+def short_id(run_id: str) -> str:
+    return run_id[:8]
+
+
+def run_label(node: LineageNode) -> str:
+    return f"{node.name}#{short_id(node.id)}"
+
+
+def merge_graphs(
+    root: str,
+    direction: str,
+    depth: int | None,
+    graphs: Iterable[LineageGraph],
+    extra_nodes: Iterable[LineageNode] = (),
+    extra_edges: Iterable[LineageEdge] = (),
+) -> LineageGraph:
+    nodes: dict[str, LineageNode] = {}
+    edges: dict[tuple, LineageEdge] = {}
+    for g in graphs:
+        for n in g.nodes:
+            nodes.setdefault(n.id, n)
+        for e in g.edges:
+            edges.setdefault((e.source, e.target, e.type, e.name), e)
+    for n in extra_nodes:
+        nodes.setdefault(n.id, n)
+    for e in extra_edges:
+        edges.setdefault((e.source, e.target, e.type, e.name), e)
+    return LineageGraph(
+        root=root,
+        direction=direction,
+        depth=depth,
+        nodes=list(nodes.values()),
+        edges=[edges[k] for k in sorted(edges, key=lambda k: tuple(x or "" for x in k))],
+    )
+
+
+def group_producers(graph: LineageGraph, pipeline_run_id: str | None = None) -> list[LineageGroup]:
+    """One group per (artifact, task name) with more than one producing run."""
+    runs = {n.id: n for n in graph.nodes if n.type == "task_run"}
+    by_key: dict[tuple[str, str], list[LineageNode]] = {}
+    for e in graph.edges:
+        if e.type != "output" or e.source not in runs:
+            continue
+        node = runs[e.source]
+        bucket = by_key.setdefault((e.target, node.name or ""), [])
+        if node not in bucket:
+            bucket.append(node)
+    groups = []
+    for (artifact, name), members in sorted(by_key.items()):
+        if len(members) < 2:
+            continue
+        members.sort(
+            key=lambda n: (
+                not (pipeline_run_id and n.pipeline_run_id == pipeline_run_id),
+                -(n.started_at.timestamp() if n.started_at else 0.0),
+                n.id,
+            )
+        )
+        newest = max(members, key=lambda n: n.started_at.timestamp() if n.started_at else 0.0)
+        groups.append(
+            LineageGroup(
+                artifact=artifact, name=name, runs=[n.id for n in members], newest=newest.id
+            )
+        )
+    return groups
