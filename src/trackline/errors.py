@@ -45,6 +45,11 @@ class InvalidInput(TracklineError, ValueError):
     code = "invalid_input"
     http_status = 422
 
+    def __init__(self, message: str = "", errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        # One entry per violated field: {"loc": [...], "msg", "type", "limit"?}.
+        self.errors = errors
+
 
 class NotFound(TracklineError, LookupError):
     """No run, artifact or model matches the given reference."""

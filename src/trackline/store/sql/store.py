@@ -11,6 +11,7 @@ import psutil
 import sqlalchemy as sa
 
 from ...errors import AmbiguousRef, NotFound
+from ...model.limits import check_pipeline_run, check_task_run, repair_json
 from ...model.runs import (
     Artifact,
     ArtifactRef,
@@ -32,6 +33,7 @@ from . import fastpath
 from . import lineage as _lineage
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
+from .history import Fold, fold_into, metric_conflicts
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
 from .registry import SqlRegistry
@@ -54,13 +56,6 @@ T_ARTIFACTS = ArtifactRow.__table__
 T_EVENTS = EventRow.__table__
 T_METRICS = MetricRow.__table__
 T_ENVS = EnvironmentRow.__table__
-
-_RANK = {RunStatus.RUNNING.value: 0, RunStatus.CRASHED.value: 1}
-
-
-def _wins(new_status: str, old_status: str) -> bool:
-    """A terminal status beats ``crashed`` beats ``running``; equals: the newer record wins."""
-    return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
 class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
@@ -86,6 +81,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
 
     # -- writes ---------------------------------------------------------------------------
     def write_task_run(self, run: TaskRun) -> None:
+        check_task_run(run)  # the server's limits hold for direct writes too
         if self.engine.dialect.name == "sqlite" and self._write_new_sqlite(run):
             return
         row = _task_row(run)
@@ -99,8 +95,12 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                         "created_at": utcnow(),
                     },
                 )
-            if not _inserted(conn, T_RUNS, row):
-                _merge(conn, T_RUNS, row)
+            fold = Fold.MERGED if _inserted(conn, T_RUNS, row) else fold_into(conn, T_RUNS, row)
+            if fold is not Fold.MERGED and run.metrics:
+                metric_conflicts(conn, T_METRICS, run.id, run.metrics)
+            if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
+                run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
+                run.artifacts = []
             self._write_children(conn, run)
         if run.environment is not None:
             self._envs_written.add(run.environment.digest)
@@ -153,7 +153,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             )
         if run.metrics:
             conn.execute(
-                insert_ignore(conn, T_METRICS, ["id"]),
+                insert_ignore(conn, T_METRICS, ["task_run_id", "id"]),
                 [
                     {
                         "id": m.id,
@@ -168,10 +168,11 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             )
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
+        check_pipeline_run(run)
         row = run.model_dump()
         with self._write() as conn, conn.begin():
             if not _inserted(conn, T_PIPES, row):
-                _merge(conn, T_PIPES, row)
+                fold_into(conn, T_PIPES, row)
 
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
@@ -260,7 +261,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             row = self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run")
             run = _task_run(row._mapping)
             run.params = {
-                r.key: r.value
+                r.key: repair_json(r.value)
                 for r in conn.execute(
                     sa.select(T_PARAMS)
                     .where(T_PARAMS.c.task_run_id == run.id)
@@ -327,17 +328,21 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
             return [_artifact(r._mapping) for r in conn.execute(stmt)]
 
     def get_artifact(self, ref: str) -> Artifact:
+        """By digest, then digest prefix; a name only when no digest matches (so naming an
+        artifact after someone else's digest redirects nothing). An ambiguous prefix is an
+        error, never a fallback to names; a name given to several artifacts means the newest."""
         with self.engine.connect() as conn:
-            named = conn.execute(
-                sa.select(T_ARTIFACTS)
-                .where(T_ARTIFACTS.c.name == ref)
-                .order_by(T_ARTIFACTS.c.created_at.desc())
-            ).first()
-            if named is not None:
-                return _artifact(named._mapping)
-            return _artifact(
-                self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")._mapping
-            )
+            try:
+                row = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")
+            except NotFound:
+                row = conn.execute(
+                    sa.select(T_ARTIFACTS)
+                    .where(T_ARTIFACTS.c.name == ref)
+                    .order_by(T_ARTIFACTS.c.created_at.desc(), T_ARTIFACTS.c.digest)
+                ).first()
+                if row is None:
+                    raise
+            return _artifact(row._mapping)
 
     def lineage(
         self, ref: str, direction: str = "upstream", depth: int | None = None
@@ -362,27 +367,6 @@ def _inserted(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> bool
     """Insert unless the id exists; RETURNING tells which (rowcount is -1 under psycopg 3)."""
     stmt = insert_ignore(conn, table, ["id"]).returning(table.c.id)
     return conn.execute(stmt, row).first() is not None
-
-
-def _merge(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> None:
-    """Fold an incoming record into the stored one under the status rule (row locked first)."""
-    stmt = sa.select(table).where(table.c.id == row["id"])
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    old = dict(conn.execute(stmt).one()._mapping)
-    take_new = _wins(row["status"], old["status"])
-    values = {}
-    for key, new in row.items():
-        if key == "id" or new is None or new == {}:
-            continue
-        if key in ("external_ids", "config") and isinstance(old.get(key), dict):
-            values[key] = {**old[key], **new} if take_new else {**new, **old[key]}
-        elif take_new or old.get(key) in (None, {}):
-            values[key] = new
-    if not take_new:
-        values.pop("status", None)
-    if values:
-        conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**values))
 
 
 def _task_row(run: TaskRun) -> dict[str, Any]:
@@ -426,8 +410,11 @@ def _task_run(m: Any) -> TaskRun:
         pid=m["pid"],
         code_digest=m["code_digest"],
         code=CodeRef.model_validate(m["code"]) if m["code"] else None,
-        resources=ResourceUsage.model_validate(m["resources"]) if m["resources"] else None,
-        external_ids=m["external_ids"] or {},
+        resources=ResourceUsage.model_validate(repair_json(m["resources"]))
+        if m["resources"]
+        else None,
+        # Rows stored before the limits may hold values no serialiser can write back.
+        external_ids=repair_json(m["external_ids"]) or {},
         error=ErrorInfo(
             type=m["error_type"], message=m["error_message"] or "", traceback=m["error_traceback"]
         )
@@ -440,8 +427,8 @@ def _pipeline_run(m: Any) -> PipelineRun:
     data = dict(m)
     for key in ("started_at", "ended_at", "heartbeat_at"):
         data[key] = utc(data[key])
-    data["config"] = data["config"] or {}
-    data["external_ids"] = data["external_ids"] or {}
+    data["config"] = repair_json(data["config"]) or {}
+    data["external_ids"] = repair_json(data["external_ids"]) or {}
     return PipelineRun.model_validate(data)
 
 
@@ -455,4 +442,5 @@ def _artifact(m: Any) -> Artifact:
     data = dict(m)
     data["created_at"] = utc(data["created_at"])
     data["columns"] = [ColumnInfo(**c) for c in data["columns"]] if data["columns"] else None
+    data["profile"] = repair_json(data["profile"])
     return Artifact.model_validate(data)
