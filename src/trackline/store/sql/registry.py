@@ -5,6 +5,14 @@ SQLite already serializes writers; PostgreSQL takes ``FOR UPDATE`` on the head r
 lock makes version numbering gap-free, alias compare-and-swap exact, and the chain linear.
 """
 
+from ...model.limits import (
+    INT32_MAX,
+    SHORT_LEN,
+    TEXT_LEN,
+    Checker,
+    check_artifact,
+    repair_json,
+)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -89,6 +97,13 @@ class SqlRegistry(RegistryStore, AuditStore):
         return AuditEntry(**row)
 
     def append_audit(self, action, *, actor, model=None, version=None, data=None) -> AuditEntry:
+        c = Checker()
+        c.text(("action",), action, 64, required=True)
+        c.text(("actor",), actor, SHORT_LEN, required=True)
+        c.text(("model",), model, SHORT_LEN)
+        c.integer(("version",), version, 1, INT32_MAX)
+        c.json(("data",), data)
+        c.raise_if_any("audit entry")
         with self._write() as conn, conn.begin():
             return self._append(conn, action, actor, model, version, dict(data or {}))
 
@@ -117,6 +132,14 @@ class SqlRegistry(RegistryStore, AuditStore):
     def add_model_version(
         self, name, artifact, *, run_id, actor, description=None, tags=None, metadata=None
     ) -> ModelVersion:
+        c = Checker()
+        c.text(("name",), name, SHORT_LEN, required=True)
+        c.text(("run_id",), run_id, 64)
+        c.text(("description",), description, TEXT_LEN)
+        c.json(("tags",), tags)
+        c.json(("metadata",), metadata)
+        check_artifact(c, ("artifact",), artifact)
+        c.raise_if_any(f"model version of {str(name)[:80]!r}")
         with self._write() as conn, conn.begin():
             self._lock(conn)
             existing = conn.execute(
@@ -192,7 +215,7 @@ class SqlRegistry(RegistryStore, AuditStore):
                 run_id=r.run_id,
                 description=r.description,
                 tags=r.tags or {},
-                metadata=r.meta or {},
+                metadata=repair_json(r.meta) or {},
                 aliases=aliases.get((r.name, r.version), []),
                 created_at=utc(r.created_at),
                 actor=r.actor,
@@ -253,6 +276,10 @@ class SqlRegistry(RegistryStore, AuditStore):
     def update_model_version(
         self, name, version, *, actor, description=None, tags=None
     ) -> ModelVersion:
+        c = Checker()
+        c.text(("description",), description, TEXT_LEN)
+        c.json(("tags",), tags)
+        c.raise_if_any(f"update of {str(name)[:80]}/{version}")
         current = self.get_model_version(name, version)
         values: dict[str, Any] = {}
         if description is not None:
@@ -364,6 +391,18 @@ class SqlRegistry(RegistryStore, AuditStore):
     # -- evaluations and decisions ----------------------------------------------------------
     def write_evaluation(self, evaluation, artifacts) -> None:
         e = evaluation
+        c = Checker()
+        c.text(("id",), e.id, 64, required=True)
+        c.text(("model_name",), e.model_name, SHORT_LEN)
+        c.integer(("model_version",), e.model_version, 1, INT32_MAX)
+        c.text(("model_digest",), e.model_digest, 128, required=True)
+        c.text(("dataset_digest",), e.dataset_digest, 128, required=True)
+        c.text(("dataset_name",), e.dataset_name, 512)
+        c.text(("run_id",), e.run_id, 64)
+        c.text(("actor",), e.actor, SHORT_LEN)
+        for i, a in enumerate(artifacts or ()):
+            check_artifact(c, ("artifacts", i), a)
+        c.raise_if_any(f"evaluation {str(e.id)[:80]!r}")
         with self._write() as conn, conn.begin():
             self._lock(conn)
             if artifacts:
@@ -475,7 +514,9 @@ def _artifact_row(a: Artifact) -> dict[str, Any]:
 def _audit(m: Any) -> AuditEntry:
     data = dict(m)
     data["at"] = utc(data["at"])
-    data["data"] = data["data"] or {}
+    # An entry stored before the limits may be too deep to serialise: shown repaired (verify
+    # then reports that entry, which is the truth: its data cannot be shown as recorded).
+    data["data"] = repair_json(data["data"]) or {}
     return AuditEntry.model_validate(data)
 
 
