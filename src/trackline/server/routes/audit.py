@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from ...audit.api import verify_audit
+from ...errors import InvalidInput
 from ...model.limits import AUDIT_DATA_BYTES, INT64_MAX, check_json
 from ...model.registry import AuditEntry, AuditReport
 from ...registry.refs import check_name
-from ...errors import InvalidInput
 from ..access import AuditEvent, Principal, Role, allows
 from ..auth import deny, require
 from ..context import get_ctx

@@ -5,14 +5,6 @@ SQLite already serializes writers; PostgreSQL takes ``FOR UPDATE`` on the head r
 lock makes version numbering gap-free, alias compare-and-swap exact, and the chain linear.
 """
 
-from ...model.limits import (
-    INT32_MAX,
-    SHORT_LEN,
-    TEXT_LEN,
-    Checker,
-    check_artifact,
-    repair_json,
-)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -22,6 +14,14 @@ import sqlalchemy as sa
 
 from ...errors import Conflict, NotFound
 from ...model.audit import entry_hash
+from ...model.limits import (
+    INT32_MAX,
+    SHORT_LEN,
+    TEXT_LEN,
+    Checker,
+    check_artifact,
+    repair_json,
+)
 from ...model.registry import (
     AliasMove,
     AuditEntry,
