@@ -1,9 +1,9 @@
 """One background thread per process keeps leases of long runs and samples their resources.
 
 Short calls never touch it beyond a dict insert and delete: a call that ends before its first
-tick is written once, at the end. A call still going at a tick gets a "running" record (so it is
-visible, and reapable if the process dies) and from then on a heartbeat every
-``heartbeat_interval``; calls past ``sample_after`` get resource samples every ``sample_interval``.
+tick is written once, at the end. A call still going after ``FIRST_BEAT_S`` (at the latest one
+tick later, so within a second) gets a "running" record — visible, and reapable by the lease if
+the process is killed — and from then on a heartbeat every ``heartbeat_interval``; calls past ``sample_after`` get resource samples every ``sample_interval``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ __all__ = ["Beating", "register", "unregister"]
 log = logging.getLogger("trackline")
 # Half the default sample interval: runs with default settings never need to wake the thread.
 _IDLE_TICK = 0.5
+# Age at which a run first gets its "running" record (a process killed later leaves a trace).
+FIRST_BEAT_S = 0.5
 
 
 class Beating(Protocol):
@@ -74,9 +76,9 @@ class _Heart:
                     ):
                         self.last_sample[key] = now
                         item.sample()
-                    if (
-                        age >= beat_every
-                        and now - self.last_beat.get(key, item.started_mono) >= beat_every
+                    last = self.last_beat.get(key)
+                    if (last is None and age >= min(beat_every, FIRST_BEAT_S)) or (
+                        last is not None and now - last >= beat_every
                     ):
                         self.last_beat[key] = now
                         item.beat()

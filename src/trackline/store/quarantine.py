@@ -32,11 +32,14 @@ from ..model.runs import TERMINAL, ErrorInfo, PipelineRun, RunStatus, TaskRun
 
 __all__ = [
     "QuarantinedRecord",
+    "drop_quarantined",
+    "find_quarantined",
     "is_permanent_config_error",
     "is_refusal",
     "list_quarantined",
     "quarantine",
     "reduced_record",
+    "release_quarantined",
 ]
 
 REASON_SUFFIX = ".reason.json"
@@ -127,6 +130,34 @@ def list_quarantined(spool_dir: Path) -> list[QuarantinedRecord]:
             QuarantinedRecord(p.name, p, kind, record_id, str(why.get("reason")), why.get("at", 0))
         )
     return found
+
+
+def find_quarantined(spool_dir: Path, ref: str) -> QuarantinedRecord:
+    """A quarantined record by file name, file-name prefix or record id (exactly one)."""
+    from ..errors import AmbiguousRef, NotFound
+
+    items = list_quarantined(spool_dir)
+    exact = [q for q in items if ref in (q.name, q.record_id)]
+    found = exact or [q for q in items if q.name.startswith(ref)]
+    if not found:
+        raise NotFound(f"no quarantined record {ref!r} (see `trackline spool list`)")
+    if len(found) > 1:
+        raise AmbiguousRef(f"{ref!r} matches {len(found)} quarantined records; give the file name")
+    return found[0]
+
+
+def release_quarantined(spool_dir: Path, q: QuarantinedRecord) -> Path:
+    """Put a quarantined record back in the spool (the next replay tries it again)."""
+    target = Path(spool_dir) / q.name
+    os.replace(q.path, target)
+    (q.path.parent / (q.name + REASON_SUFFIX)).unlink(missing_ok=True)
+    return target
+
+
+def drop_quarantined(q: QuarantinedRecord) -> None:
+    """Delete a quarantined record for good."""
+    q.path.unlink()
+    (q.path.parent / (q.name + REASON_SUFFIX)).unlink(missing_ok=True)
 
 
 def _safe_id(value: str) -> str:
