@@ -3,7 +3,8 @@
 Short calls never touch it beyond a dict insert and delete: a call that ends before its first
 tick is written once, at the end. A call still going after ``FIRST_BEAT_S`` (at the latest one
 tick later, so within a second) gets a "running" record — visible, and reapable by the lease if
-the process is killed — and from then on a heartbeat every ``heartbeat_interval``; calls past ``sample_after`` get resource samples every ``sample_interval``.
+the process is killed — and from then on a heartbeat every ``heartbeat_interval``; calls past
+``sample_after`` get resource samples every ``sample_interval``.
 """
 
 from __future__ import annotations
