@@ -18,10 +18,10 @@ from typing import Protocol
 __all__ = ["Beating", "register", "unregister"]
 
 log = logging.getLogger("trackline")
-# Half the default sample interval: runs with default settings never need to wake the thread.
-_IDLE_TICK = 0.5
 # Age at which a run first gets its "running" record (a process killed later leaves a trace).
-FIRST_BEAT_S = 0.5
+FIRST_BEAT_S = 0.25
+# The first beat's time: runs with default settings never need to wake the thread.
+_IDLE_TICK = FIRST_BEAT_S
 
 
 class Beating(Protocol):
@@ -57,7 +57,9 @@ class _Heart:
             items = list(self.active.values())
         if not items:
             return _IDLE_TICK
-        return max(0.02, min(min(i.intervals()[0], i.intervals()[2]) for i in items) / 2)
+        shortest = min(min(i.intervals()[0], i.intervals()[2]) for i in items)
+        # Ticks while runs are active are short enough to write the first record on time.
+        return max(0.02, min(shortest, 2 * FIRST_BEAT_S) / 2)
 
     def loop(self) -> None:
         while True:
@@ -95,7 +97,7 @@ def register(item: Beating) -> None:
         _heart.active[id(item)] = item
     _heart.ensure_thread()
     sample_every, _, beat_every = item.intervals()
-    if min(sample_every, beat_every) / 2 < _heart.tick:
+    if min(sample_every, beat_every, 2 * FIRST_BEAT_S) / 2 < _heart.tick:
         _heart.wake.set()  # the thread sleeps longer than this run needs: re-plan now
 
 

@@ -18,7 +18,7 @@ from ..store.quarantine import (
     release_quarantined,
 )
 from .main import cli, client
-from .output import emit_json, table
+from .output import emit_json, fail, table
 
 
 def _spool(ctx):
@@ -92,7 +92,7 @@ def retry(ctx, ref):
         f"quarantined again {len(result.quarantined)}"
     )
     if not result.ok:
-        raise click.exceptions.Exit(1)
+        fail(result.error or "the record was refused again; see `trackline spool show`")
 
 
 @spool.command()

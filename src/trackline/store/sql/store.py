@@ -95,8 +95,9 @@ class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
                         "created_at": utcnow(),
                     },
                 )
-            fold = Fold.MERGED if _inserted(conn, T_RUNS, row) else fold_into(conn, T_RUNS, row)
-            if fold is not Fold.MERGED and run.metrics:
+            new = _inserted(conn, T_RUNS, row)
+            fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
+            if not new and run.metrics:
                 metric_conflicts(conn, T_METRICS, run.id, run.metrics)
             if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
                 run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
