@@ -389,10 +389,10 @@ def test_process_killed_at_one_second_leaves_a_running_record_the_reaper_closes(
         proc.wait()
     store = HttpStore(server.url, token=server.tokens["writer"])
     found = store.list_runs(RunQuery(name=name))
-    assert [r.status for r in found] == ["running"]
-    run_id = found[0].id
-    reaped = store.reap(utcnow().replace(year=utcnow().year + 1))
-    assert run_id in reaped and store.get_run(run_id).status == "crashed"
+    # The trace exists; the server (same host, dead pid) may already have reaped it on listing.
+    assert len(found) == 1 and found[0].status in ("running", "crashed")
+    store.reap(utcnow().replace(year=utcnow().year + 1))
+    assert store.get_run(found[0].id).status == "crashed"
 
 
 def test_metric_model_requires_an_id_on_the_wire(server):
