@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from typing import Any
 
 from ..errors import InvalidInput
@@ -190,6 +191,17 @@ class Checker:
         if value is not None and not lo <= value <= hi:
             self._add(path, f"is {value}; must be between {lo} and {hi}", "int_range", [lo, hi])
 
+    def when(self, path: tuple, value: Any) -> None:
+        """A timestamp every database and ISO format can hold (years 1900-9000, in UTC)."""
+        if value is None:
+            return
+        try:
+            year = value.astimezone(UTC).year if value.tzinfo else value.year
+        except (OverflowError, ValueError):
+            year = 0
+        if not 1900 <= year <= 9000:
+            self._add(path, "is outside the years 1900-9000", "datetime_range", [1900, 9000])
+
     def json(self, path: tuple, value: Any, max_bytes: int = JSON_BYTES) -> None:
         if value is None:
             return
@@ -218,6 +230,8 @@ def _run_common(c: Checker, run: Any) -> None:
     c.text(("status",), run.status, STATUS_LEN, required=True)
     c.text(("host",), run.host, HOST_LEN)
     c.integer(("pid",), run.pid, 0, INT32_MAX)
+    for key in ("started_at", "ended_at", "heartbeat_at"):
+        c.when((key,), getattr(run, key))
     c.json(("external_ids",), run.external_ids)
 
 
@@ -233,6 +247,7 @@ def check_artifact(c: Checker, path: tuple, a: Any) -> None:
         c.text((*path, "columns", i, "name"), col.name, TEXT_LEN)
         c.text((*path, "columns", i, "dtype"), col.dtype, TEXT_LEN)
     c.json((*path, "profile"), a.profile)
+    c.when((*path, "created_at"), a.created_at)
 
 
 def check_task_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
@@ -267,6 +282,7 @@ def check_task_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
         c.text(("metrics", i, "id"), m.id, ID_LEN, required=True)
         c.text(("metrics", i, "key"), m.key, KEY_LEN, required=True)
         c.integer(("metrics", i, "step"), m.step, -INT64_MAX, INT64_MAX)
+        c.when(("metrics", i, "timestamp"), m.timestamp)
         if m.id in seen:
             c._add(("metrics", i, "id"), f"{m.id!r} is used twice in this run", "duplicate")
         seen.add(m.id)

@@ -18,15 +18,14 @@ from ...model.runs import TaskRun, utcnow
 
 __all__ = ["insert_new_task_run"]
 
-_FMT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 def _ts(value: datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime(_FMT)
+    # isoformat pads the year to four digits (strftime's %Y does not for years < 1000).
+    return value.isoformat(sep=" ", timespec="microseconds")
 
 
 def _js(value: Any) -> str | None:
