@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import circuit
 import hashing
 import lineage
 import metrics
@@ -17,6 +18,7 @@ def main() -> None:
     quick = "--quick" in sys.argv
     print(f"machine: {machine()}\n")
     overhead.main(500 if quick else 2000)
+    circuit.main(200 if quick else 500)
     metrics.main(2000 if quick else 20_000)
     mlflow_compare.main(40 if quick else 200)
     hashing.main(64 if quick else 1024)

@@ -82,7 +82,7 @@ class FailSafeStore(RunStore):
                 raise StoreUnavailable(
                     f"store {self.url} is unavailable: {self._permanent or 'circuit open'}"
                 )
-            self.spool.put(record)
+            self.spool.put(record, durable=False)
             return
         try:
             write(self.backend)
