@@ -23,6 +23,7 @@ from ..errors import (
     Conflict,
     InvalidInput,
     PermissionDenied,
+    SchemaOutdated,
     StoreUnavailable,
     TracklineError,
     Unauthenticated,
@@ -46,8 +47,9 @@ REASON_SUFFIX = ".reason.json"
 
 
 def is_permanent_config_error(exc: BaseException) -> bool:
-    """Errors no retry can fix: a malformed or unknown store URL, a missing driver."""
-    if isinstance(exc, (ConfigError, ImportError)):
+    """Errors no retry can fix: a malformed or unknown store URL, a missing driver, a schema
+    that is too old while auto-upgrade is off."""
+    if isinstance(exc, (ConfigError, ImportError, SchemaOutdated)):
         return True
     try:
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
