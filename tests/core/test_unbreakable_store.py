@@ -154,3 +154,17 @@ def test_migration_repairs_rows_stored_beyond_the_limits(store_url):
     assert json_problem(got.external_ids) is None and json_problem(got.params["p"]) is None
     got.model_dump_json()  # serialisable again: the read that used to fail with a 500
     store.close()
+
+
+def test_an_exception_text_with_nul_bytes_is_recorded_cleaned(use_store):
+    @trackline.tracked_task
+    def boom() -> None:
+        raise ValueError("binary \x00 payload " + "y" * 2_000_000)
+
+    with pytest.raises(ValueError):
+        boom()
+    (run,) = trackline.connect().runs()
+    got = trackline.connect().run(run.id)
+    assert got.status == "failed" and got.error.type == "ValueError"
+    assert "\x00" not in got.error.message and got.error.message.startswith("binary \\0 payload")
+    assert len(got.error.message) <= 1_048_576
