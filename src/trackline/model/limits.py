@@ -81,7 +81,7 @@ def clean_text(value: str, max_len: int) -> str:
 
 
 def json_problem(
-    value: Any, *, max_depth: int = JSON_DEPTH, max_bytes: int = JSON_BYTES
+    value: Any, *, max_depth: int = JSON_DEPTH, max_bytes: int = JSON_BYTES, allow_nan: bool = False
 ) -> str | None:
     """Why a JSON value cannot be stored (too deep, too big, bad strings or numbers), or None.
 
@@ -111,7 +111,7 @@ def json_problem(
                 return f"has a string that {bad}"
             size += len(item) + 2
         elif isinstance(item, float):
-            if not math.isfinite(item):
+            if not allow_nan and not math.isfinite(item):
                 return "has a non-finite number (NaN or Infinity is not JSON)"
             size += 8
         else:
@@ -218,11 +218,16 @@ class Checker:
         raise InvalidInput(f"{what} cannot be stored: {shown}{more}", errors=self.errors)
 
 
-def check_json(value: Any, field: str, *, max_bytes: int = JSON_BYTES) -> None:
-    """Raise ``InvalidInput`` unless ``value`` is storable JSON (one field of a request)."""
-    c = Checker()
-    c.json((field,), value, max_bytes)
-    c.raise_if_any(field)
+def check_json(
+    value: Any, field: str, *, max_bytes: int = JSON_BYTES, allow_nan: bool = False
+) -> None:
+    """Raise ``InvalidInput`` unless ``value`` is storable JSON (one field of a request);
+    ``allow_nan`` for records whose NaN statistics are stored as null (monitoring)."""
+    bad = json_problem(value, max_bytes=max_bytes, allow_nan=allow_nan)
+    if bad:
+        c = Checker()
+        c._add((field,), bad, "json_unstorable", {"depth": JSON_DEPTH, "bytes": max_bytes})
+        c.raise_if_any(field)
 
 
 def _run_common(c: Checker, run: Any) -> None:
