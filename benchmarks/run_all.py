@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import circuit
 import hashing
 import lineage
 import metrics
@@ -30,6 +31,7 @@ def main() -> None:
     print(f"machine: {machine()}  commit: {commit()}\n")
     steps = {
         "overhead": lambda: overhead.main(500 if quick else 3000),
+        "circuit": lambda: circuit.main(200 if quick else 500),
         "metrics": lambda: metrics.main(2000 if quick else 20_000),
         "mlflow": lambda: mlflow_compare.main(40 if quick else 200),
         "hashing": lambda: hashing.main(64 if quick else 1024),

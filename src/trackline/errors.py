@@ -46,6 +46,11 @@ class InvalidInput(TracklineError, ValueError):
     code = "invalid_input"
     http_status = 422
 
+    def __init__(self, message: str = "", errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        # One entry per violated field: {"loc": [...], "msg", "type", "limit"?}.
+        self.errors = errors
+
 
 class QueryError(InvalidInput):
     """A search expression (``--where``, ``--order-by``, ``--columns``, ``--agg``) is malformed.

@@ -144,7 +144,7 @@ def test_corrupt_spool_file_is_kept_aside(tmp_path, monkeypatch):
     (spool_dir / "00000000000000000001-task_run-x.json").write_text("{not json")
     result = trackline.connect().sync()
     assert result.delivered == 0 and len(result.bad) == 1
-    assert (spool_dir / "bad" / "00000000000000000001-task_run-x.json").exists()
+    assert (spool_dir / "quarantine" / "00000000000000000001-task_run-x.json").exists()
 
 
 def test_cli_sync(tmp_path, monkeypatch):

@@ -308,7 +308,9 @@ def test_denied_actions_are_audited_with_the_token_name(server):
     seen = {(e["actor"], e["action"]) for e in denied}
     assert ("reader-bot", "POST /api/v1/task-runs") in seen
     assert ("approver-bot", "GET /api/v1/tokens") in seen
-    assert ("anonymous", f"GET {marker}") in seen
+    # Denials are sampled per actor and route per minute: this one may be counted in an entry
+    # written for the same route (``/runs/{ref}``) moments earlier.
+    assert any(a == "anonymous" and x.startswith("GET /api/v1/runs/") for a, x in seen)
     assert ("invalid-token", "GET /api/v1/runs") in seen
     assert all(e["outcome"] == "denied" for e in denied)
 

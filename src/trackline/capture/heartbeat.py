@@ -1,9 +1,10 @@
 """One background thread per process keeps leases of long runs and samples their resources.
 
 Short calls never touch it beyond a dict insert and delete: a call that ends before its first
-tick is written once, at the end. A call still going at a tick gets a "running" record (so it is
-visible, and reapable if the process dies) and from then on a heartbeat every
-``heartbeat_interval``; calls past ``sample_after`` get resource samples every ``sample_interval``.
+tick is written once, at the end. A call still going after ``FIRST_BEAT_S`` (at the latest one
+tick later, so within a second) gets a "running" record — visible, and reapable by the lease if
+the process is killed — and from then on a heartbeat every ``heartbeat_interval``; calls past
+``sample_after`` get resource samples every ``sample_interval``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Protocol
 __all__ = ["Beating", "register", "unregister"]
 
 log = logging.getLogger("trackline")
-# Half the default sample interval: runs with default settings never need to wake the thread.
-_IDLE_TICK = 0.5
+# Age at which a run first gets its "running" record (a process killed later leaves a trace).
+FIRST_BEAT_S = 0.25
+# The first beat's time: runs with default settings never need to wake the thread.
+_IDLE_TICK = FIRST_BEAT_S
 
 
 class Beating(Protocol):
@@ -54,7 +57,9 @@ class _Heart:
             items = list(self.active.values())
         if not items:
             return _IDLE_TICK
-        return max(0.02, min(min(i.intervals()[0], i.intervals()[2]) for i in items) / 2)
+        shortest = min(min(i.intervals()[0], i.intervals()[2]) for i in items)
+        # Ticks while runs are active are short enough to write the first record on time.
+        return max(0.02, min(shortest, 2 * FIRST_BEAT_S) / 2)
 
     def loop(self) -> None:
         while True:
@@ -74,9 +79,9 @@ class _Heart:
                     ):
                         self.last_sample[key] = now
                         item.sample()
-                    if (
-                        age >= beat_every
-                        and now - self.last_beat.get(key, item.started_mono) >= beat_every
+                    last = self.last_beat.get(key)
+                    if (last is None and age >= min(beat_every, FIRST_BEAT_S)) or (
+                        last is not None and now - last >= beat_every
                     ):
                         self.last_beat[key] = now
                         item.beat()
@@ -92,7 +97,7 @@ def register(item: Beating) -> None:
         _heart.active[id(item)] = item
     _heart.ensure_thread()
     sample_every, _, beat_every = item.intervals()
-    if min(sample_every, beat_every) / 2 < _heart.tick:
+    if min(sample_every, beat_every, 2 * FIRST_BEAT_S) / 2 < _heart.tick:
         _heart.wake.set()  # the thread sleeps longer than this run needs: re-plan now
 
 

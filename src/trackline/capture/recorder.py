@@ -23,6 +23,7 @@ from typing import Any
 from ..config import Settings, settings
 from ..errors import InvalidInput, TracklineError
 from ..model.ids import new_id, next_id
+from ..model.limits import NAME_LEN, TEXT_LEN, clean_text
 from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
 from ..model.trusted import construct
 from ..store import RunStore, get_store
@@ -160,12 +161,12 @@ class RunRecorder:
             record.duration_s = round(time.monotonic() - self.started_mono, 6)
             record.resources = self.meter.finish() if self.meter else None
             if isinstance(error, BaseException):
+                kind = f"{type(error).__module__}.{type(error).__qualname__}"
+                # An exception's text may hold anything (NUL bytes, megabytes): made storable.
                 record.error = ErrorInfo(
-                    type=f"{type(error).__module__}.{type(error).__qualname__}".removeprefix(
-                        "builtins."
-                    ),
-                    message=str(error),
-                    traceback="".join(traceback.format_exception(error)),
+                    type=clean_text(kind.removeprefix("builtins."), NAME_LEN),
+                    message=clean_text(str(error), TEXT_LEN),
+                    traceback=clean_text("".join(traceback.format_exception(error)), TEXT_LEN),
                 )
             elif error is not None:
                 record.error = error

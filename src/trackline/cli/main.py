@@ -62,7 +62,19 @@ def client(ctx: click.Context):
 
 def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
-    from . import audit, db, drift, gate, models, monitor, runs, search, server, tokens  # noqa: F401
+    from . import (  # noqa: F401
+        audit,
+        db,
+        drift,
+        gate,
+        models,
+        monitor,
+        runs,
+        search,
+        server,
+        spool,
+        tokens,
+    )
 
 
 _register()

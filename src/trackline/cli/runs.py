@@ -328,12 +328,20 @@ def sync(ctx, as_json):
                 "delivered": result.delivered,
                 "remaining": result.remaining,
                 "bad": result.bad,
+                "quarantined": result.quarantined,
                 "error": result.error,
             }
         )
     else:
         click.echo(f"delivered {result.delivered}, remaining {result.remaining}")
         for b in result.bad:
-            click.echo(f"unreadable spool file kept aside: {b}", err=True)
+            click.echo(f"unreadable spool file quarantined: {b}", err=True)
+        for q in result.quarantined:
+            click.echo(f"refused by the store, quarantined: {q}", err=True)
     if result.error:
         fail(f"store still unavailable: {result.error}")
+    if result.bad or result.quarantined:
+        fail(
+            f"{len(result.bad) + len(result.quarantined)} record(s) quarantined; "
+            "see `trackline spool list` (retry or drop them there)"
+        )

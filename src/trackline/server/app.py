@@ -18,7 +18,7 @@ from .access import ServerAuditLog, TokenStore
 from .config import ServerConfig
 from .context import ServerContext
 from .errors import install_error_handlers
-from .limits import BodyLimit
+from .limits import BodyLimit, RefuseNul
 from .routes import API_ROUTERS
 from .schemas import ErrorBody, Health
 
@@ -53,6 +53,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     )  # type: ignore[arg-type]
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(RefuseNul)
 
     api = APIRouter(prefix="/api/v1")
     for router in API_ROUTERS:

@@ -21,7 +21,12 @@ _HOW = "send 'Authorization: Bearer <token>' (an admin creates one with `trackli
 
 
 def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
-    get_ctx(request).audit.record(
+    audit = get_ctx(request).audit
+    route = getattr(request.scope.get("route"), "path", None) or request.url.path
+    count = audit.denials.admit(actor, f"{request.method} {route}")
+    if count is None:  # sampled: this (actor, route) was audited less than a minute ago
+        return
+    audit.record(
         actor,
         f"{request.method} {request.url.path}",
         outcome="denied",
@@ -29,6 +34,8 @@ def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
             "reason": reason,
             "needs": needed.value,
             "client": request.client.host if request.client else None,
+            # denials of this actor on this route since the last entry, this one included
+            "count": count,
         },
     )
 

@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from starlette.exceptions import HTTPException
 
 from ..errors import TracklineError
@@ -55,7 +55,22 @@ def _msg(err: dict) -> str:
 
 async def _on_trackline(request: Request, exc: TracklineError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-    return error_response(exc.http_status, exc.code, str(exc), headers=headers)
+    errors = getattr(exc, "errors", None)
+    return error_response(exc.http_status, exc.code, str(exc), errors, headers=headers)
+
+
+async def _on_store_refused(request: Request, exc: StatementError) -> JSONResponse:
+    """A value the database itself refused (a limit the edge checks missed): the client's
+    fault, never a 500. Integrity errors are conflicts with what is stored."""
+    if isinstance(exc, OperationalError):
+        return await _on_db_down(request, exc)
+    log.warning("store refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+    reason = str(exc.orig).splitlines()[0][:300] if exc.orig else type(exc).__name__
+    if isinstance(exc, IntegrityError):
+        return error_response(409, "conflict", f"the store refused the write: {reason}")
+    if isinstance(exc, DataError) or isinstance(exc.orig, (ValueError, UnicodeError)):
+        return error_response(422, "invalid_input", f"the store refused a value: {reason}")
+    return await _on_other(request, exc)
 
 
 async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -97,4 +112,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(OperationalError, _on_db_down)
+    app.add_exception_handler(StatementError, _on_store_refused)
     app.add_exception_handler(Exception, _on_other)

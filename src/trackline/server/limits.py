@@ -7,7 +7,7 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit"]
+__all__ = ["BodyLimit", "RefuseNul"]
 
 # How much of a refused body is still read (and discarded) before answering. Closing a socket
 # with unread data makes the kernel send a reset, which can destroy the 413 before the client
@@ -68,6 +68,36 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class RefuseNul:
+    """Pure ASGI middleware: a NUL character in the path or the query string is refused (422)
+    before routing; no column, name or filter can hold one (PostgreSQL refuses it outright)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").lower()
+            if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+                body = json.dumps(
+                    {
+                        "error": {
+                            "code": "invalid_input",
+                            "message": "invalid request: the path or query contains a NUL "
+                            "character (%00), which no name, id or filter can hold",
+                        }
+                    }
+                ).encode()
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                await send({"type": "http.response.start", "status": 422, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
 
 
 async def _drain(receive: Receive, budget: int) -> None:

@@ -80,8 +80,12 @@ class BatchOut(BaseModel):
 
 
 class HeartbeatIn(BaseModel):
-    task_run_ids: list[str] = Field(default_factory=list, max_length=10_000)
-    pipeline_run_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    task_run_ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=10_000
+    )
+    pipeline_run_ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=10_000
+    )
     at: datetime
 
 

@@ -42,7 +42,7 @@ class AliasMoveIn(BaseModel):
     for empty, or ``"any"``). ``decision_id`` must name a passing decision for the version's
     bytes."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     expected: int | None | Literal["any"] = "any"
     decision_id: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=2000)
@@ -76,7 +76,7 @@ class AuditAppendIn(BaseModel):
 
     action: Literal["model.verified", "promotion.refused"]
     model: str | None = Field(default=None, max_length=255)
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -5,6 +5,13 @@ spool instead and the user's task carries on; the next successful write replays 
 In strict mode (``TRACKLINE_STRICT=1``) the error is raised as ``StoreUnavailable`` instead.
 Reads are never hidden: they raise.
 
+Fail fast, deliver later: after ``failure_threshold`` consecutive failures the circuit opens and
+writes go straight to the spool (no network, no retries) while a background thread probes the
+store; the first successful probe closes the circuit and replays the spool. A permanent
+configuration error (an unknown URL scheme, a missing driver) is reported once per process with
+its fix, and records spool quietly until the configuration is fixed. A record the store refuses
+as invalid is quarantined at once (``quarantine.py``), never left to block the spool.
+
 Only ``RunStore`` is wrapped. Other capabilities (registry, audit, monitoring) are reached through
 ``trackline.store.capability``, which hands out the backend itself: a promotion or a drift report
 that silently landed in a local file would let a pipeline believe something happened that did not.
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -22,15 +30,24 @@ from ..errors import ConfigError, StoreUnavailable, TracklineError
 from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 from ..query.spec import Search, SearchResult
 from .protocols import RunStore, SearchStore
+from .quarantine import is_permanent_config_error, is_refusal, quarantine
 from .spool import ReplayResult, Spool
 
 __all__ = ["FailSafeStore"]
 
 log = logging.getLogger("trackline")
+_REPORTED: set[str] = set()  # permanent configuration errors already reported by this process
 
 
 class FailSafeStore(RunStore):
-    def __init__(self, settings: Settings, opener: Callable[[], RunStore]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        opener: Callable[[], RunStore],
+        *,
+        failure_threshold: int = 2,
+        probe_interval: float = 5.0,
+    ) -> None:
         self.settings = settings
         self.url = settings.store_url
         self.spool = Spool(settings.spool_path)
@@ -38,6 +55,16 @@ class FailSafeStore(RunStore):
         self._backend: RunStore | None = None
         self._lock = threading.Lock()
         self._replaying = threading.Lock()
+        self.failure_threshold = failure_threshold
+        self.probe_interval = probe_interval
+        self._failures = 0
+        self._open = False  # the circuit: True while writes go straight to the spool
+        self._permanent: str | None = None
+        self._prober: threading.Thread | None = None
+
+    @property
+    def circuit_open(self) -> bool:
+        return self._open or self._permanent is not None
 
     @property
     def backend(self) -> RunStore:
@@ -51,6 +78,13 @@ class FailSafeStore(RunStore):
     def _guarded_write(
         self, record: TaskRun | PipelineRun, write: Callable[[RunStore], None]
     ) -> None:
+        if self.circuit_open:
+            if self.settings.strict:
+                raise StoreUnavailable(
+                    f"store {self.url} is unavailable: {self._permanent or 'circuit open'}"
+                )
+            self.spool.put(record, durable=False)
+            return
         try:
             write(self.backend)
         except Exception as exc:
@@ -58,7 +92,46 @@ class FailSafeStore(RunStore):
                 if isinstance(exc, TracklineError):
                     raise
                 raise StoreUnavailable(f"could not write to {self.url}: {exc}") from exc
+            if is_refusal(exc):
+                self._failures = 0
+                self._quarantine(record, exc)
+                return
             path = self.spool.put(record)
+            self._failed(exc, path)
+            return
+        self._failures = 0
+        if self.spool.has_pending():
+            self.replay_spool()
+
+    def _quarantine(self, record: TaskRun | PipelineRun, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        path = self.spool.put(record)
+        quarantine(self.spool.path, path, path.name, reason)
+        log.error(
+            "trackline: store %s refused record %s; quarantined (see `trackline spool list`): %s",
+            self.url,
+            record.id[:80],
+            reason[:1000],
+        )
+        self.spool.record_refusal(self.backend, record, exc)
+
+    def _failed(self, exc: Exception, path) -> None:
+        if is_permanent_config_error(exc):
+            self._permanent = f"{type(exc).__name__}: {exc}"
+            key = f"{self.url}|{self._permanent}"
+            if key not in _REPORTED:
+                _REPORTED.add(key)
+                log.error(
+                    "trackline: store %s can never work as configured (%s). Fix TRACKLINE_STORE "
+                    "(or install the missing package); until then every record is spooled to %s "
+                    "and `trackline sync` delivers them afterwards.",
+                    self.url,
+                    self._permanent,
+                    self.spool.path,
+                )
+            return
+        self._failures += 1
+        if self._failures < self.failure_threshold:
             log.warning(
                 "trackline: store %s unavailable (%s: %s); record spooled to %s",
                 self.url,
@@ -67,8 +140,38 @@ class FailSafeStore(RunStore):
                 path,
             )
             return
-        if self.spool.has_pending():
-            self.replay_spool()
+        with self._lock:
+            if self._open:
+                return
+            self._open = True
+        log.warning(
+            "trackline: store %s unavailable %d times in a row (%s: %s); records go straight "
+            "to the spool %s until a background probe (every %.0f s) reaches it again",
+            self.url,
+            self._failures,
+            type(exc).__name__,
+            exc,
+            self.spool.path,
+            self.probe_interval,
+        )
+        self._prober = threading.Thread(target=self._probe, name="trackline-probe", daemon=True)
+        self._prober.start()
+
+    def _probe(self) -> None:
+        while self._open:
+            time.sleep(self.probe_interval)
+            try:
+                self.backend.list_runs(RunQuery(limit=1))
+            except Exception as exc:  # noqa: BLE001 - still down: keep the circuit open
+                log.debug("trackline: probe of %s failed: %s", self.url, exc)
+                continue
+            self._failures = 0
+            self._open = False
+            log.warning("trackline: store %s reachable again; delivering the spool", self.url)
+            try:
+                self.replay_spool()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("trackline: replay after reconnect failed: %s", exc)
 
     def replay_spool(self) -> ReplayResult:
         if not self._replaying.acquire(blocking=False):
@@ -93,6 +196,8 @@ class FailSafeStore(RunStore):
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
     ) -> None:
+        if self.circuit_open:
+            return  # a missed beat only shortens the lease
         try:
             self.backend.heartbeat(task_run_ids, pipeline_run_ids, at)
         except Exception as exc:  # a missed beat only shortens the lease; never worth failing

@@ -5,6 +5,10 @@ a process killed mid-write leaves only a ``.tmp`` file that is never replayed (a
 later). A replay claims a file by renaming it before writing it, so two processes replaying the
 same spool never both deliver it; and since writes are idempotent by record id, even a replay
 interrupted between delivery and unlink cannot duplicate anything.
+
+A record the store refuses as invalid never blocks the ones behind it: it is quarantined with
+its reason (``quarantine.py``) and a reduced, valid form of it is delivered instead. Only an
+unavailable store stops a replay.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from ..model.runs import PipelineRun, TaskRun
 from .protocols import RunStore
+from .quarantine import is_refusal, quarantine, reduced_record
 
 __all__ = ["Spool", "ReplayResult"]
 
@@ -33,15 +38,24 @@ _STALE_TMP_S = 3600.0
 class ReplayResult:
     delivered: int = 0
     remaining: int = 0
-    bad: list[str] = field(default_factory=list)
+    bad: list[str] = field(default_factory=list)  # unreadable files (quarantined too)
+    quarantined: list[str] = field(default_factory=list)  # "<file>: <reason>"
     error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.bad and not self.quarantined
 
 
 class Spool:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def put(self, record: TaskRun | PipelineRun) -> Path:
+    def put(self, record: TaskRun | PipelineRun, *, durable: bool = True) -> Path:
+        """Spool ``record``. ``durable=False`` skips the fsync (the rename stays atomic, so a
+        killed process loses nothing; only an OS crash within the kernel's flush interval could):
+        the fail-fast path while the store is known to be down, where an fsync per tracked call
+        would cost milliseconds."""
         kind = "task_run" if isinstance(record, TaskRun) else "pipeline_run"
         self.path.mkdir(parents=True, exist_ok=True)
         payload = {"kind": kind, "record": record.model_dump(mode="json")}
@@ -52,7 +66,8 @@ class Spool:
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         final = self.path / name
         os.replace(tmp, final)
         return final
@@ -88,23 +103,43 @@ class Spool:
             try:
                 record = _load(claimed)
             except Exception as exc:  # corrupt or foreign file: keep it aside, never lose it
-                bad_dir = self.path / "bad"
-                bad_dir.mkdir(exist_ok=True)
-                os.replace(claimed, bad_dir / path.name)
+                quarantine(self.path, claimed, path.name, f"unreadable spool file: {exc}")
                 result.bad.append(f"{path.name}: {exc}")
                 continue
             try:
-                (store.write_task_run if isinstance(record, TaskRun) else store.write_pipeline_run)(
-                    record
-                )
+                _deliver(store, record)
             except Exception as exc:
-                os.replace(claimed, path)
-                result.error = f"{type(exc).__name__}: {exc}"
-                break
+                if not is_refusal(exc):
+                    os.replace(claimed, path)
+                    result.error = f"{type(exc).__name__}: {exc}"
+                    break
+                reason = f"{type(exc).__name__}: {exc}"
+                quarantine(self.path, claimed, path.name, reason)
+                result.quarantined.append(f"{path.name}: {reason}")
+                log.error("trackline: store refused spooled %s; quarantined: %s", path.name, reason)
+                self.record_refusal(store, record, exc)
+                continue
             claimed.unlink()
             result.delivered += 1
         result.remaining = len(self.pending())
         return result
+
+    def record_refusal(self, store, record: TaskRun | PipelineRun, exc: Exception) -> None:
+        """Deliver the reduced form of a refused record (spooled if the store went away)."""
+        from ..errors import Conflict
+
+        if isinstance(exc, Conflict):
+            return  # the run is recorded already; the refused record contradicted it
+        reduced = reduced_record(record, f"{type(exc).__name__}: {str(exc)[:1000]}")
+        try:
+            _deliver(store, reduced)
+        except Exception as again:  # noqa: BLE001
+            if is_refusal(again):
+                log.error(
+                    "trackline: even the reduced record of %s was refused: %s", record.id, again
+                )
+            else:
+                self.put(reduced)
 
     def _recover_stale(self) -> None:
         now = time.time()
@@ -119,6 +154,13 @@ class Spool:
                 os.replace(e.path, self.path / original)
             elif e.name.startswith(".tmp-") and age > _STALE_TMP_S:
                 os.unlink(e.path)  # a write that was killed before it completed
+
+
+def _deliver(store, record: TaskRun | PipelineRun) -> None:
+    if isinstance(record, TaskRun):
+        store.write_task_run(record)
+    else:
+        store.write_pipeline_run(record)
 
 
 def _load(path: Path) -> TaskRun | PipelineRun:

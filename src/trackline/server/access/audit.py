@@ -9,6 +9,8 @@ outcome, target and detail in the entry's ``data``.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 from ...model.registry import AuditEntry
 from ...store.protocols import AuditStore
 
-__all__ = ["AuditEvent", "ServerAuditLog"]
+__all__ = ["AuditEvent", "DenialSampler", "ServerAuditLog"]
 
 log = logging.getLogger("trackline.server.audit")
 
@@ -59,9 +61,38 @@ class AuditEvent(BaseModel):
 _REFUSALS = frozenset({"promotion.refused", "promotion.conflict"})
 
 
+class DenialSampler:
+    """Denied requests are counted, and one chained entry per (actor, route) per ``window``
+    seconds carries the count: an anonymous flood adds one row a minute, not one per request.
+
+    Counts live in this process (each server worker samples its own)."""
+
+    def __init__(self, window: float = 60.0, max_keys: int = 10_000) -> None:
+        self.window = window
+        self.max_keys = max_keys
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def admit(self, actor: str, route: str) -> int | None:
+        """The number of denials the entry written now stands for, or None: only counted."""
+        now, key = time.monotonic(), (actor, route)
+        with self._lock:
+            start, suppressed = self._seen.get(key, (None, 0))
+            if start is not None and now - start < self.window:
+                self._seen[key] = (start, suppressed + 1)
+                return None
+            if len(self._seen) >= self.max_keys:  # bounded memory under many actors
+                self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.window}
+                if len(self._seen) >= self.max_keys:
+                    self._seen.clear()
+            self._seen[key] = (now, 0)
+            return suppressed + 1
+
+
 class ServerAuditLog:
     def __init__(self, store: AuditStore) -> None:
         self.store = store
+        self.denials = DenialSampler()
 
     def record(
         self,

@@ -110,15 +110,23 @@ class TokenStore:
             "created_by": created_by,
             "revoked_at": None,
         }
-        with self.engine.connect().execution_options(trackline_write=True) as conn, conn.begin():
-            taken = conn.execute(
-                sa.select(T.c.id).where(T.c.name == name, T.c.revoked_at.is_(None))
-            ).first()
-            if taken is not None:
-                raise Conflict(
-                    f"an active token named {name!r} exists; revoke it first or pick another name"
-                )
-            conn.execute(sa.insert(T), row)
+        taken = Conflict(
+            f"an active token named {name!r} exists; revoke it first or pick another name"
+        )
+        try:
+            with (
+                self.engine.connect().execution_options(trackline_write=True) as conn,
+                conn.begin(),
+            ):
+                exists = conn.execute(
+                    sa.select(T.c.id).where(T.c.name == name, T.c.revoked_at.is_(None))
+                ).first()
+                if exists is not None:
+                    raise taken
+                conn.execute(sa.insert(T), row)
+        except sa.exc.IntegrityError as exc:
+            # Two creators raced past the check: the unique index of active names decides.
+            raise taken from exc
         return secret, _info(_Row(row))
 
     def list(self, include_revoked: bool = True) -> list[TokenInfo]:

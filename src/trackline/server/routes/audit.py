@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 
 from ...audit.api import verify_audit
+from ...errors import InvalidInput
+from ...model.limits import AUDIT_DATA_BYTES, INT64_MAX, check_json
 from ...model.registry import AuditEntry, AuditReport
 from ...registry.refs import check_name
 from ..access import AuditEvent, Principal, Role, allows
@@ -48,10 +50,10 @@ def audit_entries(
     request: Request,
     _=READ_AUDIT,
     model: ModelFilter = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
     actor: Annotated[str | None, Query(max_length=255)] = None,
     action: Annotated[str | None, Query(max_length=128)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> list[AuditEntry]:
     """The chain itself in sequence order (with ``limit``: the newest ``limit`` entries; with
     ``before``: only entries older than that sequence number, to page backwards)."""
@@ -85,6 +87,11 @@ def audit_append(
     needed = _APPEND_ROLE[body.action]
     if not allows(principal.role, needed):
         deny(request, principal.name, f"role {principal.role} < {needed.value}", needed)
+    check_json(body.data, "body.data", max_bytes=AUDIT_DATA_BYTES)
+    # Only about things that exist: a model version, so the log cannot be filled with fiction.
+    if body.model is None or body.version is None:
+        raise InvalidInput("an audit entry names the model and version it is about")
+    ctx.store.get_model_version(check_name(body.model), body.version)  # NotFound: 404
     return ctx.audit.store.append_audit(
         body.action,
         actor=principal.name,

@@ -18,6 +18,7 @@ from ...errors import Conflict, InvalidInput, NotFound
 from ...gates.check import check_gate
 from ...gates.policy import parse_policy
 from ...gates.promotion import promote
+from ...model.limits import INT32_MAX
 from ...model.registry import AliasMove, Evaluation, GateDecision, ModelSummary, ModelVersion
 from ...registry.evaluations import record_evaluation
 from ...registry.refs import check_name
@@ -43,7 +44,7 @@ READ = require(Role.READER, anonymous_read=True)
 WRITE = require(Role.WRITER)
 APPROVE = require(Role.APPROVER)
 Name = Annotated[str, Path(min_length=1, max_length=255)]
-Version = Annotated[int, Path(ge=1)]
+Version = Annotated[int, Path(ge=1, le=INT32_MAX)]
 Digest = Annotated[str | None, Query(pattern=r"^[0-9a-f]{8,128}$")]
 
 

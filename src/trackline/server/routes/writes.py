@@ -10,7 +10,9 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 
-from ...model.runs import PipelineRun, utcnow
+from ...errors import Conflict
+from ...model.limits import check_pipeline_run, check_task_run
+from ...model.runs import PipelineRun, TaskRun, utcnow
 from ..access import Role, allows
 from ..auth import require
 from ..context import get_ctx
@@ -30,20 +32,46 @@ router = APIRouter(
     responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
 WRITE = require(Role.WRITER)
-READ = require(Role.READER, anonymous_read=True)
+# Reaping writes (it marks runs crashed): a token is needed, as for every write.
+REAP = require(Role.READER)
+
+
+def _write(request: Request, run: TaskRun | PipelineRun, where: tuple) -> None:
+    """Check the record against the store's limits (422 names the field), then write it; a
+    refused rewrite of a finished run is audited before the 409 goes out."""
+    ctx = get_ctx(request)
+    if isinstance(run, TaskRun):
+        check_task_run(run, where)
+    else:
+        check_pipeline_run(run, where)
+    try:
+        if isinstance(run, TaskRun):
+            ctx.store.write_task_run(run)
+        else:
+            ctx.store.write_pipeline_run(run)
+    except Conflict as exc:
+        principal = getattr(request.state, "principal", None)
+        ctx.audit.record(
+            principal.name if principal else "unknown",
+            "run.rewrite_refused",
+            target=run.id,
+            outcome="denied",
+            detail={"reason": str(exc)[:500]},
+        )
+        raise
 
 
 @router.post("/task-runs", response_model=WriteResult)
 def write_task_run(run: TaskRunIn, request: Request, _=WRITE) -> WriteResult:
     """Insert or merge one task run with its params, artifacts, events and metrics (one
     transaction)."""
-    get_ctx(request).store.write_task_run(run)
+    _write(request, run, ("body",))
     return WriteResult(kind="task_run", id=run.id)
 
 
 @router.post("/pipeline-runs", response_model=WriteResult)
 def write_pipeline_run(run: PipelineRun, request: Request, _=WRITE) -> WriteResult:
-    get_ctx(request).store.write_pipeline_run(run)
+    _write(request, run, ("body",))
     return WriteResult(kind="pipeline_run", id=run.id)
 
 
@@ -51,13 +79,16 @@ def write_pipeline_run(run: PipelineRun, request: Request, _=WRITE) -> WriteResu
 def write_batch(batch: BatchIn, request: Request, _=WRITE) -> BatchOut:
     """Several records in one request; results in input order. A failure part-way leaves the
     records before it written, and resending the whole batch is safe."""
-    store = get_ctx(request).store
+    for i, p in enumerate(batch.pipeline_runs):
+        check_pipeline_run(p, ("body", "pipeline_runs", i))
+    for i, t in enumerate(batch.task_runs):
+        check_task_run(t, ("body", "task_runs", i))
     written: list[WriteResult] = []
-    for p in batch.pipeline_runs:
-        store.write_pipeline_run(p)
+    for i, p in enumerate(batch.pipeline_runs):
+        _write(request, p, ("body", "pipeline_runs", i))
         written.append(WriteResult(kind="pipeline_run", id=p.id))
-    for t in batch.task_runs:
-        store.write_task_run(t)
+    for i, t in enumerate(batch.task_runs):
+        _write(request, t, ("body", "task_runs", i))
         written.append(WriteResult(kind="task_run", id=t.id))
     return BatchOut(written=written)
 
@@ -69,11 +100,12 @@ def heartbeat(beat: HeartbeatIn, request: Request, _=WRITE) -> None:
 
 
 @router.post("/reap", response_model=ReapOut)
-def reap(body: ReapIn, request: Request, principal=READ) -> ReapOut:
+def reap(body: ReapIn, request: Request, principal=REAP) -> ReapOut:
     """Mark runs whose lease expired as crashed.
 
-    Listing runs reaps (``trackline runs`` calls this), so readers may too, but only under the
-    server's own staleness policy; writers may pass an earlier or later ``stale_before``.
+    Listing runs reaps (``trackline runs`` calls this), so readers with a token may too, but
+    only under the server's own staleness policy; writers may pass an earlier or later
+    ``stale_before``. Anonymous callers never reap, even under ``--allow-anonymous-read``.
     """
     ctx = get_ctx(request)
     policy = utcnow() - timedelta(seconds=ctx.config.stale_after)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 __all__ = ["ApiTokenRow"]
@@ -19,7 +19,17 @@ __all__ = ["ApiTokenRow"]
 
 class ApiTokenRow(SQLModel, table=True):
     __tablename__ = "api_tokens"
-    __table_args__ = (Index("ix_api_tokens_name", "name"),)
+    __table_args__ = (
+        Index("ix_api_tokens_name", "name"),
+        # Names of active tokens are unique even under concurrent creators (migration 0009).
+        Index(
+            "ux_api_tokens_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
     id: str = Field(primary_key=True, max_length=32)
     name: str = Field(max_length=255)
     role: str = Field(max_length=16)

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ...errors import AmbiguousRef, NotFound
+from ...model.limits import check_json
 from ...model.monitoring import DriftReport, TriggerFiring
 from ..protocols import MonitoringStore, WindowItem
 from .dialect import insert_ignore, like_prefix, utc, valid_ref
@@ -39,6 +40,7 @@ class SqlMonitoring(MonitoringStore):
 
     # -- drift reports ----------------------------------------------------------------------
     def write_drift_report(self, report: DriftReport) -> None:
+        check_json(report.model_dump(mode="json"), "drift report", allow_nan=True)
         links = [
             {"report_id": report.id, "role": role, "artifact_digest": d}
             for role, side in (("reference", report.reference), ("current", report.current))
@@ -162,6 +164,7 @@ class SqlMonitoring(MonitoringStore):
             )
 
     def claim_firing(self, firing: TriggerFiring) -> bool:
+        check_json(firing.model_dump(mode="json"), "trigger firing", allow_nan=True)
         row = _firing_row(firing)
         with self._write() as conn, conn.begin():
             if _inserted(conn, row):
@@ -184,6 +187,7 @@ class SqlMonitoring(MonitoringStore):
         return _firing(row._mapping) if row is not None else None
 
     def finish_firing(self, firing: TriggerFiring) -> None:
+        check_json(firing.model_dump(mode="json"), "trigger firing", allow_nan=True)
         row = _firing_row(firing)
         with self._write() as conn, conn.begin():
             if not _inserted(conn, row):

@@ -14,6 +14,14 @@ import sqlalchemy as sa
 
 from ...errors import Conflict, NotFound
 from ...model.audit import entry_hash
+from ...model.limits import (
+    INT32_MAX,
+    SHORT_LEN,
+    TEXT_LEN,
+    Checker,
+    check_artifact,
+    repair_json,
+)
 from ...model.registry import (
     AliasMove,
     AuditEntry,
@@ -111,6 +119,13 @@ class SqlRegistry(RegistryStore, AuditStore):
         return AuditEntry(**row)
 
     def append_audit(self, action, *, actor, model=None, version=None, data=None) -> AuditEntry:
+        c = Checker()
+        c.text(("action",), action, 64, required=True)
+        c.text(("actor",), actor, SHORT_LEN, required=True)
+        c.text(("model",), model, SHORT_LEN)
+        c.integer(("version",), version, 1, INT32_MAX)
+        c.json(("data",), data)
+        c.raise_if_any("audit entry")
         with self._write() as conn, conn.begin():
             return self._append(conn, action, actor, model, version, dict(data or {}))
 
@@ -148,6 +163,14 @@ class SqlRegistry(RegistryStore, AuditStore):
         metadata=None,
         producer_rule=None,
     ) -> ModelVersion:
+        c = Checker()
+        c.text(("name",), name, SHORT_LEN, required=True)
+        c.text(("run_id",), run_id, 64)
+        c.text(("description",), description, TEXT_LEN)
+        c.json(("tags",), tags)
+        c.json(("metadata",), metadata)
+        check_artifact(c, ("artifact",), artifact)
+        c.raise_if_any(f"model version of {str(name)[:80]!r}")
         with self._write() as conn, conn.begin():
             self._lock(conn)
             existing = conn.execute(
@@ -242,7 +265,7 @@ class SqlRegistry(RegistryStore, AuditStore):
                 producer_rule=r.producer_rule,
                 description=r.description,
                 tags=r.tags or {},
-                metadata=r.meta or {},
+                metadata=repair_json(r.meta) or {},
                 aliases=aliases.get((r.name, r.version), []),
                 created_at=utc(r.created_at),
                 actor=r.actor,
@@ -303,6 +326,10 @@ class SqlRegistry(RegistryStore, AuditStore):
     def update_model_version(
         self, name, version, *, actor, description=None, tags=None
     ) -> ModelVersion:
+        c = Checker()
+        c.text(("description",), description, TEXT_LEN)
+        c.json(("tags",), tags)
+        c.raise_if_any(f"update of {str(name)[:80]}/{version}")
         current = self.get_model_version(name, version)
         values: dict[str, Any] = {}
         if description is not None:
@@ -414,6 +441,18 @@ class SqlRegistry(RegistryStore, AuditStore):
     # -- evaluations and decisions ----------------------------------------------------------
     def write_evaluation(self, evaluation, artifacts) -> None:
         e = evaluation
+        c = Checker()
+        c.text(("id",), e.id, 64, required=True)
+        c.text(("model_name",), e.model_name, SHORT_LEN)
+        c.integer(("model_version",), e.model_version, 1, INT32_MAX)
+        c.text(("model_digest",), e.model_digest, 128, required=True)
+        c.text(("dataset_digest",), e.dataset_digest, 128, required=True)
+        c.text(("dataset_name",), e.dataset_name, 512)
+        c.text(("run_id",), e.run_id, 64)
+        c.text(("actor",), e.actor, SHORT_LEN)
+        for i, a in enumerate(artifacts or ()):
+            check_artifact(c, ("artifacts", i), a)
+        c.raise_if_any(f"evaluation {str(e.id)[:80]!r}")
         with self._write() as conn, conn.begin():
             self._lock(conn)
             if artifacts:
@@ -516,7 +555,9 @@ class SqlRegistry(RegistryStore, AuditStore):
 def _audit(m: Any) -> AuditEntry:
     data = dict(m)
     data["at"] = utc(data["at"])
-    data["data"] = data["data"] or {}
+    # An entry stored before the limits may be too deep to serialise: shown repaired (verify
+    # then reports that entry, which is the truth: its data cannot be shown as recorded).
+    data["data"] = repair_json(data["data"]) or {}
     return AuditEntry.model_validate(data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...model.limits import repair_json
 from ...model.runs import Artifact, ColumnInfo
 from .dialect import utc
 
@@ -21,4 +22,5 @@ def artifact_from_row(m: Any) -> Artifact:
     data = dict(m)
     data["created_at"] = utc(data["created_at"])
     data["columns"] = [ColumnInfo(**c) for c in data["columns"]] if data["columns"] else None
+    data["profile"] = repair_json(data["profile"])  # stored before depth limits existed
     return Artifact.model_validate(data)

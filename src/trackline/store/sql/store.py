@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ...config import Settings
 from ...errors import AmbiguousRef, NotFound
+from ...model.limits import check_pipeline_run, check_task_run, repair_json
 from ...model.lineage_view import group_producers, merge_graphs
 from ...model.runs import (
     MONITORING_PREFIX,
@@ -42,6 +43,7 @@ from . import locations as _locations
 from . import search as _search
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
+from .history import Fold, fold_into, metric_conflicts
 from .keys import adopt_events, insert_artifacts, insert_events, with_seq
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
@@ -67,13 +69,6 @@ T_ARTIFACTS = ArtifactRow.__table__
 T_EVENTS = EventRow.__table__
 T_METRICS = MetricRow.__table__
 T_ENVS = EnvironmentRow.__table__
-
-_RANK = {RunStatus.RUNNING.value: 0, RunStatus.CRASHED.value: 1}
-
-
-def _wins(new_status: str, old_status: str) -> bool:
-    """A terminal status beats ``crashed`` beats ``running``; equals: the newer record wins."""
-    return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
 class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore):
@@ -107,6 +102,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
 
     # -- writes ---------------------------------------------------------------------------
     def write_task_run(self, run: TaskRun) -> None:
+        check_task_run(run)  # the server's limits hold for direct writes too
         if self.engine.dialect.name == "sqlite" and self._write_new_sqlite(run):
             return
         row = _task_row(run)
@@ -123,8 +119,12 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
             new = _inserted(conn, T_RUNS, row)
             if new:
                 adopt_events(conn, run.id)
-            else:
-                _merge(conn, T_RUNS, row)
+            fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
+            if not new and run.metrics:
+                metric_conflicts(conn, T_METRICS, run.id, run.metrics)
+            if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
+                run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
+                run.artifacts = []
             self._write_children(conn, run, new)
         if run.environment is not None:
             self._envs_written.add(run.environment.digest)
@@ -173,7 +173,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
             )
         if run.metrics:
             conn.execute(
-                insert_ignore(conn, T_METRICS, ["id"]),
+                insert_ignore(conn, T_METRICS, ["task_run_id", "id"]),
                 [
                     {
                         "id": m.id,
@@ -195,10 +195,11 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
                 refresh_latest(conn, run.id, [m.key for m in run.metrics])
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
+        check_pipeline_run(run)
         row = run.model_dump()
         with self._write() as conn, conn.begin():
             if not _inserted(conn, T_PIPES, row):
-                _merge(conn, T_PIPES, row)
+                fold_into(conn, T_PIPES, row)
 
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
@@ -289,7 +290,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
             row = self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run")
             run = _task_run(row._mapping)
             run.params = {
-                r.key: r.value
+                r.key: repair_json(r.value)
                 for r in conn.execute(
                     sa.select(T_PARAMS)
                     .where(T_PARAMS.c.task_run_id == run.id)
@@ -359,17 +360,21 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
             return [artifact_from_row(r._mapping) for r in conn.execute(stmt)]
 
     def get_artifact(self, ref: str) -> Artifact:
+        """By digest, then digest prefix; a name only when no digest matches (so naming an
+        artifact after someone else's digest redirects nothing). An ambiguous prefix is an
+        error, never a fallback to names; a name given to several artifacts means the newest."""
         with self.engine.connect() as conn:
-            named = conn.execute(
-                sa.select(T_ARTIFACTS)
-                .where(T_ARTIFACTS.c.name == ref)
-                .order_by(T_ARTIFACTS.c.created_at.desc())
-            ).first()
-            if named is not None:
-                return artifact_from_row(named._mapping)
-            return artifact_from_row(
-                self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")._mapping
-            )
+            try:
+                row = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")
+            except NotFound:
+                row = conn.execute(
+                    sa.select(T_ARTIFACTS)
+                    .where(T_ARTIFACTS.c.name == ref)
+                    .order_by(T_ARTIFACTS.c.created_at.desc(), T_ARTIFACTS.c.digest)
+                ).first()
+                if row is None:
+                    raise
+            return artifact_from_row(row._mapping)
 
     # -- search -----------------------------------------------------------------------------
     def search_runs(self, search: Search) -> SearchResult:
@@ -488,27 +493,6 @@ def _inserted(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> bool
     return conn.execute(stmt, row).first() is not None
 
 
-def _merge(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> None:
-    """Fold an incoming record into the stored one under the status rule (row locked first)."""
-    stmt = sa.select(table).where(table.c.id == row["id"])
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    old = dict(conn.execute(stmt).one()._mapping)
-    take_new = _wins(row["status"], old["status"])
-    values = {}
-    for key, new in row.items():
-        if key == "id" or new is None or new == {}:
-            continue
-        if key in ("external_ids", "config") and isinstance(old.get(key), dict):
-            values[key] = {**old[key], **new} if take_new else {**new, **old[key]}
-        elif take_new or old.get(key) in (None, {}):
-            values[key] = new
-    if not take_new:
-        values.pop("status", None)
-    if values:
-        conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**values))
-
-
 def _task_row(run: TaskRun) -> dict[str, Any]:
     return {
         "id": run.id,
@@ -550,8 +534,11 @@ def _task_run(m: Any) -> TaskRun:
         pid=m["pid"],
         code_digest=m["code_digest"],
         code=CodeRef.model_validate(m["code"]) if m["code"] else None,
-        resources=ResourceUsage.model_validate(m["resources"]) if m["resources"] else None,
-        external_ids=m["external_ids"] or {},
+        resources=ResourceUsage.model_validate(repair_json(m["resources"]))
+        if m["resources"]
+        else None,
+        # Rows stored before the limits may hold values no serialiser can write back.
+        external_ids=repair_json(m["external_ids"]) or {},
         error=ErrorInfo(
             type=m["error_type"], message=m["error_message"] or "", traceback=m["error_traceback"]
         )
@@ -564,6 +551,6 @@ def _pipeline_run(m: Any) -> PipelineRun:
     data = dict(m)
     for key in ("started_at", "ended_at", "heartbeat_at"):
         data[key] = utc(data[key])
-    data["config"] = data["config"] or {}
-    data["external_ids"] = data["external_ids"] or {}
+    data["config"] = repair_json(data["config"]) or {}
+    data["external_ids"] = repair_json(data["external_ids"]) or {}
     return PipelineRun.model_validate(data)

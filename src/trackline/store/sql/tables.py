@@ -171,8 +171,9 @@ class EventRow(SQLModel, table=True):
 class MetricRow(SQLModel, table=True):
     __tablename__ = "metrics"
     __table_args__ = (Index("ix_metrics_run_key", "task_run_id", "key"),)
+    # Ids are scoped by run (migration 0009): another run's metric id can never collide.
+    task_run_id: str = Field(primary_key=True, max_length=64)
     id: str = Field(primary_key=True, max_length=64)
-    task_run_id: str = Field(max_length=64)
     key: str = Field(max_length=512)
     # NULL stands for NaN: SQLite cannot store NaN in a REAL column.
     value: float | None = Field(default=None, sa_column=Column(Float))

@@ -1,0 +1,304 @@
+"""What a record may hold: one set of limits for the server's edge and for direct SQL writes.
+
+The column lengths here are the SQL tables' (``store/sql/*tables.py`` use the same constants), so a
+record that passes ``check_*`` can always be stored, and a stored record can always be read back.
+JSON fields are bounded in depth (``JSON_DEPTH``: far below the ~255 levels where serialisers give
+up) and in size; strings never hold NUL bytes or lone surrogates (PostgreSQL and UTF-8 refuse them).
+A violation raises ``InvalidInput`` whose ``errors`` name each field path and its limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC
+from typing import Any
+
+from ..errors import InvalidInput
+
+__all__ = [
+    "ID_LEN",
+    "NAME_LEN",
+    "STATUS_LEN",
+    "HOST_LEN",
+    "DIGEST_LEN",
+    "KIND_LEN",
+    "KEY_LEN",
+    "MEDIA_LEN",
+    "SHORT_LEN",
+    "TEXT_LEN",
+    "JSON_DEPTH",
+    "JSON_BYTES",
+    "AUDIT_DATA_BYTES",
+    "INT32_MAX",
+    "INT64_MAX",
+    "Checker",
+    "check_artifact",
+    "check_json",
+    "check_pipeline_run",
+    "check_task_run",
+    "clean_text",
+    "json_problem",
+    "repair_json",
+    "text_problem",
+]
+
+ID_LEN = 64  # run, metric, decision ids
+NAME_LEN = 512  # task/pipeline names, param and metric keys, slots, artifact names
+STATUS_LEN = 32
+HOST_LEN = 255
+DIGEST_LEN = 128
+KIND_LEN = 32
+KEY_LEN = 512
+MEDIA_LEN = 255
+SHORT_LEN = 255  # model names, aliases, actors
+TEXT_LEN = 1_048_576  # unbounded TEXT columns (error messages, tracebacks, URIs) still have a cap
+JSON_DEPTH = 64
+JSON_BYTES = 4 * 1_048_576  # per JSON field, as serialised (approximately)
+AUDIT_DATA_BYTES = 16_384  # what a client may attach to an audit entry it reports
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+_CUT = "<cut: nested deeper than {} levels>"
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode)"
+    return None
+
+
+def clean_text(value: str, max_len: int) -> str:
+    """``value`` made storable: NULs and lone surrogates replaced, clipped to ``max_len``."""
+    value = value.replace("\x00", "\\0")
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    return value if len(value) <= max_len else value[: max_len - 1] + "…"
+
+
+def json_problem(
+    value: Any, *, max_depth: int = JSON_DEPTH, max_bytes: int = JSON_BYTES, allow_nan: bool = False
+) -> str | None:
+    """Why a JSON value cannot be stored (too deep, too big, bad strings or numbers), or None.
+
+    Iterative, so an attacker's 100,000-level value costs no stack."""
+    size = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping) or isinstance(item, (list, tuple)):
+            if depth > max_depth:
+                return f"is nested deeper than {max_depth} levels"
+            size += 2 + len(item)
+            if isinstance(item, Mapping):
+                for k, v in item.items():
+                    if not isinstance(k, str):
+                        k = str(k)
+                    bad = text_problem(k)
+                    if bad:
+                        return f"has a key that {bad}"
+                    size += len(k) + 3
+                    stack.append((v, depth + 1))
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            bad = text_problem(item)
+            if bad:
+                return f"has a string that {bad}"
+            size += len(item) + 2
+        elif isinstance(item, float):
+            if not allow_nan and not math.isfinite(item):
+                return "has a non-finite number (NaN or Infinity is not JSON)"
+            size += 8
+        else:
+            size += 8
+        if size > max_bytes:
+            return f"is larger than {max_bytes} bytes"
+    return None
+
+
+def repair_json(value: Any, max_depth: int = JSON_DEPTH) -> Any:
+    """A storable copy of ``value``: deeper levels cut, strings cleaned, NaN spelled as text.
+
+    Used on read and by the repair migration, so data stored before the limits still reads.
+    Iterative like ``json_problem``; values that need no repair are returned as they are."""
+    if json_problem(value, max_bytes=2**62) is None:
+        return value
+    root: list[Any] = [None]
+    stack: list[tuple[Any, int, Any, Any]] = [(value, 1, root, 0)]
+    while stack:
+        item, depth, parent, key = stack.pop()
+        if isinstance(item, Mapping) or isinstance(item, (list, tuple)):
+            if depth > max_depth:
+                parent[key] = _CUT.format(max_depth)
+            elif isinstance(item, Mapping):
+                new: Any = {}
+                parent[key] = new
+                for k, v in item.items():
+                    k2 = clean_text(str(k), KEY_LEN)
+                    new[k2] = None
+                    stack.append((v, depth + 1, new, k2))
+            else:
+                new = [None] * len(item)
+                parent[key] = new
+                stack.extend((v, depth + 1, new, i) for i, v in enumerate(item))
+        elif isinstance(item, str):
+            parent[key] = item if text_problem(item) is None else clean_text(item, TEXT_LEN)
+        elif isinstance(item, float) and not math.isfinite(item):
+            parent[key] = str(item)
+        else:
+            parent[key] = item
+    return root[0]
+
+
+class Checker:
+    """Collects violations of one record, each with its field path and limit."""
+
+    def __init__(self, prefix: Iterable[str | int] = ()) -> None:
+        self.prefix = tuple(prefix)
+        self.errors: list[dict[str, Any]] = []
+
+    def _add(self, path: tuple, msg: str, kind: str, limit: Any = None) -> None:
+        loc = [str(p) for p in (*self.prefix, *path)]
+        err: dict[str, Any] = {"loc": loc, "msg": msg, "type": kind}
+        if limit is not None:
+            err["limit"] = limit
+        self.errors.append(err)
+
+    def text(self, path: tuple, value: Any, max_len: int, *, required: bool = False) -> None:
+        if value is None:
+            if required:
+                self._add(path, "is required", "missing")
+            return
+        if not isinstance(value, str):
+            self._add(path, "must be a string", "string_type")
+            return
+        if required and not value:
+            self._add(path, "must not be empty", "string_too_short", 1)
+        if len(value) > max_len:
+            self._add(
+                path, f"is {len(value)} characters; at most {max_len}", "string_too_long", max_len
+            )
+        bad = text_problem(value)
+        if bad:
+            self._add(path, bad, "string_unstorable")
+
+    def integer(self, path: tuple, value: Any, lo: int, hi: int) -> None:
+        if value is not None and not lo <= value <= hi:
+            self._add(path, f"is {value}; must be between {lo} and {hi}", "int_range", [lo, hi])
+
+    def when(self, path: tuple, value: Any) -> None:
+        """A timestamp every database and ISO format can hold (years 1900-9000, in UTC)."""
+        if value is None:
+            return
+        try:
+            year = value.astimezone(UTC).year if value.tzinfo else value.year
+        except (OverflowError, ValueError):
+            year = 0
+        if not 1900 <= year <= 9000:
+            self._add(path, "is outside the years 1900-9000", "datetime_range", [1900, 9000])
+
+    def json(self, path: tuple, value: Any, max_bytes: int = JSON_BYTES) -> None:
+        if value is None:
+            return
+        bad = json_problem(value, max_bytes=max_bytes)
+        if bad:
+            limit = {"depth": JSON_DEPTH, "bytes": max_bytes}
+            self._add(path, bad, "json_unstorable", limit)
+
+    def raise_if_any(self, what: str) -> None:
+        if not self.errors:
+            return
+        shown = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in self.errors[:5])
+        more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
+        raise InvalidInput(f"{what} cannot be stored: {shown}{more}", errors=self.errors)
+
+
+def check_json(
+    value: Any, field: str, *, max_bytes: int = JSON_BYTES, allow_nan: bool = False
+) -> None:
+    """Raise ``InvalidInput`` unless ``value`` is storable JSON (one field of a request);
+    ``allow_nan`` for records whose NaN statistics are stored as null (monitoring)."""
+    bad = json_problem(value, max_bytes=max_bytes, allow_nan=allow_nan)
+    if bad:
+        c = Checker()
+        c._add((field,), bad, "json_unstorable", {"depth": JSON_DEPTH, "bytes": max_bytes})
+        c.raise_if_any(field)
+
+
+def _run_common(c: Checker, run: Any) -> None:
+    c.text(("id",), run.id, ID_LEN, required=True)
+    c.text(("status",), run.status, STATUS_LEN, required=True)
+    c.text(("host",), run.host, HOST_LEN)
+    c.integer(("pid",), run.pid, 0, INT32_MAX)
+    for key in ("started_at", "ended_at", "heartbeat_at"):
+        c.when((key,), getattr(run, key))
+    c.json(("external_ids",), run.external_ids)
+
+
+def check_artifact(c: Checker, path: tuple, a: Any) -> None:
+    c.text((*path, "digest"), a.digest, DIGEST_LEN, required=True)
+    c.text((*path, "kind"), a.kind, KIND_LEN, required=True)
+    c.text((*path, "uri"), a.uri, TEXT_LEN)
+    c.text((*path, "name"), a.name, NAME_LEN)
+    c.text((*path, "media_type"), a.media_type, MEDIA_LEN)
+    c.integer((*path, "size_bytes"), a.size_bytes, 0, INT64_MAX)
+    c.integer((*path, "rows"), a.rows, 0, INT64_MAX)
+    for i, col in enumerate(a.columns or ()):
+        c.text((*path, "columns", i, "name"), col.name, TEXT_LEN)
+        c.text((*path, "columns", i, "dtype"), col.dtype, TEXT_LEN)
+    c.json((*path, "profile"), a.profile)
+    c.when((*path, "created_at"), a.created_at)
+
+
+def check_task_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
+    """Raise ``InvalidInput`` (every violation with its path and limit) unless ``run`` fits."""
+    c = Checker(prefix)
+    _run_common(c, run)
+    c.text(("name",), run.name, NAME_LEN, required=True)
+    c.text(("pipeline",), run.pipeline, NAME_LEN)
+    c.text(("pipeline_run_id",), run.pipeline_run_id, ID_LEN)
+    c.text(("parent_id",), run.parent_id, ID_LEN)
+    c.text(("code_digest",), run.code_digest, DIGEST_LEN)
+    if run.code is not None:
+        c.json(("code",), run.code.model_dump(mode="json"))
+    if run.resources is not None:
+        c.json(("resources",), run.resources.model_dump(mode="json"))
+    if run.environment is not None:
+        c.text(("environment", "digest"), run.environment.digest, DIGEST_LEN, required=True)
+        c.json(("environment",), run.environment.model_dump(mode="json"))
+    if run.error is not None:
+        c.text(("error", "type"), run.error.type, NAME_LEN, required=True)
+        c.text(("error", "message"), run.error.message, TEXT_LEN)
+        c.text(("error", "traceback"), run.error.traceback, TEXT_LEN)
+    for key, value in run.params.items():
+        c.text(("params", key[:80]), key, KEY_LEN)
+        c.json(("params", key[:80]), value)
+    for direction, refs in (("inputs", run.inputs), ("outputs", run.outputs)):
+        for i, ref in enumerate(refs):
+            c.text((direction, i, "name"), ref.name, NAME_LEN, required=True)
+            c.text((direction, i, "digest"), ref.digest, DIGEST_LEN, required=True)
+    seen: set[str] = set()
+    for i, m in enumerate(run.metrics):
+        c.text(("metrics", i, "id"), m.id, ID_LEN, required=True)
+        c.text(("metrics", i, "key"), m.key, KEY_LEN, required=True)
+        c.integer(("metrics", i, "step"), m.step, -INT64_MAX, INT64_MAX)
+        c.when(("metrics", i, "timestamp"), m.timestamp)
+        if m.id in seen:
+            c._add(("metrics", i, "id"), f"{m.id!r} is used twice in this run", "duplicate")
+        seen.add(m.id)
+    for i, a in enumerate(run.artifacts):
+        check_artifact(c, ("artifacts", i), a)
+    c.raise_if_any(f"task run {str(run.id)[:80]!r}")
+
+
+def check_pipeline_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
+    c = Checker(prefix)
+    _run_common(c, run)
+    c.text(("pipeline",), run.pipeline, NAME_LEN, required=True)
+    c.json(("config",), run.config)
+    c.raise_if_any(f"pipeline run {str(run.id)[:80]!r}")
