@@ -64,6 +64,7 @@ def tracked_task(
     kinds: Mapping[str, str] | None = ...,
     eager_start: bool = ...,
     profile: str | None = ...,
+    keep: str | None = ...,
 ) -> Callable[[F], F]: ...
 
 
@@ -79,15 +80,20 @@ def tracked_task(
     kinds: Mapping[str, str] | None = None,
     eager_start: bool = False,
     profile: str | None = None,
+    keep: str | None = None,
 ) -> Any:
     """Record every call of the function as a task run (params, inputs, outputs, resources...).
 
     ``name`` defaults to the function's qualified name; ``ignore`` lists arguments not to record;
     ``kinds`` maps argument names / ``"return"`` / ``"return.<key>"`` to artifact kinds;
-    ``profile`` ("off", "sampled", "full") overrides ``TRACKLINE_PROFILE`` for this task's data.
+    ``profile`` ("off", "sampled", "full") overrides ``TRACKLINE_PROFILE`` for this task's data;
+    ``keep`` ("models", "outputs", "all", "none") overrides ``TRACKLINE_KEEP``: which bytes the
+    artifact store keeps (uploaded in the background).
     """
     if profile not in (None, "off", "sampled", "full"):
         raise ValueError(f"profile must be 'off', 'sampled' or 'full', not {profile!r}")
+    if keep not in (None, "models", "outputs", "all", "none"):
+        raise ValueError(f"keep must be 'models', 'outputs', 'all' or 'none', not {keep!r}")
     if func is None:
         return functools.partial(
             tracked_task,
@@ -99,6 +105,7 @@ def tracked_task(
             kinds=kinds,
             eager_start=eager_start,
             profile=profile,
+            keep=keep,
         )
     if not callable(func):
         raise TypeError(
@@ -130,6 +137,7 @@ def tracked_task(
             config=cfg,
             eager_start=eager_start,
             profile=profile,
+            keep=keep,
         )
         rec.start()
         if capture_args:

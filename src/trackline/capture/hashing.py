@@ -15,9 +15,17 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..model.canonical import canonical_json, sha256_bytes
+from ..model.canonical import canonical_json, manifest_bytes, sha256_bytes
 
-__all__ = ["hash_file", "hash_directory", "hash_dataframe", "hash_array", "hash_pickle", "FileInfo"]
+__all__ = [
+    "hash_file",
+    "hash_directory",
+    "directory_files",
+    "hash_dataframe",
+    "hash_array",
+    "hash_pickle",
+    "FileInfo",
+]
 
 _CHUNK = 1 << 20
 
@@ -121,13 +129,12 @@ def hash_file(
     return info
 
 
-def hash_directory(
+def directory_files(
     path: str | os.PathLike, *, use_cache: bool = True, home: Path | None = None
-) -> FileInfo:
-    """Merkle digest: SHA-256 over sorted ``relative-path NUL file-digest`` lines."""
+) -> list[tuple[str, FileInfo]]:
+    """The folder's files as sorted ``(relative path, FileInfo)``: its manifest."""
     root = os.fspath(path)
-    lines: list[str] = []
-    total = 0
+    found: list[tuple[str, FileInfo]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
@@ -135,10 +142,19 @@ def hash_directory(
             if not os.path.isfile(full):
                 continue
             info = hash_file(full, use_cache=use_cache, home=home)
-            total += info.size
-            lines.append(f"{os.path.relpath(full, root)}\0{info.digest}\n")
-    lines.sort()
-    return FileInfo(sha256_bytes("".join(lines).encode()), total, {"files": len(lines)})
+            found.append((os.path.relpath(full, root), info))
+    found.sort(key=lambda item: f"{item[0]}\0{item[1].digest}\n")  # the manifest's order
+    return found
+
+
+def hash_directory(
+    path: str | os.PathLike, *, use_cache: bool = True, home: Path | None = None
+) -> FileInfo:
+    """Merkle digest: SHA-256 over sorted ``relative-path NUL file-digest`` lines."""
+    files = directory_files(path, use_cache=use_cache, home=home)
+    total = sum(info.size for _, info in files)
+    manifest = manifest_bytes([(rel, info.digest) for rel, info in files])
+    return FileInfo(sha256_bytes(manifest), total, {"files": len(files)})
 
 
 def hash_dataframe(obj: Any) -> str:
