@@ -6,6 +6,7 @@ The whole API a user needs is importable from here::
 """
 
 from ._version import __version__
+from .artifacts_api import fetch_artifact, load_dataframe
 from .audit import audit_log, verify_audit
 from .capture import (
     Kind,
@@ -76,4 +77,6 @@ __all__ = [
     "GateDecision",
     "PromotionRefused",
     "check_drift",
+    "fetch_artifact",
+    "load_dataframe",
 ]

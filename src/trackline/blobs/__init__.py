@@ -1,12 +1,11 @@
 """Artifact bytes: a content-addressed, verified store on any fsspec URL (or through the team
-server), and the durable queue that uploads to it off the task's hot path.
+server: ``blobs.httpstore``), and the durable queue that uploads to it off the task's hot path.
 
 This is a store-layer package: it knows digests and bytes, never runs or models.
 """
 
 from .factory import blob_store, open_blobs
 from .fsstore import BlobInfo, FsBlobStore
-from .httpstore import HttpBlobStore
 from .layout import blob_key, check_digest
 from .materialize import SUFFIX, blobs_of, describe_stored, materialize
 from .queue import FORMATS, DrainResult, UploadQueue, deliver
@@ -18,7 +17,6 @@ __all__ = [
     "DrainResult",
     "FORMATS",
     "FsBlobStore",
-    "HttpBlobStore",
     "Progress",
     "SUFFIX",
     "UploadQueue",

@@ -125,13 +125,15 @@ def diff(ctx, run_a, run_b, as_json):
         diff_text(d)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--kind", help="file, directory, dataset, model, value, blob, object, uri…")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def artifacts(ctx, kind, limit, as_json):
-    """List artifacts, newest first."""
+    """List artifacts, newest first (``artifacts get`` / ``artifacts gc``: their bytes)."""
+    if ctx.invoked_subcommand:
+        return
     found = client(ctx).artifacts(kind, limit)
     if as_json:
         emit_json(found)
@@ -166,8 +168,12 @@ def pipelines(ctx, pipeline, limit, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def sync(ctx, as_json):
-    """Deliver records spooled while the store was unavailable (each exactly once)."""
+    """Deliver records spooled while the store was unavailable, and queued artifact uploads
+    (each exactly once)."""
+    from .sync_uploads import flush_uploads
+
     result = client(ctx).sync()
+    uploads = flush_uploads(quiet=as_json)
     if as_json:
         emit_json(
             {
@@ -175,11 +181,20 @@ def sync(ctx, as_json):
                 "remaining": result.remaining,
                 "bad": result.bad,
                 "error": result.error,
+                "uploads": uploads.__dict__,
             }
         )
     else:
         click.echo(f"delivered {result.delivered}, remaining {result.remaining}")
+        click.echo(
+            f"uploaded {uploads.delivered} artifact(s) ({uploads.bytes} bytes), "
+            f"remaining {uploads.remaining}"
+        )
         for b in result.bad:
             click.echo(f"unreadable spool file kept aside: {b}", err=True)
+        for d in uploads.dropped:
+            click.echo(f"upload dropped (bytes changed or gone): {d}", err=True)
     if result.error:
         fail(f"store still unavailable: {result.error}")
+    if uploads.error:
+        fail(f"artifact store still unavailable: {uploads.error}")
