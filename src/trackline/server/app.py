@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -48,11 +49,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         redoc_url=None,
         description="Run records, lineage and access control of a trackline team server.",
     )
+    from ..blobs import open_blobs
+
     app.state.ctx = ServerContext(
-        config=config, store=store, tokens=TokenStore(engine), audit=ServerAuditLog(store)
+        config=config,
+        store=store,
+        tokens=TokenStore(engine),
+        audit=ServerAuditLog(store),
+        blobs=open_blobs(config.artifacts or settings().artifacts_url),
     )  # type: ignore[arg-type]
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    # Artifact uploads stream to the artifact store, never into memory: not body-limited.
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes, exempt_prefix="/api/v1/blobs/")
 
     api = APIRouter(prefix="/api/v1")
     for router in API_ROUTERS:
