@@ -26,6 +26,7 @@ from .schemas import ErrorBody, Health
 __all__ = ["app_from_env", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
+_STREAMED_UPLOADS = re.compile(r"^/api/v1/blobs/[0-9a-f]{64}$")
 
 
 def _open_sql_store(url: str) -> SqlStore:
@@ -60,7 +61,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     )  # type: ignore[arg-type]
     install_error_handlers(app)
     # Artifact uploads stream to the artifact store, never into memory: not body-limited.
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes, exempt_prefix="/api/v1/blobs/")
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes, exempt=_STREAMED_UPLOADS)
 
     api = APIRouter(prefix="/api/v1")
     for router in API_ROUTERS:
