@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,9 @@ __all__ = ["Uploader", "uploader", "queue_for"]
 log = logging.getLogger("trackline.blobs")
 
 Stager = Callable[[], "dict[str, Any] | None"]
+# After the store failed, later jobs of this process are only queued (not retried) for this
+# long: a task run every second must not hammer an unreachable store.
+RETRY_AFTER_S = 30.0
 
 
 def queue_for(config: Settings, store: Any) -> UploadQueue:
@@ -43,6 +47,7 @@ class Uploader:
         self._busy = False
         self._wake = False
         self._thread: threading.Thread | None = None
+        self._failed_at: float | None = None
         self.last: DrainResult | None = None
 
     def submit(self, job: dict[str, Any]) -> None:
@@ -83,7 +88,10 @@ class Uploader:
                         continue
                     if job is not None:
                         self.queue.put(job)
+                if self._failed_at and time.monotonic() - self._failed_at < RETRY_AFTER_S:
+                    continue  # queued on disk; `trackline sync` or a later process delivers
                 self.last = self.queue.drain(self.store)
+                self._failed_at = time.monotonic() if self.last.error else None
                 if self.last.error:
                     log.warning(
                         "trackline: artifact store %s unavailable (%s); %d upload(s) stay "
@@ -139,4 +147,4 @@ def _wait_at_exit() -> None:
 
 
 def staging_dir(config: Settings) -> Path:
-    return config.home / "uploads" / "staged"
+    return config.home / "staged"  # serialised in-memory values waiting for upload
