@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from tests.server.harness import free_port
 
 BIN = Path(sys.executable).parent

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.server.harness import free_port
 
 from .conftest import HERE, child_env, run_py
