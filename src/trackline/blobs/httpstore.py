@@ -22,14 +22,22 @@ from .._version import __version__
 from ..errors import (
     BlobMissing,
     CorruptBlob,
+    PermissionDenied,
     StoreUnavailable,
     TracklineError,
+    Unauthenticated,
     error_for_code,
 )
 from .layout import check_digest, doc_key
 from .verify import CHUNK, Progress
 
 __all__ = ["HttpBlobStore"]
+
+_BY_STATUS: dict[int, type[TracklineError]] = {
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: BlobMissing,
+}
 
 
 class _Body:
@@ -75,8 +83,11 @@ class HttpBlobStore:
         try:
             err = resp.json()["error"]
             cls, message = error_for_code(err["code"]), err["message"]
-        except Exception:  # noqa: BLE001 - not one of our answers (a proxy, a crash page)
-            cls, message = TracklineError, f"HTTP {resp.status_code}"
+        except Exception:  # noqa: BLE001 - no body (HEAD), a proxy's page, a crash page
+            cls = _BY_STATUS.get(resp.status_code, TracklineError)
+            message = f"HTTP {resp.status_code}"
+            if cls is Unauthenticated:
+                message += " (send a token: TRACKLINE_TOKEN)"
         if resp.status_code in (502, 503, 504) and cls is TracklineError:
             cls = StoreUnavailable
         raise cls(f"{what}: {message}")
