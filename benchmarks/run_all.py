@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import artifact_bytes
 import hashing
 import lineage
 import metrics
@@ -21,6 +22,7 @@ def main() -> None:
     mlflow_compare.main(40 if quick else 200)
     hashing.main(64 if quick else 1024)
     lineage.main(30_000 if quick else 1_000_000)
+    artifact_bytes.main(64 if quick else 256)
     save(Path(__file__).parent / "results.json")
 
 
