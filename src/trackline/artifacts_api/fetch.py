@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,13 @@ def fetch_resolved(
     if meta is None:
         raise _missing(res, blobs)
     if path is None:
-        dest = settings().home / "fetched" / res.artifact.digest / default_name(res, meta)
+        # The cache under the home is ours: fetched again (and verified again) every time.
+        cache = settings().home / "fetched" / res.artifact.digest
+        shutil.rmtree(cache, ignore_errors=True)
+        dest = cache / default_name(res, meta)
     else:
         dest = Path(path)
-        if dest.is_dir() and meta["format"] != "directory":
+        if dest.is_dir():  # an existing folder: write into it, never over it
             dest = dest / default_name(res, meta)
     return materialize(blobs, res.artifact.digest, dest, progress)
 

@@ -155,7 +155,8 @@ def materialise_run(
             m.missing[ref_.name] = f"last seen at {art.uri or 'no recorded location'}"
             continue
         target = d / "inputs" / _safe(ref_.name)
-        target.mkdir(exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)  # our own folder: refreshed on every run
+        target.mkdir()
         if meta["format"] == "directory":
             target = target / (Path(art.uri).name if art.uri else "data")
         path, meta = fetch_resolved(res, target, progress=progress, blobs=blobs)
@@ -243,7 +244,8 @@ def check_run(
     func = _load_function(run)
     sig = inspect.signature(func)
     out_dir = m.dir / "outputs"
-    out_dir.mkdir(exist_ok=True)
+    shutil.rmtree(out_dir, ignore_errors=True)  # a fresh place for this re-run's outputs
+    out_dir.mkdir()
     output_slots = {o.name: o for o in run.outputs}
     kwargs: dict[str, Any] = {}
     path_outputs: dict[str, Path] = {}

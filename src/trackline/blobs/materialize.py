@@ -60,16 +60,14 @@ def materialize(
         raise BlobMissing(f"the artifact store {store.url} has no bytes for {digest}")
     dest = Path(dest)
     if meta["format"] == "directory":
-        if dest.exists() and not dest.is_dir():
-            raise InvalidInput(f"{dest} exists and is not a folder")
+        if dest.exists():
+            raise InvalidInput(f"{dest} already exists; not replacing it with a folder")
         staging = dest.with_name(f".{dest.name}.partial")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
             for rel, file_digest in _manifest(store, digest, staging):
                 store.get_file(file_digest, staging / rel, progress)
-            if dest.exists():
-                shutil.rmtree(dest)
             os.replace(staging, dest)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

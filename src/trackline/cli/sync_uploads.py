@@ -9,9 +9,9 @@ from .progress import byte_progress
 
 def flush_uploads(quiet: bool = False) -> DrainResult:
     cfg = settings()
+    if not (cfg.home / "uploads").is_dir():
+        return DrainResult()  # nothing was ever queued here: don't even open the store
     store = blob_store(cfg)
     queue = queue_for(cfg, store)
-    if not queue.pending() and not queue.recover():
-        return DrainResult()
     with byte_progress("sync uploads", None, quiet=quiet) as progress:
         return queue.drain(store, progress)
