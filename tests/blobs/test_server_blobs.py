@@ -160,3 +160,30 @@ def test_two_gib_streams_through_the_server_with_bounded_memory(blob_server, tmp
     stored = blob_server.home / "artifacts" / "sha256" / result["digest"][:2]
     for p in stored.rglob(result["digest"]):
         p.unlink()  # 2 GiB less on the test machine's disk
+
+
+def test_server_with_an_object_store_root(s3_url, tmp_path):
+    """The server's own artifact root on the S3-protocol server: clients still stream through
+    the server (no presigned URLs) and the bytes land in the bucket."""
+    from trackline.blobs import open_blobs
+    from trackline.server.access import TokenStore
+
+    home = tmp_path / "srv"
+    home.mkdir()
+    store = f"sqlite:///{home / 'server.db'}"
+    srv = Server(url=f"http://127.0.0.1:{free_port()}", store=store, home=home)
+    tokens = TokenStore.for_url(store)
+    srv.tokens = {r: tokens.create(f"{r}-bot", r)[0] for r in ("reader", "writer")}
+    tokens.engine.dispose()
+    srv.start("--artifacts", s3_url)
+    try:
+        data = b"bucket bytes" * 10_000
+        digest = __import__("hashlib").sha256(data).hexdigest()
+        (tmp_path / "f").write_bytes(data)
+        assert _client(srv, "writer").put_file(tmp_path / "f", digest) is True
+        assert open_blobs(s3_url).has(digest)  # in the bucket, not on the server's disk
+        assert not (home / "artifacts" / "sha256").exists()
+        assert _client(srv, "reader").get_file(digest, tmp_path / "back") == len(data)
+        assert (tmp_path / "back").read_bytes() == data
+    finally:
+        srv.stop()
