@@ -12,6 +12,7 @@ a small job file only); in-memory values are serialised — DataFrames as Parque
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -24,6 +25,7 @@ from ..config import Settings, settings
 from ..errors import InvalidInput
 from ..model.canonical import canonical_json
 from ..model.runs import Artifact
+from . import hashing
 from .artifacts import is_json_value
 from .hashing import directory_files, hash_file
 
@@ -104,6 +106,13 @@ def stage_value(art: Artifact, value: Any, staging: Path) -> dict[str, Any] | No
     else:
         with open(path, "wb") as fh:
             pickle.Pickler(fh, protocol=5).dump(value)
+    if not _unchanged(art, value, fmt, path):
+        path.unlink(missing_ok=True)
+        log.warning(
+            "trackline: %s changed after the task returned it; its bytes were not kept",
+            art.name or art.digest[:12],
+        )
+        return None
     blob = hash_file(path, use_cache=False).digest
     return {
         "artifact": art.digest,
@@ -113,6 +122,22 @@ def stage_value(art: Artifact, value: Any, staging: Path) -> dict[str, Any] | No
         "blob": blob,
         "staged": True,
     }
+
+
+def _unchanged(art: Artifact, value: Any, fmt: str, path: Path) -> bool:
+    """The value is serialised on the worker thread after the task returned: make sure the
+    caller did not change it in between (the bytes must be those of the recorded digest)."""
+    if fmt == "parquet":
+        return hashing.hash_dataframe(value) == art.digest
+    if fmt == "npy":
+        return hashing.hash_array(value) == art.digest
+    if fmt == "pickle":
+        h = hashlib.sha256(b"pickle\0")
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        return h.hexdigest() == art.digest
+    return hash_file(path, use_cache=False).digest == art.digest  # bytes, json: same digest
 
 
 def keep_run(rec: Any) -> int:
