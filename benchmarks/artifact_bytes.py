@@ -74,6 +74,8 @@ def throughput(root: Path, mib: int, rounds: int) -> None:
         "plain copy",
         mib / copy_s,
     )
+    for what, secs in (("upload", up_s), ("download", down_s)):
+        report(f"blob {what} {mib} MiB", mib / secs, "MiB/s", "copy + sha256", mib / verified_s)
 
 
 def tracked_latency(root: Path, rounds: int) -> None:
