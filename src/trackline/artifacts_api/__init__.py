@@ -4,8 +4,9 @@ and collect garbage. The bytes themselves live in ``trackline.blobs``."""
 from .fetch import fetch_artifact, load_dataframe
 from .gc import GcResult, collect_garbage
 from .pins import pin_run, pinned_runs, unpin_run
+from .recheck import CheckResult, check_run
 from .refs import Resolved, resolve_ref
-from .reproduce import CheckResult, Materialised, check_run, materialise_run
+from .reproduce import Materialised, materialise_run
 
 __all__ = [
     "CheckResult",
