@@ -93,7 +93,20 @@ class HttpBlobStore:
         raise cls(f"{what}: {message}")
 
     def _retryable(self, exc: Exception) -> bool:
-        return isinstance(exc, (requests.ConnectionError, requests.Timeout, StoreUnavailable))
+        """A transfer cut short (connection lost, truncated stream, 5xx) is tried again."""
+        from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+        return isinstance(
+            exc,
+            (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                ProtocolError,
+                ReadTimeoutError,
+                StoreUnavailable,
+            ),
+        )
 
     # -- bytes ----------------------------------------------------------------------------
     def has(self, digest: str) -> bool:
@@ -189,9 +202,7 @@ class HttpBlobStore:
             except CorruptBlob as exc:  # damaged in transit or at rest: one more try tells
                 last = exc
             except Exception as exc:  # noqa: BLE001
-                if not self._retryable(exc) and not isinstance(
-                    exc, requests.exceptions.ChunkedEncodingError
-                ):
+                if not self._retryable(exc):
                     raise
                 last = exc
         if isinstance(last, CorruptBlob):
