@@ -31,7 +31,20 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_get_by_every_kind_of_reference_after_local_files_are_deleted(tmp_path, trackline_env):
+@pytest.fixture(params=["local", "s3"])
+def artifacts_root(request, monkeypatch) -> str:
+    """Local disk (the default root) or a bucket on the loopback S3 server, for this process
+    and the pipeline and CLI processes it starts."""
+    if request.param == "s3":
+        url = request.getfixturevalue("s3_url")
+        monkeypatch.setenv("TRACKLINE_ARTIFACTS", url)
+        return url
+    return "local"
+
+
+def test_get_by_every_kind_of_reference_after_local_files_are_deleted(
+    tmp_path, trackline_env, artifacts_root
+):
     out = tmp_path / "work"
     ids = pipeline(out, TRACKLINE_KEEP="outputs")
     digest = _register_and_promote(ids, out, tmp_path)
@@ -51,6 +64,11 @@ def test_get_by_every_kind_of_reference_after_local_files_are_deleted(tmp_path, 
     assert (got / "features.csv").read_bytes() == csv_bytes  # the exact training data
     frame = json.loads(tl("artifacts", "get", f"{ids['features']}/return", "--json").stdout)
     assert frame["format"] == "parquet" and Path(frame["path"]).exists()
+    if artifacts_root != "local":  # the bytes are in the bucket, none on local disk
+        from trackline.blobs import open_blobs
+
+        assert open_blobs(artifacts_root).has(digest)
+        assert not (trackline_env / "artifacts" / "sha256").exists()
 
 
 def test_damaged_blob_is_exit_1_and_never_written(tmp_path, trackline_env):

@@ -134,9 +134,22 @@ def uploader(config: Settings | None = None) -> Uploader:
             if found is None:
                 found = _uploaders[key] = Uploader(store, queue_for(cfg, store))
                 if not _exit_registered:
-                    atexit.register(_wait_at_exit)
+                    _register_exit_wait()
                     _exit_registered = True
     return found
+
+
+def _register_exit_wait() -> None:
+    """Wait for uploads at exit *before* thread pools shut down: object-store clients
+    (s3fs/aiohttp) resolve names on a thread pool, which refuses work once the interpreter's
+    thread-level exit hooks have run, and plain ``atexit`` handlers run after those."""
+    import concurrent.futures.thread  # noqa: F401 - its exit hook must be registered first
+
+    register = getattr(threading, "_register_atexit", None)
+    if register is None:  # not CPython 3.9+: the plain hook (local disk uploads still work)
+        atexit.register(_wait_at_exit)
+    else:
+        register(_wait_at_exit)  # hooks run last-registered first: ours before the pools'
 
 
 def _wait_at_exit() -> None:
