@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import artifact_bytes
 import circuit
 import hashing
 import lineage
@@ -39,6 +40,7 @@ def main() -> None:
         "observation": lambda: observation.main(
             100 if quick else 300, 10_000 if quick else 100_000
         ),
+        "artifact_bytes": lambda: artifact_bytes.main(64 if quick else 256),
         "search": lambda: search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000),
     }
     for name, step in steps.items():

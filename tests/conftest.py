@@ -57,7 +57,14 @@ def trackline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     home = tmp_path / "tlhome"
     monkeypatch.setenv("TRACKLINE_HOME", str(home))
-    for var in ("TRACKLINE_STORE", "TRACKLINE_STRICT", "TRACKLINE_DISABLED", "TRACKLINE_SPOOL_DIR"):
+    for var in (
+        "TRACKLINE_STORE",
+        "TRACKLINE_STRICT",
+        "TRACKLINE_DISABLED",
+        "TRACKLINE_SPOOL_DIR",
+        "TRACKLINE_ARTIFACTS",
+        "TRACKLINE_KEEP",
+    ):
         monkeypatch.delenv(var, raising=False)
     config.clear_override()
     yield home

@@ -12,6 +12,7 @@ docs/api.md lists the public surface.
 """
 
 from ._version import __version__
+from .artifacts_api import fetch_artifact, load_dataframe
 from .audit import audit_log, verify_audit
 from .capture import (
     Input,
@@ -120,4 +121,6 @@ __all__ = [
     "GateFailed",
     "StoreUnavailable",
     "__version__",
+    "fetch_artifact",
+    "load_dataframe",
 ]

@@ -69,12 +69,26 @@ class Settings(BaseModel):
     # Data profiles of tabular artifacts (see trackline.monitoring): off, sampled or full.
     profile: Literal["off", "sampled", "full"] = "sampled"
     profile_sample_rows: int = Field(default=100_000, ge=1000)
+    # Artifact bytes (trackline.blobs): an fsspec URL or folder; None means ``home/artifacts``.
+    # Against a team server (http store) the bytes go through the server unless this is set.
+    artifacts: str | None = None
+    # What tracked tasks keep: model outputs (default), all outputs, inputs too, or nothing;
+    # artifacts larger than ``keep_max_bytes`` are not kept by policy (registering always keeps).
+    keep: Literal["models", "outputs", "all", "none"] = "models"
+    keep_max_bytes: int = Field(default=8 * 1024**3, ge=0)
+    # At interpreter exit, wait at most this long for queued uploads (the rest waits for sync).
+    upload_exit_wait: float = Field(default=600.0, ge=0)
 
     @property
     def store_url(self) -> str:
         if self.store:
             return self.store
         return f"sqlite:///{self.home / 'trackline.db'}"
+
+    @property
+    def artifacts_url(self) -> str:
+        """Where artifact bytes live: ``TRACKLINE_ARTIFACTS``, else ``home/artifacts``."""
+        return self.artifacts or str(self.home / "artifacts")
 
     @property
     def spool_path(self) -> Path:

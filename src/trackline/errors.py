@@ -22,6 +22,8 @@ __all__ = [
     "PermissionDenied",
     "Unauthenticated",
     "PayloadTooLarge",
+    "CorruptBlob",
+    "BlobMissing",
     "error_for_code",
 ]
 
@@ -144,6 +146,20 @@ class PayloadTooLarge(InvalidInput):
     http_status = 413
 
 
+class CorruptBlob(TracklineError, ValueError):
+    """Stored bytes do not match their digest (damaged on disk or in transit); never returned."""
+
+    code = "corrupt_blob"
+    http_status = 422
+
+
+class BlobMissing(NotFound):
+    """An artifact is known but its bytes are not in the artifact store."""
+
+    code = "blob_missing"
+    http_status = 404
+
+
 _BY_CODE = {
     cls.code: cls
     for cls in (
@@ -162,6 +178,8 @@ _BY_CODE = {
         Unauthenticated,
         PermissionDenied,
         PayloadTooLarge,
+        CorruptBlob,
+        BlobMissing,
     )
 }
 

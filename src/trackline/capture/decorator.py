@@ -102,6 +102,7 @@ def tracked_task(
     profile: str | None = ...,
     inputs: tuple[str, ...] = ...,
     outputs: tuple[str, ...] = ...,
+    keep: str | None = ...,
 ) -> Callable[[F], F]: ...
 
 
@@ -119,6 +120,7 @@ def tracked_task(
     profile: str | None = None,
     inputs: tuple[str, ...] = (),
     outputs: tuple[str, ...] = (),
+    keep: str | None = None,
 ) -> Any:
     """Record every call of the function as a task run (params, inputs, outputs, resources...).
 
@@ -135,9 +137,13 @@ def tracked_task(
     Generator functions are recorded when the generator is exhausted or closed (with the
     number of items it yielded), async generators likewise; objects whose ``__call__`` is
     ``async`` are awaited like coroutine functions.
+    ``keep`` ("models", "outputs", "all", "none") overrides ``TRACKLINE_KEEP``: which bytes the
+    artifact store keeps (uploaded in the background).
     """
     if profile not in (None, "off", "sampled", "full"):
         raise ValueError(f"profile must be 'off', 'sampled' or 'full', not {profile!r}")
+    if keep not in (None, "models", "outputs", "all", "none"):
+        raise ValueError(f"keep must be 'models', 'outputs', 'all' or 'none', not {keep!r}")
     if func is None:
         return functools.partial(
             tracked_task,
@@ -151,6 +157,7 @@ def tracked_task(
             profile=profile,
             inputs=inputs,
             outputs=outputs,
+            keep=keep,
         )
     if not callable(func):
         raise TypeError(
@@ -190,6 +197,7 @@ def tracked_task(
             config=cfg,
             eager_start=eager_start,
             profile=profile,
+            keep=keep,
         )
         rec.start()
         if capture_args:

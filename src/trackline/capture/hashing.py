@@ -27,6 +27,11 @@ __all__ = [
     "scan_tree",
     "FileInfo",
     "FileChanged",
+    "directory_files",
+    "hash_dataframe",
+    "hash_array",
+    "hash_pickle",
+    "FileInfo",
 ]
 
 _CHUNK = 1 << 20
@@ -220,6 +225,24 @@ def _listing_key(root: str, entries: list[Entry]) -> str:
     h = hashlib.sha256(os.path.abspath(root).encode())
     h.update(repr(entries).encode())
     return "dir:" + h.hexdigest()
+
+
+def directory_files(
+    path: str | os.PathLike, *, use_cache: bool = True, home: Path | None = None
+) -> list[tuple[str, FileInfo]]:
+    """The folder's files as sorted ``(relative path, FileInfo)``: its manifest."""
+    root = os.fspath(path)
+    found: list[tuple[str, FileInfo]] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if not os.path.isfile(full):
+                continue
+            info = hash_file(full, use_cache=use_cache, home=home)
+            found.append((os.path.relpath(full, root), info))
+    found.sort(key=lambda item: f"{item[0]}\0{item[1].digest}\n")  # the manifest's order
+    return found
 
 
 def hash_directory(

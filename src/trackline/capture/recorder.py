@@ -84,6 +84,7 @@ class RunRecorder:
         eager_start: bool = False,
         use_ambient: bool = True,
         profile: str | None = None,
+        keep: str | None = None,
     ) -> None:
         self.config = config or settings()
         self.store = store or get_store(self.config)
@@ -113,6 +114,9 @@ class RunRecorder:
         self.func = func
         self.eager_start = eager_start
         self.profile = profile  # data-profile mode of this run's tabular artifacts (None: global)
+        self.keep = keep  # what this run keeps of its bytes (None: TRACKLINE_KEEP)
+        # In-memory values by digest, so the keep policy can serialise the ones it keeps.
+        self.values: dict[str, Any] = {}
         self.params: dict[str, Any] = {}
         self.inputs: list[ArtifactRef] = []
         self.outputs: list[ArtifactRef] = []
@@ -179,6 +183,11 @@ class RunRecorder:
             self._fail(exc)
             return None
         self._guard(lambda: self.store.write_task_run(record))
+        if (self.keep or self.config.keep) != "none":
+            from .keep import keep_run
+
+            self._guard(lambda: keep_run(self))
+        self.values = {}
         return record
 
     def detach(self) -> None:
@@ -248,6 +257,8 @@ class RunRecorder:
             art = describe(
                 value, kind=kind, name=name, home=self.config.home, use_cache=self.config.hash_cache
             )
+            if not isinstance(value, os.PathLike):
+                self.values.setdefault(art.digest, value)
         self.add_artifact(direction, name or art.name or art.digest[:12], art)
         return art
 
@@ -305,7 +316,9 @@ class RunRecorder:
         if is_json_value(value) and json_size(value) <= limit:
             self.params[name] = value
         # Containers and long strings also link lineage by digest (e.g. values passed via XCom).
-        self.add_artifact("input", name, describe(value, kind=kind, home=home, use_cache=cache))
+        art = describe(value, kind=kind, home=home, use_cache=cache)
+        self.values.setdefault(art.digest, value)
+        self.add_artifact("input", name, art)
 
     def watch_path(
         self,
@@ -330,11 +343,10 @@ class RunRecorder:
         kinds = kinds or {}
         home, cache = self.config.home, self.config.hash_cache
         try:
-            self.add_artifact(
-                "output",
-                "return",
-                describe(value, kind=kinds.get("return"), home=home, use_cache=cache),
-            )
+            art = describe(value, kind=kinds.get("return"), home=home, use_cache=cache)
+            if not isinstance(value, os.PathLike):
+                self.values.setdefault(art.digest, value)
+            self.add_artifact("output", "return", art)
             if isinstance(value, (tuple, list)) and not is_json_value(value):
                 items = ((str(i), v) for i, v in enumerate(value[:MAX_ELEMENTS]))
             elif isinstance(value, dict) and not is_json_value(value):
@@ -343,9 +355,10 @@ class RunRecorder:
                 items = ()
             for key, item in items:
                 slot = f"return.{key}"
-                self.add_artifact(
-                    "output", slot, describe(item, kind=kinds.get(slot), home=home, use_cache=cache)
-                )
+                art = describe(item, kind=kinds.get(slot), home=home, use_cache=cache)
+                if not isinstance(item, os.PathLike):
+                    self.values.setdefault(art.digest, item)
+                self.add_artifact("output", slot, art)
         except Exception as exc:  # noqa: BLE001
             self._fail(exc)
 

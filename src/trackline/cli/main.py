@@ -63,12 +63,14 @@ def client(ctx: click.Context):
 def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
     from . import (  # noqa: F401
+        artifacts,
         audit,
         db,
         drift,
         gate,
         models,
         monitor,
+        reproduce,
         runs,
         search,
         server,

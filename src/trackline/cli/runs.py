@@ -238,7 +238,8 @@ def diff(ctx, run_a, run_b, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def artifacts(ctx, kind, limit, as_json):
-    """List artifacts, newest first (``artifacts show REF`` for one, with its locations)."""
+    """List artifacts, newest first (``artifacts show REF`` for one, with its locations;
+    ``artifacts get`` / ``artifacts gc``: their bytes)."""
     if ctx.invoked_subcommand is not None:
         return
     found = client(ctx).artifacts(kind, limit)
@@ -320,8 +321,12 @@ def _config(config: dict) -> str:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def sync(ctx, as_json):
-    """Deliver records spooled while the store was unavailable (each exactly once)."""
+    """Deliver records spooled while the store was unavailable, and queued artifact uploads
+    (each exactly once)."""
+    from .sync_uploads import flush_uploads
+
     result = client(ctx).sync()
+    uploads = flush_uploads(quiet=as_json)
     if as_json:
         emit_json(
             {
@@ -330,16 +335,25 @@ def sync(ctx, as_json):
                 "bad": result.bad,
                 "quarantined": result.quarantined,
                 "error": result.error,
+                "uploads": uploads.__dict__,
             }
         )
     else:
         click.echo(f"delivered {result.delivered}, remaining {result.remaining}")
+        click.echo(
+            f"uploaded {uploads.delivered} artifact(s) ({uploads.bytes} bytes), "
+            f"remaining {uploads.remaining}"
+        )
         for b in result.bad:
             click.echo(f"unreadable spool file quarantined: {b}", err=True)
         for q in result.quarantined:
             click.echo(f"refused by the store, quarantined: {q}", err=True)
+        for d in uploads.dropped:
+            click.echo(f"upload dropped (bytes changed or gone): {d}", err=True)
     if result.error:
         fail(f"store still unavailable: {result.error}")
+    if uploads.error:
+        fail(f"artifact store still unavailable: {uploads.error}")
     if result.bad or result.quarantined:
         fail(
             f"{len(result.bad) + len(result.quarantined)} record(s) quarantined; "

@@ -49,13 +49,21 @@ def _sql_url(ctx: click.Context, store: str | None) -> str:
     help="Largest request body accepted.",
 )
 @click.option(
+    "--artifacts",
+    envvar="TRACKLINE_ARTIFACTS",
+    help="Artifact bytes root (folder or fsspec URL, e.g. s3://bucket/prefix; default: "
+    "$TRACKLINE_ARTIFACTS, else the home's artifacts folder).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
 @click.pass_context
-def server(ctx, store, host, port, workers, allow_anonymous_read, max_body_mb, log_level):
+def server(
+    ctx, store, host, port, workers, allow_anonymous_read, max_body_mb, artifacts, log_level
+):
     """Serve the REST API (/api/v1), /openapi.json, /healthz and the web UI (/ui/)."""
     try:
         import uvicorn
@@ -72,6 +80,7 @@ def server(ctx, store, host, port, workers, allow_anonymous_read, max_body_mb, l
         allow_anonymous_read=allow_anonymous_read,
         max_body_bytes=max_body_mb * 1024 * 1024,
         stale_after=settings().stale_after,
+        artifacts=artifacts,
     )
     # Build the app once here: migrates the schema before several workers could race to, and
     # fails fast with a clear error instead of inside every worker.

@@ -9,7 +9,7 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["sha256_bytes", "canonical_json", "hash_json", "hash_uri"]
+__all__ = ["sha256_bytes", "canonical_json", "hash_json", "hash_uri", "manifest_bytes"]
 
 
 def sha256_bytes(data: bytes | bytearray | memoryview) -> str:
@@ -28,3 +28,9 @@ def hash_json(value: Any) -> str:
 
 def hash_uri(uri: str) -> str:
     return sha256_bytes(b"uri\0" + uri.encode())
+
+
+def manifest_bytes(files: list[tuple[str, str]]) -> bytes:
+    """A folder's manifest: sorted ``relative-path NUL file-digest`` lines. The folder's digest
+    is the SHA-256 of these bytes, and the artifact store keeps them as the folder's blob."""
+    return "".join(sorted(f"{rel}\0{digest}\n" for rel, digest in files)).encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from ..audit.actor import current_actor
 from ..capture.artifacts import describe, describe_path
 from ..capture.context import current_run
+from ..capture.keep import keep_now
 from ..capture.recorder import RunRecorder
 from ..config import settings
 from ..errors import InvalidInput, NotFound
@@ -21,6 +23,7 @@ from .store import registry_store
 
 __all__ = ["register_model", "resolve_model", "list_models", "model_versions", "update_model"]
 
+log = logging.getLogger("trackline")
 _DIGEST_LIKE = re.compile(r"^[0-9a-f]{8,128}$")
 
 
@@ -77,11 +80,26 @@ def register_model(
     Outside a task the version links to the newest successful run that output exactly these
     bytes (``producer_rule`` says which rule found it). The version keeps the location it was
     registered from. Registering the same bytes again returns the existing version.
+
+    The model's bytes are stored in the artifact store (``TRACKLINE_ARTIFACTS``) before the
+    version is created, so every version can be downloaded again (``trackline models download``);
+    if they cannot be stored, nothing is registered.
     """
     check_name(name)
     s = registry_store(store)
     runs = capability(s, RunStore)
     art = _model_artifact(model, runs)
+    by_digest = isinstance(model, Artifact) or (
+        isinstance(model, str) and not os.path.exists(model)
+    )
+    try:
+        keep_now(art, None if isinstance(model, (str, os.PathLike, Artifact)) else model)
+    except InvalidInput as exc:
+        # A recorded artifact named by digest whose bytes are nowhere any more: it can still be
+        # registered (its lineage is known), but it cannot be downloaded; strict mode refuses.
+        if not by_digest or settings().strict:
+            raise
+        log.warning("trackline: registering %s without its bytes: %s", name, exc)
     run_id, recorder = _run_id(run, runs)
     rule = None
     if recorder is not None:

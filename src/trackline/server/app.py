@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from .schemas import ErrorBody, Health
 __all__ = ["app_from_env", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
+_STREAMED_UPLOADS = re.compile(r"^/api/v1/blobs/[0-9a-f]{64}$")
 
 
 def _open_sql_store(url: str) -> SqlStore:
@@ -48,11 +50,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         redoc_url=None,
         description="Run records, lineage and access control of a trackline team server.",
     )
+    from ..blobs import open_blobs
+
     app.state.ctx = ServerContext(
-        config=config, store=store, tokens=TokenStore(engine), audit=ServerAuditLog(store)
+        config=config,
+        store=store,
+        tokens=TokenStore(engine),
+        audit=ServerAuditLog(store),
+        blobs=open_blobs(config.artifacts or settings().artifacts_url),
     )  # type: ignore[arg-type]
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    # Artifact uploads stream to the artifact store, never into memory: not body-limited.
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes, exempt=_STREAMED_UPLOADS)
     app.add_middleware(RefuseNul)
 
     api = APIRouter(prefix="/api/v1")

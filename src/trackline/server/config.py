@@ -20,6 +20,8 @@ class ServerConfig(BaseModel):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # Runs whose heartbeat is older than this are reaped as crashed when listed.
     stale_after: float = Field(default=60.0, gt=0)
+    # Artifact bytes (fsspec URL or folder); None: TRACKLINE_ARTIFACTS, else home/artifacts.
+    artifacts: str | None = None
 
     def to_env(self) -> str:
         return self.model_dump_json()

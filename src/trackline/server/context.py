@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Request
 
@@ -19,6 +20,7 @@ class ServerContext:
     store: SqlStore  # runs, registry, audit and monitoring in one database
     tokens: TokenStore
     audit: ServerAuditLog
+    blobs: Any = None  # the artifact store (trackline.blobs) the blob routes stream from
 
 
 def get_ctx(request: Request) -> ServerContext:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,15 +20,18 @@ class BodyLimit:
     """Pure ASGI middleware: checks Content-Length up front and counts chunked bodies as they
     come."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, exempt: re.Pattern | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt = exempt  # paths of routes that stream their bodies to disk
 
     def _message(self) -> str:
         return f"request body is larger than the server's limit of {self.max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (
+            self.exempt is not None and self.exempt.match(scope.get("path", ""))
+        ):
             await self.app(scope, receive, send)
             return
         length = dict(scope["headers"]).get(b"content-length")

@@ -1,7 +1,7 @@
 """One router per concern; ``app.py`` mounts each under ``/api/v1``. Adding a concern is one
 module here and one entry in ``API_ROUTERS``."""
 
-from . import artifacts, audit, lineage, models, monitoring, pipelines, runs, tokens, writes
+from . import artifacts, audit, blobs, lineage, models, monitoring, pipelines, runs, tokens, writes
 
 __all__ = ["API_ROUTERS"]
 
@@ -10,6 +10,7 @@ API_ROUTERS = [
     writes.router,
     pipelines.router,
     artifacts.router,
+    blobs.router,
     lineage.router,
     tokens.router,
     audit.router,
