@@ -67,6 +67,17 @@ class Settings(BaseModel):
     # Data profiles of tabular artifacts (see trackline.monitoring): off, sampled or full.
     profile: Literal["off", "sampled", "full"] = "sampled"
     profile_sample_rows: int = Field(default=100_000, ge=1000)
+    # OpenLineage events of finished runs (trackline.openlineage): off by default. The transport
+    # is the openlineage-python client's own configuration (openlineage.yml, OPENLINEAGE__*).
+    openlineage: bool = False
+    openlineage_namespace: str = "trackline"
+    # How long a process waits at exit for its queued events (the rest stay in the outbox).
+    openlineage_flush_s: float = Field(default=10.0, ge=0)
+
+    @property
+    def openlineage_outbox(self) -> Path:
+        """Events waiting to be sent: one folder per store URL, like the spool."""
+        return self.home / "openlineage-outbox" / self.spool_path.name
 
     @property
     def store_url(self) -> str:
