@@ -60,7 +60,7 @@ def client(ctx: click.Context):
 
 def _register() -> None:
     # Each concern's commands live in their own module; adding one is one line here.
-    from . import audit, db, drift, gate, models, monitor, runs, server, tokens  # noqa: F401
+    from . import audit, db, drift, export, gate, models, monitor, runs, server, tokens  # noqa: F401
 
 
 _register()

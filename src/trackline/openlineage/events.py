@@ -94,7 +94,9 @@ def pipeline_run_events(run: PipelineRun, *, namespace: str) -> list[RunEvent]:
         ),
     }
     if run.config:
-        facets["trackline_params"] = tf.TracklineParamsRunFacet(params=_json(run.config), producer=P)
+        facets["trackline_params"] = tf.TracklineParamsRunFacet(
+            params=_json(run.config), producer=P
+        )
     job = _job(namespace, run.pipeline, "PIPELINE")
     events = [
         RunEvent(
@@ -124,7 +126,8 @@ def task_run_events(run: TaskRun, ctx: RunContext, *, namespace: str) -> list[Ru
     start_facets = _task_facets(run, ctx, namespace, final=False)
     job = _job(namespace, job_name(run), "TASK")
     inputs = [
-        InputDataset(namespace=ns, name=name, facets=f) for ns, name, f in _datasets(run.inputs, ctx)
+        InputDataset(namespace=ns, name=name, facets=f)
+        for ns, name, f in _datasets(run.inputs, ctx)
     ]
     outputs = [
         OutputDataset(namespace=ns, name=name, facets=f)
@@ -179,7 +182,9 @@ def _task_facets(run: TaskRun, ctx: RunContext, namespace: str, *, final: bool) 
     if parent is not None:
         facets["parent"] = parent
     if run.params:
-        facets["trackline_params"] = tf.TracklineParamsRunFacet(params=_json(run.params), producer=P)
+        facets["trackline_params"] = tf.TracklineParamsRunFacet(
+            params=_json(run.params), producer=P
+        )
     if not final:
         return facets
     if run.error is not None:

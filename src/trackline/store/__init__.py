@@ -12,11 +12,19 @@ from ..errors import ConfigError
 from .factory import open_store, register_backend
 from .failsafe import FailSafeStore
 from .noop import NoopStore
-from .protocols import AuditStore, MonitoringStore, RegistryStore, RemoteRules, RunStore
+from .protocols import (
+    AuditStore,
+    LineageEventStore,
+    MonitoringStore,
+    RegistryStore,
+    RemoteRules,
+    RunStore,
+)
 
 __all__ = [
     "AuditStore",
     "FailSafeStore",
+    "LineageEventStore",
     "MonitoringStore",
     "NoopStore",
     "RegistryStore",
@@ -38,6 +46,7 @@ _NAMES = {
     RegistryStore: "no model registry",
     AuditStore: "no audit log",
     MonitoringStore: "no monitoring (drift reports and triggers)",
+    LineageEventStore: "no OpenLineage event log",
 }
 
 

@@ -32,6 +32,7 @@ from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 
 __all__ = [
     "AuditStore",
+    "LineageEventStore",
     "MonitoringStore",
     "RegistryStore",
     "RemoteRules",
@@ -313,6 +314,27 @@ class MonitoringStore(Protocol):
 
     @abstractmethod
     def list_firings(self, policy: str | None = None, limit: int = 100) -> list[TriggerFiring]: ...
+
+
+@runtime_checkable
+class LineageEventStore(Protocol):
+    """OpenLineage events received from other producers, kept whole (the SQL store has it)."""
+
+    @abstractmethod
+    def add_openlineage_event(
+        self,
+        run_id: str,
+        event_type: str,
+        event_time: str,
+        job_namespace: str,
+        job_name: str,
+        payload: dict[str, Any],
+    ) -> bool:
+        """Keep one event; False when (run id, event type, event time) was already kept."""
+
+    @abstractmethod
+    def openlineage_events(self, run_id: str) -> list[dict[str, Any]]:
+        """Every kept event of one OpenLineage run, in event-time order."""
 
 
 @runtime_checkable

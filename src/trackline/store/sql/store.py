@@ -34,6 +34,7 @@ from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
+from .openlineage import SqlOpenLineage
 from .registry import SqlRegistry
 from .tables import (
     ArtifactRow,
@@ -63,7 +64,7 @@ def _wins(new_status: str, old_status: str) -> bool:
     return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
 
 
-class SqlStore(SqlRegistry, SqlMonitoring, RunStore):
+class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, RunStore):
     def __init__(
         self,
         url: str,

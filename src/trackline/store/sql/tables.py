@@ -118,6 +118,8 @@ class ArtifactRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_artifacts_kind", "kind"),
         Index("ix_artifacts_name", "name"),
+        # Location lookups (name ↔ content joins, migration 0011); hash: URIs can be long.
+        Index("ix_artifacts_uri", "uri", postgresql_using="hash"),
     )
     digest: str = Field(primary_key=True, max_length=128)
     kind: str = Field(max_length=32)
