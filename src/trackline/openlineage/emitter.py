@@ -90,6 +90,9 @@ class _Sender:
         self.queue: queue.Queue[Path | None] = queue.Queue()
         self.sent: set[tuple[str, str]] = set()
         self.client: Any = None
+        # After a failed send this process stops trying (the rest stays queued on disk): a
+        # consumer that is down must cost one timeout, not one per run.
+        self.broken = False
         self.idle = threading.Event()
         self.idle.set()
         for path in self.outbox.pending():  # left over by earlier processes
@@ -116,6 +119,8 @@ class _Sender:
                     self.idle.set()
 
     def _send(self, path: Path) -> None:
+        if self.broken:
+            return
         taken = self.outbox.claim(path)
         if taken is None:
             return
@@ -132,8 +137,10 @@ class _Sender:
             emit_events(self.client, events)
         except Exception as exc:  # noqa: BLE001 - emission never fails the pipeline
             self.outbox.release(claimed)
+            self.broken = True
             log.warning(
-                "trackline: OpenLineage events of %s %s not sent (kept in %s): %s: %s",
+                "trackline: OpenLineage events of %s %s not sent (this and later runs wait in"
+                " %s): %s: %s",
                 key[0],
                 key[1],
                 self.outbox.path,
