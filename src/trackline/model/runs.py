@@ -231,8 +231,12 @@ class LineageNode(_Record):
 class LineageEdge(_Record):
     source: str
     target: str
-    type: Literal["input", "output"]
+    # input/output: a run read/wrote an artifact; location: two artifacts seen at one location
+    # (a name-identified table or file and the content a trackline task read or wrote there).
+    type: Literal["input", "output", "location"]
     name: str | None = None  # slot
+    # How the edge's artifact is identified: by content digest, or by name (its location).
+    by: Literal["digest", "name"] = "digest"
 
 
 class LineageGraph(_Record):

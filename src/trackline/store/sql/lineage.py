@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
 from .dialect import chunks
+from .locations import is_named, same_location
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -33,14 +34,27 @@ def closure(
     edges: set[tuple[str, str, str, str]] = set()
     for upstream in [True, False] if direction == "both" else [direction == "upstream"]:
         _walk(conn, root, root_type, upstream, depth, runs, arts, edges)
+    nodes = _nodes(conn, runs, arts)
+    named = {n.id for n in nodes if n.type == "artifact" and is_named(n.id, n.uri)}
     return LineageGraph(
         root=root,
         direction=direction,
         depth=depth,
-        nodes=_nodes(conn, runs, arts),
+        nodes=nodes,
         edges=[
-            _fast(LineageEdge, {"source": s, "target": t, "type": k, "name": n})
-            for s, t, k, n in sorted(edges)
+            _fast(
+                LineageEdge,
+                {
+                    "source": s,
+                    "target": t,
+                    "type": k,
+                    "name": n,
+                    "by": "name"
+                    if k == "location" or (s if k == "input" else t) in named
+                    else "digest",
+                },
+            )
+            for s, t, k, n in sorted(edges, key=lambda e: (e[0], e[1], e[2], e[3] or ""))
         ],
     )
 
@@ -111,6 +125,13 @@ def _walk(conn, root, root_type, upstream, depth, runs, arts, edges) -> None:
             ("input" if upstream else "output") if at_runs else ("output" if upstream else "input")
         )
         key = "task_run_id" if at_runs else "artifact_digest"
+        if not at_runs:  # artifacts at the same location as a name-identified one join it
+            for a, b in same_location(cur, mark, frontier):
+                edges.add((a, b, "location", None))
+                for d in (a, b):
+                    if d not in arts:
+                        arts.add(d)
+                        frontier = frontier | {d}
         found: set[str] = set()
         for batch in chunks(sorted(frontier), _PG_CHUNK if mark == "%s" else _CHUNK):
             for run_id, digest, slot in _hop(cur, mark, wanted, key, batch):
