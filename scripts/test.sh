@@ -8,7 +8,7 @@ unset PYTHONDONTWRITEBYTECODE
 # System packages (Debian chromium for the web UI browser tests), installed only when missing.
 scripts/system-deps.sh
 scripts/venv.sh core "dev,postgres,server,examples,openlineage"
-scripts/venv.sh airflow "dev,postgres,airflow,examples,server,airflow-openlineage"
+scripts/venv.sh airflow "dev,postgres,airflow,examples,airflow-openlineage"
 scripts/venv.sh prefect "dev,postgres,prefect,examples"
 status=0
 .venvs/core/bin/python -m pytest tests --ignore=tests/airflow --ignore=tests/prefect -q "$@" || status=1

@@ -31,7 +31,13 @@ from .context import RunContext
 from .ids import run_uuid
 from .naming import dataset_of, is_name_identified
 
-__all__ = ["task_run_events", "pipeline_run_events", "terminal_state", "job_name"]
+__all__ = [
+    "task_run_events",
+    "pipeline_run_events",
+    "terminal_state",
+    "job_name",
+    "json_value",
+]
 
 P = tf.PRODUCER
 _TERMINAL = {
@@ -95,7 +101,7 @@ def pipeline_run_events(run: PipelineRun, *, namespace: str) -> list[RunEvent]:
     }
     if run.config:
         facets["trackline_params"] = tf.TracklineParamsRunFacet(
-            params=_json(run.config), producer=P
+            params=json_value(run.config), producer=P
         )
     job = _job(namespace, run.pipeline, "PIPELINE")
     events = [
@@ -183,7 +189,7 @@ def _task_facets(run: TaskRun, ctx: RunContext, namespace: str, *, final: bool) 
         facets["parent"] = parent
     if run.params:
         facets["trackline_params"] = tf.TracklineParamsRunFacet(
-            params=_json(run.params), producer=P
+            params=json_value(run.params), producer=P
         )
     if not final:
         return facets
@@ -367,12 +373,12 @@ def _metric(m: Metric) -> dict[str, Any]:
     return out
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """Params as JSON (non-finite floats as strings, the metric convention)."""
     if isinstance(value, float):
         return _number(value)
     if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
+        return [json_value(v) for v in value]
     return value
