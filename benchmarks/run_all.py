@@ -9,6 +9,7 @@ import hashing
 import lineage
 import metrics
 import mlflow_compare
+import openlineage_bench
 import overhead
 from _common import machine, save
 
@@ -21,6 +22,7 @@ def main() -> None:
     mlflow_compare.main(40 if quick else 200)
     hashing.main(64 if quick else 1024)
     lineage.main(30_000 if quick else 1_000_000)
+    openlineage_bench.main(300 if quick else 2000)
     save(Path(__file__).parent / "results.json")
 
 
