@@ -59,6 +59,7 @@ def ol_server(tmp_path_factory):
 
 
 def _enable_provider(monkeypatch, url: str, token: str, pg_url: str) -> None:
+    """Configure the provider as a user would (its [openlineage] settings as variables)."""
     from airflow.providers.openlineage import conf
 
     transport = {
@@ -82,13 +83,32 @@ def _enable_provider(monkeypatch, url: str, token: str, pg_url: str) -> None:
             fn.cache_clear()
 
 
+@pytest.fixture
+def provider_listener():
+    """The provider registers its listener when its plugin loads, and only if it is configured
+    then; earlier tests in this process loaded the plugins unconfigured. Register it here (a
+    worker configured from the start has it), and take it away afterwards."""
+    from airflow.listeners.listener import get_listener_manager
+    from airflow.providers.openlineage.plugins.listener import get_openlineage_listener
+
+    manager = get_listener_manager()
+    listener = get_openlineage_listener()
+    added = not manager.pm.is_registered(listener)
+    if added:
+        manager.add_listener(listener)
+    yield
+    if added:
+        manager.pm.unregister(listener)
+
+
 def test_sql_step_and_tracked_step_are_one_connected_graph(
-    airflow_home, ol_server, pg_database, monkeypatch, run_dag
+    airflow_home, ol_server, pg_database, monkeypatch, run_dag, request
 ):
     from trackline.store.http import HttpStore
 
     pg_url = pg_database()
     _enable_provider(monkeypatch, ol_server["url"], ol_server["token"], pg_url)
+    request.getfixturevalue("provider_listener")
     dag_run = run_dag("tl_openlineage")
     assert str(getattr(dag_run.state, "value", dag_run.state)) == "success"
 
@@ -112,6 +132,12 @@ def test_sql_step_and_tracked_step_are_one_connected_graph(
     table = f"postgres://127.0.0.1:5432/{db}.public.training"
     assert table in {o.uri for o in build.outputs}, build.outputs
     assert table in {i.uri for i in train.inputs}, train.inputs
+    # the dag run too: trackline's pipeline run carries the provider's dag-run id, and the
+    # provider's DAG-level events fold into it
+    pipes = store.list_pipeline_runs("tl_openlineage")
+    print("pipeline runs:", [(p.id, p.external_ids) for p in pipes])
+    assert [p.id for p in pipes] == [build.pipeline_run_id]
+    assert pipes[0].external_ids.get("openlineage_run_id")
     model = next(o for o in train.outputs if o.name == "return")
     graph = store.lineage(model.digest, "upstream")
     assert {build.id, train.id} <= {n.id for n in graph.nodes if n.type == "task_run"}

@@ -240,3 +240,32 @@ def test_sql_step_joins_the_python_step_that_read_its_table_by_name_and_by_locat
     # and downstream from the SQL step reaches the model
     down = writer.lineage(ol, "downstream")
     assert model in {n.id for n in down.nodes}
+
+
+def test_dag_level_events_fold_into_the_pipeline_run_trackline_recorded(server):
+    """A pipeline run trackline recorded with another producer's run id takes that producer's
+    DAG-level events; its tasks' parent facets point at it too."""
+    from trackline.model.runs import PipelineRun
+
+    writer = HttpStore(server.url, token=server.tokens["writer"])
+    dag_rid = str(uuid.uuid4())
+    mine = PipelineRun(
+        id=uuid.uuid4().hex,
+        pipeline="etl",
+        status="running",
+        started_at=T0,
+        external_ids={"orchestrator": "airflow", "openlineage_run_id": dag_rid},
+    )
+    writer.write_pipeline_run(mine)
+    dag_event = _event(dag_rid, "COMPLETE", T0 + timedelta(minutes=1), job="etl")
+    dag_event["job"]["facets"]["jobType"]["jobType"] = "DAG"
+    r = _post(server, dag_event)
+    assert r.json() == {
+        "status": "created",
+        "kind": "pipeline_run",
+        "id": mine.id,
+        "run_id": dag_rid,
+    }
+    assert writer.get_pipeline_run(mine.id).status == "success"
+    task = _post(server, _event(str(uuid.uuid4()), "START", T0, parent=_parent(dag_rid))).json()
+    assert writer.get_run(task["id"]).pipeline_run_id == mine.id

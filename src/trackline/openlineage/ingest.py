@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -127,7 +128,7 @@ def ingest_event(store: RunStore, body: bytes, max_bytes: int = MAX_EVENT_BYTES)
         event.run.runId, event.eventType, event.eventTime, event.job.namespace, event.job.name, raw
     )
     events = [RunEventIn.model_validate(p) for p in log.openlineage_events(event.run.runId)]
-    record = fold(events)
+    record = fold(events, known=log.pipeline_run_for_openlineage)
     if isinstance(record, PipelineRun):
         store.write_pipeline_run(record)
         kind = "pipeline_run"
@@ -149,7 +150,11 @@ def _facet(events: list[RunEventIn], where: str, name: str) -> dict[str, Any] | 
     return None
 
 
-def fold(events: list[RunEventIn]) -> TaskRun | PipelineRun:
+def fold(
+    events: list[RunEventIn], known: Callable[[str], str | None] = lambda _: None
+) -> TaskRun | PipelineRun:
+    """One record from all events of a run. ``known`` maps another producer's run id to a
+    pipeline run trackline already has (an Airflow dag run its listener recorded)."""
     events = sorted(events, key=lambda e: _parse_time(e.eventTime))
     last = events[-1]
     own = _facet(events, "run", "trackline_run") or {}
@@ -160,14 +165,13 @@ def fold(events: list[RunEventIn]) -> TaskRun | PipelineRun:
     ended = _parse_time(ends[-1].eventTime) if ends else None
     status = _STATUS[ends[-1].eventType] if ends else RunStatus.RUNNING.value
     external = _external_ids(events, own)
-    run_id = own.get("id") or trackline_id_of(last.run.runId)
     duration = (ended - started).total_seconds() if ended else None
     is_pipeline = own.get("kind") == "pipeline_run" or (
         not own and str(job_type or "").upper() in _PIPELINE_JOB_TYPES
     )
     if is_pipeline:
         return PipelineRun(
-            id=run_id,
+            id=own.get("id") or known(last.run.runId) or trackline_id_of(last.run.runId),
             pipeline=own.get("pipeline") or last.job.name,
             status=status,
             started_at=started,
@@ -187,11 +191,11 @@ def fold(events: list[RunEventIn]) -> TaskRun | PipelineRun:
     error = _facet(events, "run", "errorMessage")
     params = (_facet(events, "run", "trackline_params") or {}).get("params")
     return TaskRun(
-        id=run_id,
+        id=own.get("id") or trackline_id_of(last.run.runId),
         name=own.get("name") or name,
         pipeline=own.get("pipeline") or parent_job,
         pipeline_run_id=own.get("pipelineRunId")
-        or (trackline_id_of(parent_run) if parent_run else None),
+        or (known(parent_run) or trackline_id_of(parent_run) if parent_run else None),
         parent_id=own.get("parentId"),
         status=status,
         started_at=started,

@@ -336,6 +336,10 @@ class LineageEventStore(Protocol):
     def openlineage_events(self, run_id: str) -> list[dict[str, Any]]:
         """Every kept event of one OpenLineage run, in event-time order."""
 
+    @abstractmethod
+    def pipeline_run_for_openlineage(self, run_id: str) -> str | None:
+        """The id of the pipeline run whose ``external_ids`` name this OpenLineage run id."""
+
 
 @runtime_checkable
 class RemoteRules(Protocol):

@@ -23,7 +23,14 @@ from typing import Any
 from ...openlineage.naming import dataset_uri
 from .identity import task_identity
 
-__all__ = ["provider_enabled", "provider_run_id", "table_uri", "trackline_run_facets"]
+__all__ = [
+    "dag_run_ids",
+    "openlineage_ids",
+    "provider_enabled",
+    "provider_run_id",
+    "table_uri",
+    "trackline_run_facets",
+]
 
 log = logging.getLogger("trackline")
 
@@ -69,6 +76,25 @@ def openlineage_ids(ti: Any) -> dict[str, Any]:
         return {}
     run_id = provider_run_id(ti)
     return {"openlineage_run_id": run_id} if run_id else {}
+
+
+def dag_run_ids(dag_run: Any) -> dict[str, Any]:
+    """``{"openlineage_run_id": …}`` of a dag run the provider emits (its DAG-level run id)."""
+    if not provider_enabled():
+        return {}
+    try:
+        from airflow.providers.openlineage.plugins.adapter import OpenLineageAdapter
+
+        date = getattr(dag_run, "logical_date", None) or getattr(dag_run, "run_after", None)
+        run_id = OpenLineageAdapter.build_dag_run_id(
+            dag_id=dag_run.dag_id,
+            logical_date=date,
+            clear_number=getattr(dag_run, "clear_number", 0) or 0,
+        )
+        return {"openlineage_run_id": str(run_id)}
+    except Exception as exc:  # noqa: BLE001
+        log.debug("trackline: no OpenLineage run id for dag run: %s", exc)
+        return {}
 
 
 def trackline_run_facets(task_instance: Any, ti_state: Any) -> dict[str, Any]:

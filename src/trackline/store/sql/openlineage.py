@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from ...model.runs import utcnow
 from .dialect import insert_ignore
 from .openlineage_tables import OpenLineageEventRow
+from .tables import PipelineRunRow
 
 __all__ = ["SqlOpenLineage"]
 
 T_OL = OpenLineageEventRow.__table__
+T_PIPES = PipelineRunRow.__table__
 
 
 class SqlOpenLineage:
@@ -48,3 +50,13 @@ class SqlOpenLineage:
                 .order_by(T_OL.c.event_time, T_OL.c.event_type)
             ).all()
         return [r.payload for r in rows]
+
+    def pipeline_run_for_openlineage(self, run_id: str) -> str | None:
+        """The trackline pipeline run another producer's run id belongs to (Airflow's dag run,
+        recorded by trackline's listener with the provider's id). A scan of pipeline runs: one
+        row per pipeline execution, far fewer than task runs."""
+        ext = T_PIPES.c.external_ids["openlineage_run_id"].as_string()
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(T_PIPES.c.id).where(T_PIPES.c.external_ids.is_not(None), ext == run_id)
+            ).scalar()
