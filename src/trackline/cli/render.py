@@ -94,8 +94,8 @@ def lineage_text(g: LineageGraph) -> None:
     for e in g.edges:
         s, t = nodes.get(e.source), nodes.get(e.target)
         click.echo(
-            f"  {_label(s) if s else e.source} --{e.type}:{e.name}-->"
-            f" {_label(t) if t else e.target}"
+            f"  {_label(s) if s else e.source} --{e.type}:{e.name or ''}-->"
+            f" {_label(t) if t else e.target}" + ("  (by name)" if e.by == "name" else "")
         )
 
 
@@ -111,7 +111,8 @@ def mermaid(g: LineageGraph) -> str:
             f'  {_mid(n.id)}["{text}"]' if n.type == "task_run" else f'  {_mid(n.id)}[("{text}")]'
         )
     for e in g.edges:
-        lines.append(f"  {_mid(e.source)} -->|{e.name}| {_mid(e.target)}")
+        arrow = "-.->" if e.by == "name" else "-->"  # by name (a location): dotted
+        lines.append(f"  {_mid(e.source)} {arrow}|{e.name or e.type}| {_mid(e.target)}")
     return "\n".join(lines)
 
 
@@ -121,6 +122,9 @@ def dot(g: LineageGraph) -> str:
         shape = "box" if n.type == "task_run" else "ellipse"
         lines.append(f'  "{n.id}" [label={json.dumps(_label(n))}, shape={shape}];')
     for e in g.edges:
-        lines.append(f'  "{e.source}" -> "{e.target}" [label={json.dumps(e.name or e.type)}];')
+        style = ", style=dashed" if e.by == "name" else ""
+        lines.append(
+            f'  "{e.source}" -> "{e.target}" [label={json.dumps(e.name or e.type)}{style}];'
+        )
     lines.append("}")
     return "\n".join(lines)
