@@ -9,7 +9,9 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -60,7 +62,6 @@ def ol_server(tmp_path_factory):
 
 def _enable_provider(monkeypatch, url: str, token: str, pg_url: str) -> None:
     """Configure the provider as a user would (its [openlineage] settings as variables)."""
-    from airflow.providers.openlineage import conf
 
     transport = {
         "type": "http",
@@ -77,40 +78,31 @@ def _enable_provider(monkeypatch, url: str, token: str, pg_url: str) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_TL_OL_PG", pg_url.replace("postgresql://", "postgres://", 1))
     monkeypatch.setenv("TRACKLINE_STORE", url)
     monkeypatch.setenv("TRACKLINE_TOKEN", token)
-    for name in dir(conf):  # the provider caches its configuration per process
-        fn = getattr(conf, name)
-        if callable(getattr(fn, "cache_clear", None)):
-            fn.cache_clear()
-
-
-@pytest.fixture
-def provider_listener():
-    """The provider registers its listener when its plugin loads, and only if it is configured
-    then; earlier tests in this process loaded the plugins unconfigured. Register it here (a
-    worker configured from the start has it), and take it away afterwards."""
-    from airflow.listeners.listener import get_listener_manager
-    from airflow.providers.openlineage.plugins.listener import get_openlineage_listener
-
-    manager = get_listener_manager()
-    listener = get_openlineage_listener()
-    added = not manager.pm.is_registered(listener)
-    if added:
-        manager.add_listener(listener)
-    yield
-    if added:
-        manager.pm.unregister(listener)
 
 
 def test_sql_step_and_tracked_step_are_one_connected_graph(
-    airflow_home, ol_server, pg_database, monkeypatch, run_dag, request
+    airflow_home, ol_server, pg_database, monkeypatch
 ):
     from trackline.store.http import HttpStore
 
     pg_url = pg_database()
     _enable_provider(monkeypatch, ol_server["url"], ol_server["token"], pg_url)
-    request.getfixturevalue("provider_listener")
-    dag_run = run_dag("tl_openlineage")
-    assert str(getattr(dag_run.state, "value", dag_run.state)) == "success"
+    # A fresh process, as a deployment is: the provider registers its listener when its plugin
+    # loads, and only if it is configured by then (this test process loaded plugins earlier).
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parent / "run_dag_process.py"),
+            str(airflow_home),
+            "tl_openlineage",
+        ],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
     store = HttpStore(ol_server["url"], token=ol_server["token"])
     from trackline.model.runs import RunQuery
