@@ -49,13 +49,30 @@ def _sql_url(ctx: click.Context, store: str | None) -> str:
     help="Largest request body accepted.",
 )
 @click.option(
+    "--max-openlineage-event-kb",
+    default=1024,
+    show_default=True,
+    type=click.IntRange(1, 1024 * 1024),
+    help="Largest OpenLineage event accepted at POST /api/v1/lineage (larger: 413).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
 @click.pass_context
-def server(ctx, store, host, port, workers, allow_anonymous_read, max_body_mb, log_level):
+def server(
+    ctx,
+    store,
+    host,
+    port,
+    workers,
+    allow_anonymous_read,
+    max_body_mb,
+    max_openlineage_event_kb,
+    log_level,
+):
     """Serve the REST API (/api/v1), /openapi.json, /healthz and the web UI (/ui/)."""
     try:
         import uvicorn
@@ -71,6 +88,7 @@ def server(ctx, store, host, port, workers, allow_anonymous_read, max_body_mb, l
         store=url,
         allow_anonymous_read=allow_anonymous_read,
         max_body_bytes=max_body_mb * 1024 * 1024,
+        max_openlineage_event_bytes=max_openlineage_event_kb * 1024,
         stale_after=settings().stale_after,
     )
     # Build the app once here: migrates the schema before several workers could race to, and
