@@ -19,6 +19,7 @@ import lineage
 import metrics
 import mlflow_compare
 import observation
+import openlineage_bench
 import overhead
 import search
 from _common import commit, machine, save
@@ -41,6 +42,7 @@ def main() -> None:
             100 if quick else 300, 10_000 if quick else 100_000
         ),
         "artifact_bytes": lambda: artifact_bytes.main(64 if quick else 256),
+        "openlineage": lambda: openlineage_bench.main(300 if quick else 2000),
         "search": lambda: search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000),
     }
     for name, step in steps.items():

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 unset PYTHONDONTWRITEBYTECODE
 # System packages (Debian chromium for the web UI browser tests), installed only when missing.
 scripts/system-deps.sh
-scripts/venv.sh core "dev,postgres,server,examples,spark"
-scripts/venv.sh airflow "dev,postgres,airflow,examples"
+scripts/venv.sh core "dev,postgres,server,examples,spark,openlineage"
+scripts/venv.sh airflow "dev,postgres,airflow,examples,airflow-openlineage"
 scripts/venv.sh prefect "dev,postgres,prefect,examples"
 status=0
 scripts/lint.sh || status=1

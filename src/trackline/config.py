@@ -78,6 +78,17 @@ class Settings(BaseModel):
     keep_max_bytes: int = Field(default=8 * 1024**3, ge=0)
     # At interpreter exit, wait at most this long for queued uploads (the rest waits for sync).
     upload_exit_wait: float = Field(default=600.0, ge=0)
+    # OpenLineage events of finished runs (trackline.openlineage): off by default. The transport
+    # is the openlineage-python client's own configuration (openlineage.yml, OPENLINEAGE__*).
+    openlineage: bool = False
+    openlineage_namespace: str = "trackline"
+    # How long a process waits at exit for its queued events (the rest stay in the outbox).
+    openlineage_flush_s: float = Field(default=10.0, ge=0)
+
+    @property
+    def openlineage_outbox(self) -> Path:
+        """Events waiting to be sent: one folder per store URL, like the spool."""
+        return self.home / "openlineage-outbox" / self.spool_path.name
 
     @property
     def store_url(self) -> str:

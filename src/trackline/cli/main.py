@@ -67,6 +67,7 @@ def _register() -> None:
         audit,
         db,
         drift,
+        export,
         gate,
         models,
         monitor,

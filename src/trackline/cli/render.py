@@ -219,7 +219,9 @@ def lineage_text(g: LineageGraph, all_producers: bool = False) -> None:
         if e.source in folded or e.target in folded:
             hidden += 1
             continue
-        line = f"  {label(e.source)} --{e.type}:{e.name}--> {label(e.target)}"
+        line = f"  {label(e.source)} --{e.type}:{e.name or ''}--> {label(e.target)}" + (
+            "  (by name)" if e.by == "name" else ""
+        )
         if line not in seen:
             seen.add(line)
             click.echo(line)
@@ -239,7 +241,8 @@ def mermaid(g: LineageGraph) -> str:
             f'  {_mid(n.id)}["{text}"]' if n.type == "task_run" else f'  {_mid(n.id)}[("{text}")]'
         )
     for e in g.edges:
-        lines.append(f"  {_mid(e.source)} -->|{e.name}| {_mid(e.target)}")
+        arrow = "-.->" if e.by == "name" else "-->"  # by name (a location): dotted
+        lines.append(f"  {_mid(e.source)} {arrow}|{e.name or e.type}| {_mid(e.target)}")
     return "\n".join(lines)
 
 
@@ -249,6 +252,9 @@ def dot(g: LineageGraph) -> str:
         shape = "box" if n.type == "task_run" else "ellipse"
         lines.append(f'  "{n.id}" [label={json.dumps(_label(n))}, shape={shape}];')
     for e in g.edges:
-        lines.append(f'  "{e.source}" -> "{e.target}" [label={json.dumps(e.name or e.type)}];')
+        style = ", style=dashed" if e.by == "name" else ""
+        lines.append(
+            f'  "{e.source}" -> "{e.target}" [label={json.dumps(e.name or e.type)}{style}];'
+        )
     lines.append("}")
     return "\n".join(lines)

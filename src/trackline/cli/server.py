@@ -55,6 +55,13 @@ def _sql_url(ctx: click.Context, store: str | None) -> str:
     "$TRACKLINE_ARTIFACTS, else the home's artifacts folder).",
 )
 @click.option(
+    "--max-openlineage-event-kb",
+    default=1024,
+    show_default=True,
+    type=click.IntRange(1, 1024 * 1024),
+    help="Largest OpenLineage event accepted at POST /api/v1/lineage (larger: 413).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -62,7 +69,16 @@ def _sql_url(ctx: click.Context, store: str | None) -> str:
 )
 @click.pass_context
 def server(
-    ctx, store, host, port, workers, allow_anonymous_read, max_body_mb, artifacts, log_level
+    ctx,
+    store,
+    host,
+    port,
+    workers,
+    allow_anonymous_read,
+    max_body_mb,
+    artifacts,
+    max_openlineage_event_kb,
+    log_level,
 ):
     """Serve the REST API (/api/v1), /openapi.json, /healthz and the web UI (/ui/)."""
     try:
@@ -79,6 +95,7 @@ def server(
         store=url,
         allow_anonymous_read=allow_anonymous_read,
         max_body_bytes=max_body_mb * 1024 * 1024,
+        max_openlineage_event_bytes=max_openlineage_event_kb * 1024,
         stale_after=settings().stale_after,
         artifacts=artifacts,
     )

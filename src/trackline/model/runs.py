@@ -267,9 +267,13 @@ class LineageNode(_Record):
 class LineageEdge(_Record):
     source: str
     target: str
-    # "contains": a folder (source) held a file's bytes (target) in its manifest.
-    type: Literal["input", "output", "contains"]
+    # input/output: a run read/wrote an artifact; contains: a folder (source) held a file's bytes
+    # (target) in its manifest; location: two artifacts seen at one location (a name-identified
+    # table or file and the content a trackline task read or wrote there).
+    type: Literal["input", "output", "contains", "location"]
     name: str | None = None  # slot
+    # How the edge's artifact is identified: by content digest, or by name (its location).
+    by: Literal["digest", "name"] = "digest"
 
 
 class LineageGroup(_Record):

@@ -18,6 +18,8 @@ class ServerConfig(BaseModel):
     store: str  # SQL store URL the server fronts (sqlite:/// or postgresql://)
     allow_anonymous_read: bool = False
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # One OpenLineage event (POST /api/v1/lineage); larger ones are refused with 413.
+    max_openlineage_event_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Runs whose heartbeat is older than this are reaped as crashed when listed.
     stale_after: float = Field(default=60.0, gt=0)
     # Artifact bytes (fsspec URL or folder); None: TRACKLINE_ARTIFACTS, else home/artifacts.

@@ -14,6 +14,7 @@ from .failsafe import FailSafeStore
 from .noop import NoopStore
 from .protocols import (
     AuditStore,
+    LineageEventStore,
     LocationStore,
     MonitoringStore,
     RegistryStore,
@@ -26,6 +27,7 @@ __all__ = [
     "AuditStore",
     "FailSafeStore",
     "LocationStore",
+    "LineageEventStore",
     "MonitoringStore",
     "NoopStore",
     "RegistryStore",
@@ -55,6 +57,7 @@ _NAMES = {
     MonitoringStore: "no monitoring (drift reports and triggers)",
     SearchStore: "no search",
     LocationStore: "no artifact locations",
+    LineageEventStore: "no OpenLineage event log",
 }
 
 

@@ -27,8 +27,9 @@ from datetime import datetime
 
 from ..config import Settings
 from ..errors import ConfigError, StoreUnavailable, TracklineError
-from ..model.runs import Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
+from ..model.runs import TERMINAL, Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 from ..query.spec import Search, SearchResult
+from .observers import notify_finished
 from .protocols import RunStore, SearchStore
 from .quarantine import is_permanent_config_error, is_refusal, quarantine
 from .spool import ReplayResult, Spool
@@ -189,9 +190,13 @@ class FailSafeStore(RunStore):
 
     def write_task_run(self, run: TaskRun) -> None:
         self._guarded_write(run, lambda s: s.write_task_run(run))
+        if run.status in TERMINAL:
+            notify_finished("task_run", run.id, self.settings)
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         self._guarded_write(run, lambda s: s.write_pipeline_run(run))
+        if run.status in TERMINAL:
+            notify_finished("pipeline_run", run.id, self.settings)
 
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime

@@ -42,6 +42,7 @@ from ..query.spec import Search, SearchResult
 __all__ = [
     "AuditStore",
     "LocationStore",
+    "LineageEventStore",
     "MonitoringStore",
     "RegistryStore",
     "RemoteRules",
@@ -363,6 +364,31 @@ class MonitoringStore(Protocol):
 
     @abstractmethod
     def list_firings(self, policy: str | None = None, limit: int = 100) -> list[TriggerFiring]: ...
+
+
+@runtime_checkable
+class LineageEventStore(Protocol):
+    """OpenLineage events received from other producers, kept whole (the SQL store has it)."""
+
+    @abstractmethod
+    def add_openlineage_event(
+        self,
+        run_id: str,
+        event_type: str,
+        event_time: str,
+        job_namespace: str,
+        job_name: str,
+        payload: dict[str, Any],
+    ) -> bool:
+        """Keep one event; False when (run id, event type, event time) was already kept."""
+
+    @abstractmethod
+    def openlineage_events(self, run_id: str) -> list[dict[str, Any]]:
+        """Every kept event of one OpenLineage run, in event-time order."""
+
+    @abstractmethod
+    def pipeline_run_for_openlineage(self, run_id: str) -> str | None:
+        """The id of the pipeline run whose ``external_ids`` name this OpenLineage run id."""
 
 
 @runtime_checkable

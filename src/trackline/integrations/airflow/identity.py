@@ -76,5 +76,11 @@ def ambient() -> dict[str, Any] | None:
     if getattr(callable_, "__trackline_task__", False) and ident["run_id"] not in _claimed:
         _claimed.add(ident["run_id"])
         ident["injected"] = injected_context(context)
+        from .openlineage import openlineage_ids  # the provider's run id: one run, one producer
+
+        try:
+            ident["external_ids"].update(openlineage_ids(context["ti"]))
+        except Exception:  # noqa: BLE001 - an id less, never a failed task
+            pass
         return ident
     return {"pipeline": ident["pipeline"], "pipeline_run_id": ident["pipeline_run_id"]}

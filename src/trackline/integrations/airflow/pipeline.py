@@ -11,6 +11,7 @@ from typing import Any
 
 from ...capture.pipeline import PipelineRecorder
 from .identity import pipeline_run_id
+from .openlineage import dag_run_ids
 
 __all__ = ["open_dag_run", "close_dag_run"]
 
@@ -28,6 +29,8 @@ def _recorder(dag_run: Any) -> PipelineRecorder:
         "run_id": run_id,
         "run_type": str(getattr(run_type, "value", run_type)) if run_type else None,
         "logical_date": logical.isoformat() if logical else None,
+        # the OpenLineage provider emits this dag run: its run id, so trackline does not
+        **dag_run_ids(dag_run),
     }
     return PipelineRecorder(
         dag_id,

@@ -18,6 +18,7 @@ from ...config import settings
 from ...model.runs import ErrorInfo, RunStatus, utcnow
 from .facts import record_operator_facts
 from .identity import task_identity
+from .openlineage import openlineage_ids
 
 __all__ = [
     "open_recorder",
@@ -45,12 +46,14 @@ def open_recorder(ti: Any, task: Any) -> tuple[RunRecorder, bool]:
     rec = _open.get(ident["run_id"])
     if rec is not None:
         return rec, False
+    # With Airflow's OpenLineage provider emitting, its run id joins ours (one run, one producer).
+    ol_ids = guarded("reading the OpenLineage run id", openlineage_ids, ti) or {}
     rec = RunRecorder(
         ident["name"],
         run_id=ident["run_id"],
         pipeline=ident["pipeline"],
         pipeline_run_id=ident["pipeline_run_id"],
-        external_ids=ident["external_ids"],
+        external_ids={**ident["external_ids"], **ol_ids},
         func=_callable(task),
         use_ambient=False,
     )

@@ -1,7 +1,19 @@
 """One router per concern; ``app.py`` mounts each under ``/api/v1``. Adding a concern is one
 module here and one entry in ``API_ROUTERS``."""
 
-from . import artifacts, audit, blobs, lineage, models, monitoring, pipelines, runs, tokens, writes
+from . import (
+    artifacts,
+    audit,
+    blobs,
+    lineage,
+    models,
+    monitoring,
+    openlineage,
+    pipelines,
+    runs,
+    tokens,
+    writes,
+)
 
 __all__ = ["API_ROUTERS"]
 
@@ -16,4 +28,5 @@ API_ROUTERS = [
     audit.router,
     models.router,
     monitoring.router,
+    openlineage.router,
 ]

@@ -3,7 +3,7 @@
 A run that is still ``running`` (or was reaped as ``crashed``) takes the newer record under the
 status rule. A *finished* run is immutable: a record that states the same facts again (a retried
 request, a replayed spool) changes nothing, an older ``running`` snapshot arriving late only adds
-what it adds (metrics, new external ids), and a record that contradicts a recorded fact is refused
+what it adds (metrics, new external ids, an earlier start), and a record that contradicts a recorded fact is refused
 with ``Conflict`` (409) — never a silent overwrite of the evidence lineage gates rely on.
 """
 
@@ -103,7 +103,13 @@ def _additions(row: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     for key, new in row.items():
         if key in ("id", "status", "heartbeat_at") or new is None or new == {}:
             continue
-        if key == "external_ids" and isinstance(old.get(key), dict):
+        if key == "started_at" and old.get(key) is not None and utc(new) < utc(old[key]):
+            # A late START event (OpenLineage delivers out of order) may move the start earlier,
+            # never later; the duration follows. No other recorded fact of a finished run moves.
+            extra[key] = new
+            if old.get("ended_at") is not None:
+                extra["duration_s"] = (utc(old["ended_at"]) - utc(new)).total_seconds()
+        elif key == "external_ids" and isinstance(old.get(key), dict):
             added = {k: v for k, v in new.items() if k not in old[key]}
             if added:
                 extra[key] = {**old[key], **added}

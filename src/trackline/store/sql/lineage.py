@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
 from ...model.trusted import bulk, construct
 from .dialect import utc
+from .namejoin import is_named
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -181,6 +182,8 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
     fast = construct  # rows of trackline's own tables: trusted, complete
     run_id = {r[0]: r[1] for r in run_rows}
     art_id = {seq: digest for seq, digest, _, _, _ in art_rows}
+    # an artifact known only by its location (digest = hash of the URI) is joined by name
+    named = {seq for seq, digest, _, _, uri in art_rows if is_named(digest, uri)}
     nodes = [
         fast(
             LineageNode,
@@ -218,10 +221,11 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
         rid, digest = run_id.get(r), art_id.get(a)
         if rid is None or digest is None:
             continue
+        by = "name" if a in named else "digest"
         if is_input:
-            data = {"source": digest, "target": rid, "type": "input", "name": slot}
+            data = {"source": digest, "target": rid, "type": "input", "name": slot, "by": by}
         else:
-            data = {"source": rid, "target": digest, "type": "output", "name": slot}
+            data = {"source": rid, "target": digest, "type": "output", "name": slot, "by": by}
         out.append(fast(LineageEdge, data))
     return fast(
         LineageGraph,

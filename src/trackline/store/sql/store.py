@@ -47,6 +47,8 @@ from .history import Fold, fold_into, metric_conflicts
 from .keys import adopt_events, insert_artifacts, insert_events, with_seq
 from .migrate import ensure_schema
 from .monitoring import SqlMonitoring
+from .namejoin import same_location
+from .openlineage import SqlOpenLineage
 from .registry import SqlRegistry
 from .rows import artifact_from_row, artifact_row
 from .searchindex import T_LATEST, latest_rows, refresh_latest, typed_param
@@ -71,7 +73,7 @@ T_METRICS = MetricRow.__table__
 T_ENVS = EnvironmentRow.__table__
 
 
-class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore):
+class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunStore, SearchStore):
     def __init__(
         self,
         url: str,
@@ -408,8 +410,37 @@ class SqlStore(SqlRegistry, SqlMonitoring, LocationStore, RunStore, SearchStore)
                     context = row.pipeline_run_id
                 except NotFound:
                     graph, context = self._artifact_or_pipeline_lineage(conn, ref, direction, depth)
+            graph = self._join_locations(conn, graph, direction, depth)
         graph.groups = group_producers(graph, context)
         return graph
+
+    def _join_locations(
+        self, conn: sa.Connection, graph: LineageGraph, direction: str, depth: int | None
+    ) -> LineageGraph:
+        """A table or file known only by its location (an OpenLineage dataset) and the content a
+        tracked task read or wrote there are one lineage: join them by a ``location`` edge and
+        continue the closure from the joined artifact (its own depth counts from the join)."""
+        mark = "%s" if conn.dialect.name == "postgresql" else "?"
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            seen = {n.id for n in graph.nodes if n.type == "artifact"}
+            frontier, graphs, joins = set(seen), [graph], []
+            while frontier:
+                pairs = same_location(cur, mark, frontier)
+                joins += [
+                    LineageEdge(source=a, target=b, type="location", by="name") for a, b in pairs
+                ]
+                new = {d for pair in pairs for d in pair} - seen
+                seen |= new
+                found = [_lineage.closure(conn, d, "artifact", direction, depth) for d in new]
+                graphs += found
+                frontier = {n.id for g in found for n in g.nodes if n.type == "artifact"} - seen
+                seen |= frontier
+        finally:
+            cur.close()
+        if not joins:
+            return graph
+        return merge_graphs(graph.root, direction, depth, graphs, extra_edges=joins)
 
     def _artifact_or_pipeline_lineage(
         self, conn, ref, direction, depth

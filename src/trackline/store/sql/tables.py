@@ -139,6 +139,8 @@ class ArtifactRow(SQLModel, table=True):
         Index("ix_artifacts_kind", "kind"),
         Index("ix_artifacts_name", "name"),
         Index("ux_artifacts_seq", "seq", unique=True),
+        # Location lookups (name ↔ content joins, migration 0011); hash: URIs can be long.
+        Index("ix_artifacts_uri", "uri", postgresql_using="hash"),
     )
     digest: str = Field(primary_key=True, max_length=128)
     seq: int | None = Field(default=None, sa_column=Column(BigInteger))

@@ -67,7 +67,8 @@ export async function renderLineage(view, ref, params) {
       id: n.id, type: n.type, label: n.name || short(n.id), status: n.status, kind: n.kind, uri: n.uri,
       root: n.id === graph.root ? "yes" : "no",
     } })),
-    ...graph.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target, label: e.name || "" } })),
+    ...graph.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target,
+      label: e.type === "location" ? "same location" : (e.name || ""), by: e.by || "digest" } })),
   ];
   const cy = window.cytoscape({
     container, elements,
@@ -82,6 +83,8 @@ export async function renderLineage(view, ref, params) {
       { selector: "node:selected", style: { "border-width": 4, "border-color": "#2f5bd3" } },
       { selector: "edge", style: { width: 1.5, "curve-style": "bezier", "target-arrow-shape": "triangle",
         "line-color": "#9aa5c4", "target-arrow-color": "#9aa5c4", label: "data(label)", "font-size": 9, color: "#6b7280" } },
+      // Edges that hold by name (a location, not the bytes) are dashed.
+      { selector: 'edge[by = "name"]', style: { "line-style": "dashed" } },
     ],
     layout: { name: "dagre", rankDir: "LR", nodeSep: 25, rankSep: 70 },
   });

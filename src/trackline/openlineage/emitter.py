@@ -1,0 +1,203 @@
+"""Sending events: build from the store, emit through the openlineage-python client.
+
+Live emission is off unless ``TRACKLINE_OPENLINEAGE=1``. A finished run written through the
+process store is queued in the durable outbox (``observer``, called by the store layer) and a
+background thread sends it, so emission never blocks a task and its failures are logged,
+never raised; what could not be sent stays queued for the next process (or a backfill with
+``trackline export openlineage``). At exit the process waits up to
+``TRACKLINE_OPENLINEAGE_FLUSH_S`` seconds for its queue.
+
+Runs that carry another producer's OpenLineage run id (``external_ids["openlineage_run_id"]``,
+set by the Airflow adapter when Airflow's OpenLineage provider emits them, and by ingestion)
+are not emitted again: their facets travel on that producer's events.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..model.runs import PipelineRun, TaskRun
+from ..store import RunStore, get_store
+from .outbox import Outbox
+
+__all__ = [
+    "events_for",
+    "emit_events",
+    "make_client",
+    "observer",
+    "owned_elsewhere",
+    "send_pending",
+    "flush",
+]
+
+log = logging.getLogger("trackline.openlineage")
+
+EXTERNAL_RUN_ID = "openlineage_run_id"
+
+
+def owned_elsewhere(run: TaskRun | PipelineRun) -> bool:
+    """True when another OpenLineage producer emits this run (one run, one producer)."""
+    return bool(run.external_ids.get(EXTERNAL_RUN_ID))
+
+
+def make_client(transport: Any = None) -> Any:
+    """The openlineage-python client, configured the OpenLineage way unless given a transport."""
+    try:
+        from openlineage.client import OpenLineageClient
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            "OpenLineage emission needs the openlineage-python client: "
+            "pip install 'trackline[openlineage]'"
+        ) from exc
+    return OpenLineageClient(transport=transport) if transport else OpenLineageClient()
+
+
+def events_for(store: RunStore, kind: str, run_id: str, namespace: str) -> list[Any]:
+    """The events of one stored run (empty for a run another producer emits)."""
+    from .context import gather
+    from .events import pipeline_run_events, task_run_events
+
+    if kind == "pipeline_run":
+        prun = store.get_pipeline_run(run_id)
+        return [] if owned_elsewhere(prun) else pipeline_run_events(prun, namespace=namespace)
+    run = store.get_run(run_id)
+    if owned_elsewhere(run):
+        return []
+    return task_run_events(run, gather(store, run), namespace=namespace)
+
+
+def emit_events(client: Any, events: Iterable[Any]) -> int:
+    n = 0
+    for event in events:
+        client.emit(event)
+        n += 1
+    return n
+
+
+# -- live emission: outbox + one background sender per process ------------------------------
+class _Sender:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.outbox = Outbox(settings.openlineage_outbox)
+        self.queue: queue.Queue[Path | None] = queue.Queue()
+        self.sent: set[tuple[str, str]] = set()
+        self.client: Any = None
+        # After a failed send this process stops trying (the rest stays queued on disk): a
+        # consumer that is down must cost one timeout, not one per run.
+        self.broken = False
+        self.idle = threading.Event()
+        self.idle.set()
+        for path in self.outbox.pending():  # left over by earlier processes
+            self._enqueue(path)
+        threading.Thread(target=self._run, name="trackline-openlineage", daemon=True).start()
+        atexit.register(self.flush, settings.openlineage_flush_s)
+
+    def _enqueue(self, path: Path) -> None:
+        self.idle.clear()
+        self.queue.put(path)
+
+    def put(self, kind: str, run_id: str) -> None:
+        self._enqueue(self.outbox.put(kind, run_id))
+
+    def _run(self) -> None:
+        while True:
+            path = self.queue.get()
+            try:
+                if path is not None:
+                    self._send(path)
+            finally:
+                self.queue.task_done()
+                if self.queue.unfinished_tasks == 0:
+                    self.idle.set()
+
+    def _send(self, path: Path) -> None:
+        if self.broken:
+            return
+        taken = self.outbox.claim(path)
+        if taken is None:
+            return
+        claimed, entry = taken
+        key = (entry.get("kind", ""), entry.get("id", ""))
+        if key in self.sent:  # the same run finished twice here (decorator and listener)
+            self.outbox.done(claimed)
+            return
+        try:
+            if self.client is None:
+                self.client = make_client()
+            store = get_store(self.settings)
+            events = events_for(store, key[0], key[1], self.settings.openlineage_namespace)
+            emit_events(self.client, events)
+        except Exception as exc:  # noqa: BLE001 - emission never fails the pipeline
+            self.outbox.release(claimed)
+            self.broken = True
+            log.warning(
+                "trackline: OpenLineage events of %s %s not sent (this and later runs wait in"
+                " %s): %s: %s",
+                key[0],
+                key[1],
+                self.outbox.path,
+                type(exc).__name__,
+                exc,
+            )
+            return
+        self.sent.add(key)
+        self.outbox.done(claimed)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return self.idle.wait(timeout)
+
+
+_senders: dict[Settings, _Sender] = {}
+_lock = threading.Lock()
+
+
+def _sender(settings: Settings) -> _Sender:
+    found = _senders.get(settings)
+    if found is None:
+        with _lock:
+            found = _senders.get(settings)
+            if found is None:
+                found = _senders[settings] = _Sender(settings)
+    return found
+
+
+def observer(kind: str, run_id: str, settings: Settings) -> None:
+    """Entry point ``trackline.finished_runs``: queue the run's events when emission is on."""
+    if settings.openlineage and not settings.disabled:
+        _sender(settings).put(kind, run_id)
+
+
+def flush(timeout: float | None = None) -> bool:
+    """Wait until every queued event of this process was sent (or failed and stayed queued)."""
+    return all(s.flush(timeout) for s in list(_senders.values()))
+
+
+def send_pending(settings: Settings, client: Any = None) -> tuple[int, int]:
+    """Send what the outbox holds now, in this thread: ``(runs sent, runs still queued)``."""
+    box = Outbox(settings.openlineage_outbox)
+    client = client or make_client()
+    store = get_store(settings)
+    sent = 0
+    for path in box.pending():
+        taken = box.claim(path)
+        if taken is None:
+            continue
+        claimed, entry = taken
+        try:
+            events = events_for(store, entry["kind"], entry["id"], settings.openlineage_namespace)
+            emit_events(client, events)
+        except Exception as exc:  # noqa: BLE001
+            box.release(claimed)
+            log.warning("trackline: OpenLineage send failed: %s: %s", type(exc).__name__, exc)
+            continue
+        box.done(claimed)
+        sent += 1
+    return sent, len(box.pending())
