@@ -3,8 +3,9 @@
 A run that is still ``running`` (or was reaped as ``crashed``) takes the newer record under the
 status rule. A *finished* run is immutable: a record that states the same facts again (a retried
 request, a replayed spool) changes nothing, an older ``running`` snapshot arriving late only adds
-what it adds (metrics, new external ids, an earlier start), and a record that contradicts a recorded fact is refused
-with ``Conflict`` (409) — never a silent overwrite of the evidence lineage gates rely on.
+what it adds (metrics, new external ids, an earlier start), and a record that contradicts a
+recorded fact is refused with ``Conflict`` (409) — never a silent overwrite of the evidence
+lineage gates rely on.
 """
 
 from __future__ import annotations
