@@ -9,7 +9,6 @@ unreachable — stays queued on disk for ``trackline sync`` or the next process.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import logging
 import os
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._exit import before_thread_pools_exit
 from ..config import Settings, settings
 from .factory import blob_store
 from .queue import DrainResult, UploadQueue
@@ -140,16 +140,8 @@ def uploader(config: Settings | None = None) -> Uploader:
 
 
 def _register_exit_wait() -> None:
-    """Wait for uploads at exit *before* thread pools shut down: object-store clients
-    (s3fs/aiohttp) resolve names on a thread pool, which refuses work once the interpreter's
-    thread-level exit hooks have run, and plain ``atexit`` handlers run after those."""
-    import concurrent.futures.thread  # noqa: F401 - its exit hook must be registered first
-
-    register = getattr(threading, "_register_atexit", None)
-    if register is None:  # not CPython 3.9+: the plain hook (local disk uploads still work)
-        atexit.register(_wait_at_exit)
-    else:
-        register(_wait_at_exit)  # hooks run last-registered first: ours before the pools'
+    # object-store clients (s3fs/aiohttp) resolve names on a thread pool
+    before_thread_pools_exit(_wait_at_exit)
 
 
 def _wait_at_exit() -> None:

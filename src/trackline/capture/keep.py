@@ -104,8 +104,15 @@ def stage_value(art: Artifact, value: Any, staging: Path) -> dict[str, Any] | No
     elif fmt == "json":
         path.write_bytes(canonical_json(value).encode())
     else:
-        with open(path, "wb") as fh:
-            pickle.Pickler(fh, protocol=5).dump(value)
+        try:
+            with open(path, "wb") as fh:
+                pickle.Pickler(fh, protocol=5).dump(value)
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            # An object pickle cannot write (a local class, a lock) has no bytes to keep: its
+            # record stays (lineage by its digest), its bytes cannot be fetched back.
+            path.unlink(missing_ok=True)
+            log.warning("trackline: %s cannot be kept (not picklable: %s)", art.digest[:16], exc)
+            return None
     if not _unchanged(art, value, fmt, path):
         path.unlink(missing_ok=True)
         log.warning(

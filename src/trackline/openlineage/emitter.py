@@ -14,7 +14,6 @@ are not emitted again: their facets travel on that producer's events.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import queue
 import threading
@@ -22,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from .._exit import before_thread_pools_exit
 from ..config import Settings
 from ..errors import ConfigError
 from ..model.runs import PipelineRun, TaskRun
@@ -98,7 +98,7 @@ class _Sender:
         for path in self.outbox.pending():  # left over by earlier processes
             self._enqueue(path)
         threading.Thread(target=self._run, name="trackline-openlineage", daemon=True).start()
-        atexit.register(self.flush, settings.openlineage_flush_s)
+        before_thread_pools_exit(lambda: self.flush(settings.openlineage_flush_s))
 
     def _enqueue(self, path: Path) -> None:
         self.idle.clear()

@@ -28,7 +28,8 @@ def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
         return
     audit.record(
         actor,
-        f"{request.method} {request.url.path}",
+        f"{request.method} {route}",  # the route's template: ids and digests go in ``target``
+        target=request.url.path,
         outcome="denied",
         detail={
             "reason": reason,

@@ -104,7 +104,7 @@ class ServerAuditLog:
         detail: dict[str, Any] | None = None,
     ) -> None:
         data = {**(detail or {}), "outcome": outcome, "target": target[:512] if target else None}
-        self.store.append_audit(action[:128], actor=actor[:255], data=data)
+        self.store.append_audit(action[:64], actor=actor[:255], data=data)  # the column limits
         log.info("audit %s %s %s %s", outcome, actor, action, target or "")
 
     def list(
