@@ -85,6 +85,34 @@ def test_finished_runs_are_immutable_and_metric_ids_scoped(store_url):
     store.close()
 
 
+def test_a_retried_attempt_is_refined_never_rewritten(store_url):
+    """The task's decorator says ``failed``, the orchestrator ``up_for_retry``, in either order:
+    the attempt ends up for retry with the first error recorded; nothing else about it moves."""
+    from trackline.model.runs import ErrorInfo
+
+    store = SqlStore(store_url)
+    boom = ErrorInfo(type="ValueError", message="bad input 7")
+    later = ErrorInfo(type="prefect.Retrying", message="Retrying in 0s")
+    store.write_task_run(_run("d", status="failed", error=boom))
+    store.write_task_run(_run("d", status="up_for_retry", error=later))
+    stored = store.get_run("d")
+    assert (stored.status, stored.error.type, stored.error.message) == (
+        "up_for_retry",
+        "ValueError",
+        "bad input 7",
+    )
+    store.write_task_run(_run("d", status="failed", error=boom))  # late news: stays refined
+    assert store.get_run("d").status == "up_for_retry"
+    store.write_task_run(_run("h", status="up_for_retry"))  # the hook did not see why
+    store.write_task_run(_run("h", status="up_for_retry", error=later))  # the flow's end did
+    assert store.get_run("h").error.message == "Retrying in 0s"
+    with pytest.raises(Conflict, match="status"):  # a failure never becomes a success
+        store.write_task_run(_run("d", status="success"))
+    with pytest.raises(Conflict, match="name"):
+        store.write_task_run(_run("d", name="other", status="up_for_retry"))
+    store.close()
+
+
 def test_digest_lookups_never_consult_names(store_url):
     store = SqlStore(store_url)
     real = Artifact(digest="a" * 64, kind="model", uri="s3://good/model.pkl")

@@ -113,10 +113,8 @@ def _start(task: Any, task_run: Any) -> None:
         if (key, attempt) in _open:
             return
     if earlier is not None:  # Prefect retries without a failure hook: close the failed attempt
-        earlier.finish(
-            RunStatus.UP_FOR_RETRY.value,
-            ErrorInfo(type="prefect.Retrying", message="attempt failed; Prefect retried it"),
-        )
+        # Its error is left unstated: the flow's end fills in the message Prefect kept for it.
+        earlier.finish(RunStatus.UP_FOR_RETRY.value)
     ident = identity()  # the same ids a @tracked_task inside this task would get
     if ident is None or ident["run_id"] != task_run_key(task_run.id, attempt):
         return  # not inside this task run's context: nothing trustworthy to record

@@ -101,7 +101,7 @@ def _record(
             # A hook saw the attempt start but not why it failed: Prefect's message says why.
             error = (
                 ErrorInfo(type="prefect.Retrying", message=message or "attempt failed")
-                if known.error is None or known.error.type == "prefect.Retrying"
+                if known.error is None
                 else None
             )
             _add_links(

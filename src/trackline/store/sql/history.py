@@ -6,6 +6,11 @@ request, a replayed spool) changes nothing, an older ``running`` snapshot arrivi
 what it adds (metrics, new external ids, an earlier start), and a record that contradicts a
 recorded fact is refused with ``Conflict`` (409) — never a silent overwrite of the evidence
 lineage gates rely on.
+
+One refinement is not a contradiction: a failed attempt that the orchestrator then retried. The
+task's own decorator records ``failed`` (it saw the exception, not the retry policy) and the
+orchestrator's hook ``up_for_retry``, in either order; the attempt ends ``up_for_retry`` and keeps
+the first error recorded for it.
 """
 
 from __future__ import annotations
@@ -42,6 +47,9 @@ class Fold(Enum):
     STALE = "stale"  # an older snapshot of a finished run: only its additions count
 
 
+_FAILED_ATTEMPT = frozenset({RunStatus.FAILED.value, RunStatus.UP_FOR_RETRY.value})
+
+
 def _wins(new_status: str, old_status: str) -> bool:
     """A terminal status beats ``crashed`` beats ``running``; equals: the newer record wins."""
     return _RANK.get(new_status, 2) >= _RANK.get(old_status, 2)
@@ -67,11 +75,16 @@ def fold_into(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> Fold
     old = dict(conn.execute(stmt).one()._mapping)
     if finished(old["status"]):
         outcome = Fold.STALE if not finished(row["status"]) else Fold.SAME
+        retried = {row["status"], old["status"]} <= _FAILED_ATTEMPT
         if outcome is Fold.SAME:
             differs = [
                 k
                 for k in _FACTS
-                if k in row and row[k] not in (None, {}) and not _same(k, row[k], old.get(k))
+                if k in row
+                and row[k] not in (None, {})
+                and old.get(k) not in (None, {})  # not stated before: an addition, not a change
+                and not _same(k, row[k], old.get(k))
+                and not (retried and k in ("status", "error_type", "error_message"))
             ]
             if differs:
                 raise Conflict(
@@ -79,6 +92,8 @@ def fold_into(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> Fold
                     f"rewritten (this record differs in: {', '.join(differs)})"
                 )
         extra = _additions(row, old)
+        if retried and row["status"] == RunStatus.UP_FOR_RETRY.value != old["status"]:
+            extra["status"] = row["status"]
         if extra:
             conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**extra))
         return outcome
