@@ -204,6 +204,7 @@ def tracked_task(
             rec.record_arguments(
                 _arguments(sig, args, kwargs, skip_first, ignored), kind_map, role_map
             )
+        rec.announce()
         return rec
 
     def end(rec: RunRecorder | None, result: Any) -> None:

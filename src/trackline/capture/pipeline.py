@@ -14,6 +14,7 @@ from ..config import Settings, settings
 from ..model.ids import new_id
 from ..model.runs import PipelineRun, RunStatus, utcnow
 from ..store import RunStore, get_store
+from ..store.observers import notify_started
 from . import heartbeat
 from .context import PIPELINE
 
@@ -49,9 +50,14 @@ class PipelineRecorder:
         )
         self.started_mono = 0.0
         self._token: Token | None = None
+        self._announced = False
 
-    def start(self, *, lease: bool = True, enter_context: bool = True) -> PipelineRecorder:
-        """Write the running record. ``lease=False`` for runs whose process is not the owner."""
+    def start(
+        self, *, lease: bool = True, enter_context: bool = True, announce: bool | None = None
+    ) -> PipelineRecorder:
+        """Write the running record. ``lease=False`` for runs whose process is not the owner
+        (not announced either: the run started elsewhere). ``announce=False`` for a caller that
+        still sets the start time and calls ``announce`` itself."""
         self.started_mono = time.monotonic()
         self.record.started_at = self.record.heartbeat_at = utcnow()
         if not lease:
@@ -61,7 +67,15 @@ class PipelineRecorder:
             self._token = PIPELINE.set(self)
         if lease:
             heartbeat.register(self)
+        if lease if announce is None else announce:
+            self.announce()
         return self
+
+    def announce(self) -> None:
+        """Tell the started-run observers (OpenLineage's START) that this run started, once."""
+        if not self._announced:
+            self._announced = True
+            notify_started("pipeline_run", self.record.model_copy(), self.settings)
 
     def finish(self, status: str = RunStatus.SUCCESS.value) -> PipelineRun:
         heartbeat.unregister(self)

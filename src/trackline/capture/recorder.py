@@ -27,6 +27,7 @@ from ..model.limits import NAME_LEN, TEXT_LEN, clean_text
 from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
 from ..model.trusted import construct
 from ..store import RunStore, get_store
+from ..store.observers import notify_started
 from . import heartbeat
 from .ambient import ambient_identity
 from .artifacts import (
@@ -108,6 +109,8 @@ class RunRecorder:
         )
         # An adapter and a decorator may describe the same task run (same id): not its own parent.
         self.parent_id = parent_id or (parent.id if parent and parent.id != self.id else None)
+        self._parent = parent if parent is not None and parent.id == self.parent_id else None
+        self._announced = False
         self.external_ids = {**amb.get("external_ids", {}), **(external_ids or {})}
         # Values the orchestrator injected into the call (e.g. Airflow's context) are not inputs.
         self.injected: dict[str, Any] = dict(amb.get("injected") or {})
@@ -140,6 +143,34 @@ class RunRecorder:
             self._guard(lambda: self.store.write_task_run(self.snapshot()))
         heartbeat.register(self)
         return self
+
+    def announce(self) -> None:
+        """Tell the started-run observers (OpenLineage's START) what this run starts with, once.
+
+        Not part of ``start``: callers announce after they set what the start event must carry
+        (the arguments, an orchestrator's start time, which the run's derived ids depend on).
+        Recorders of runs that already ended elsewhere never announce."""
+        if self._announced or self.finished is not None:
+            return
+        self._announced = True
+        try:
+            flushed = self._flushed_metrics
+            record = self.snapshot()
+            self._flushed_metrics = flushed  # a look, not a write: the metrics still go out
+            p = self._parent
+            parent = None
+            if p is not None:
+                parent = TaskRun(
+                    id=p.id,
+                    name=p.name,
+                    pipeline=p.pipeline,
+                    pipeline_run_id=p.pipeline_run_id,
+                    started_at=p.started_at or record.started_at,
+                )
+        except Exception as exc:  # noqa: BLE001 - an announcement never fails the task
+            log.debug("trackline: start of %s not announced: %s", self.id, exc)
+            return
+        notify_started("task_run", record, self.config, parent)
 
     def finish(
         self,
@@ -201,7 +232,9 @@ class RunRecorder:
             self._token = None
 
     def __enter__(self) -> RunRecorder:
-        return self.start()
+        self.start()
+        self.announce()
+        return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc is None:

@@ -8,7 +8,7 @@ pipeline run and ``root`` the pipeline run.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from openlineage.client.constants import __version__ as client_version
@@ -66,7 +66,9 @@ def job_name(run: TaskRun) -> str:
 
 
 def _iso(t: datetime) -> str:
-    return t.isoformat()
+    # Stores hand back naive UTC, a live recorder aware UTC: one spelling, so the START sent
+    # live and the one a backfill re-sends are the same event to a deduplicating consumer.
+    return (t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)).isoformat()
 
 
 def _job(namespace: str, name: str, job_type: str) -> Job:
@@ -82,7 +84,8 @@ def _engine() -> processing_engine_run.ProcessingEngineRunFacet:
     )
 
 
-def pipeline_run_events(run: PipelineRun, *, namespace: str) -> list[RunEvent]:
+def pipeline_run_events(run: PipelineRun, *, namespace: str, start: bool = True) -> list[RunEvent]:
+    """START (unless ``start=False``: it was sent live) and, for a finished run, its end."""
     uid = run_uuid(run.id, run.started_at)
     facets: dict[str, Any] = {
         "nominalTime": nominal_time_run.NominalTimeRunFacet(
@@ -104,15 +107,17 @@ def pipeline_run_events(run: PipelineRun, *, namespace: str) -> list[RunEvent]:
             params=json_value(run.config), producer=P
         )
     job = _job(namespace, run.pipeline, "PIPELINE")
-    events = [
-        RunEvent(
-            eventType=RunState.START,
-            eventTime=_iso(run.started_at),
-            run=Run(runId=uid, facets=facets),
-            job=job,
-            producer=P,
+    events = []
+    if start:
+        events.append(
+            RunEvent(
+                eventType=RunState.START,
+                eventTime=_iso(run.started_at),
+                run=Run(runId=uid, facets=facets),
+                job=job,
+                producer=P,
+            )
         )
-    ]
     state = terminal_state(run.status)
     if state is not None:
         events.append(
@@ -127,7 +132,10 @@ def pipeline_run_events(run: PipelineRun, *, namespace: str) -> list[RunEvent]:
     return events
 
 
-def task_run_events(run: TaskRun, ctx: RunContext, *, namespace: str) -> list[RunEvent]:
+def task_run_events(
+    run: TaskRun, ctx: RunContext, *, namespace: str, start: bool = True
+) -> list[RunEvent]:
+    """START (unless ``start=False``: it was sent live) and, for a finished run, its end."""
     uid = run_uuid(run.id, run.started_at)
     start_facets = _task_facets(run, ctx, namespace, final=False)
     job = _job(namespace, job_name(run), "TASK")
@@ -139,16 +147,18 @@ def task_run_events(run: TaskRun, ctx: RunContext, *, namespace: str) -> list[Ru
         OutputDataset(namespace=ns, name=name, facets=f)
         for ns, name, f in _datasets(run.outputs, ctx)
     ]
-    events = [
-        RunEvent(
-            eventType=RunState.START,
-            eventTime=_iso(run.started_at),
-            run=Run(runId=uid, facets=start_facets),
-            job=job,
-            inputs=inputs,
-            producer=P,
+    events = []
+    if start:
+        events.append(
+            RunEvent(
+                eventType=RunState.START,
+                eventTime=_iso(run.started_at),
+                run=Run(runId=uid, facets=start_facets),
+                job=job,
+                inputs=inputs,
+                producer=P,
+            )
         )
-    ]
     state = terminal_state(run.status)
     if state is not None:
         events.append(

@@ -3,10 +3,14 @@
 An entry is one small JSON file (written to a temporary name, then renamed into place); a
 sender claims it by renaming it, deletes it once the events went out, and puts it back when
 sending failed, so nothing is lost and no two processes send the same entry at once.
+
+A run announced live leaves a marker (``started/``, created exclusively, so a run described by
+two recorders is announced once); its terminal entry then sends no second START.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -22,14 +26,34 @@ class Outbox:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def put(self, kind: str, run_id: str) -> Path:
+    def put(self, kind: str, run_id: str, extra: dict | None = None) -> Path:
         self.path.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{kind}-{run_id}-{uuid.uuid4().hex[:8]}.json"
         tmp = self.path / f".tmp-{name}"
-        tmp.write_text(json.dumps({"kind": kind, "id": run_id}), encoding="utf-8")
+        entry = {"kind": kind, "id": run_id, **(extra or {})}
+        tmp.write_text(json.dumps(entry), encoding="utf-8")
         final = self.path / name
         os.replace(tmp, final)
         return final
+
+    def _marker(self, kind: str, run_id: str) -> Path:
+        return self.path / "started" / hashlib.sha256(f"{kind}\0{run_id}".encode()).hexdigest()
+
+    def mark_started(self, kind: str, run_id: str) -> bool:
+        """True for the first announcement of this run (this process or any other)."""
+        marker = self._marker(kind, run_id)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            return False
+        return True
+
+    def was_started(self, kind: str, run_id: str) -> bool:
+        return self._marker(kind, run_id).exists()
+
+    def clear_started(self, kind: str, run_id: str) -> None:
+        self._marker(kind, run_id).unlink(missing_ok=True)
 
     def pending(self) -> list[Path]:
         self._recover_stale()

@@ -1,9 +1,17 @@
-"""Callbacks told about every finished run handed to the store (written or spooled).
+"""Callbacks told about runs that start and runs that finish.
 
-A feature package above the store registers one in the ``trackline.finished_runs`` entry-point
-group (a callable ``(kind, run_id, settings)``, kind ``"task_run"`` or ``"pipeline_run"``), so
-the store layer never imports it. Callbacks must be cheap (queue work, don't do it) and are
-never allowed to fail a write: their errors are logged.
+A feature package above the store registers them in entry-point groups, so the store and
+capture layers never import it:
+
+- ``trackline.finished_runs``: ``(kind, run_id, settings)`` for every finished run handed to the
+  store (written or spooled); kind ``"task_run"`` or ``"pipeline_run"``.
+- ``trackline.started_runs``: ``(kind, record, settings, parent)`` once a recorder knows what a
+  live run starts with (its start time, its arguments); ``record`` is the running ``TaskRun``
+  or ``PipelineRun`` as it stands then and ``parent`` the parent ``TaskRun`` (or ``None``),
+  neither of which the store may hold yet.
+
+Callbacks must be cheap (queue work, don't do it) and are never allowed to fail a run: their
+errors are logged.
 """
 
 from __future__ import annotations
@@ -11,15 +19,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 from ..config import Settings
 
-__all__ = ["notify_finished", "register_observer"]
+__all__ = ["notify_finished", "notify_started", "register_observer"]
 
 log = logging.getLogger("trackline")
 
 Observer = Callable[[str, str, Settings], None]
-_loaded: list[Observer] | None = None
+_loaded: dict[str, list[Callable[..., None]]] = {}
 _extra: list[Observer] = []
 
 
@@ -27,22 +36,30 @@ def register_observer(fn: Observer) -> None:
     _extra.append(fn)
 
 
-def _observers() -> list[Observer]:
-    global _loaded
-    if _loaded is None:
-        found: list[Observer] = []
-        for ep in entry_points(group="trackline.finished_runs"):
+def _group(name: str) -> list[Callable[..., None]]:
+    found = _loaded.get(name)
+    if found is None:
+        found = []
+        for ep in entry_points(group=name):
             try:
                 found.append(ep.load())
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break tracking
                 log.warning("trackline: run observer %s failed to load: %s", ep.name, exc)
-        _loaded = found
-    return _loaded
+        _loaded[name] = found
+    return found
+
+
+def _call(fns: list[Callable[..., None]], *args: Any) -> None:
+    for fn in fns:
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("trackline: run observer %r failed: %s: %s", fn, type(exc).__name__, exc)
 
 
 def notify_finished(kind: str, run_id: str, settings: Settings) -> None:
-    for fn in (*_extra, *_observers()):
-        try:
-            fn(kind, run_id, settings)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("trackline: run observer %r failed: %s: %s", fn, type(exc).__name__, exc)
+    _call([*_extra, *_group("trackline.finished_runs")], kind, run_id, settings)
+
+
+def notify_started(kind: str, record: Any, settings: Settings, parent: Any = None) -> None:
+    _call(_group("trackline.started_runs"), kind, record, settings, parent)

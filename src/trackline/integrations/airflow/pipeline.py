@@ -44,9 +44,10 @@ def open_dag_run(dag_run: Any) -> None:
     rec = _recorder(dag_run)
     if rec.id in _open:
         return
-    rec.start(lease=True, enter_context=False)
+    rec.start(lease=True, enter_context=False, announce=False)
     if getattr(dag_run, "start_date", None):
         rec.record.started_at = dag_run.start_date
+    rec.announce()  # with Airflow's start time: the derived OpenLineage run id depends on it
     _open[rec.id] = rec
 
 

@@ -61,6 +61,7 @@ def open_recorder(ti: Any, task: Any) -> tuple[RunRecorder, bool]:
     if getattr(ti, "start_date", None):
         rec.started_at = ti.start_date
     record_operator_facts(rec, task)
+    rec.announce()
     _open[rec.id] = rec
     return rec, True
 

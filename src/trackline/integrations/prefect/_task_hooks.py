@@ -129,6 +129,7 @@ def _start(task: Any, task_run: Any) -> None:
     )
     rec.start()
     rec.record_arguments(dict(TaskRunContext.get().parameters or {}))
+    rec.announce()
     with _lock:
         _open[(key, attempt)] = rec
 
