@@ -141,7 +141,7 @@ class _Sender:
         for path in self.outbox.pending():  # left over by earlier processes
             self._enqueue(path)
         threading.Thread(target=self._run, name="trackline-openlineage", daemon=True).start()
-        before_thread_pools_exit(lambda: self.flush(settings.openlineage_flush_s))
+        before_thread_pools_exit(lambda: self._exit(settings.openlineage_flush_s))
 
     def _enqueue(self, path: Path) -> None:
         self.idle.clear()
@@ -205,6 +205,14 @@ class _Sender:
 
     def flush(self, timeout: float | None = None) -> bool:
         return self.idle.wait(timeout)
+
+    def _exit(self, timeout: float) -> None:
+        self.flush(timeout)
+        if self.client is not None:
+            try:  # transports that buffer (async http, kafka) deliver what they hold
+                self.client.close(timeout)
+            except Exception as exc:  # noqa: BLE001
+                log.debug("trackline: closing the OpenLineage client failed: %s", exc)
 
 
 _senders: dict[Settings, _Sender] = {}
