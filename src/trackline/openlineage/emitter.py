@@ -21,6 +21,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,18 @@ def make_client(transport: Any = None) -> Any:
 
 
 def events_for(
-    store: RunStore, kind: str, run_id: str, namespace: str, *, start: bool = True
+    store: RunStore,
+    kind: str,
+    run_id: str,
+    namespace: str,
+    *,
+    start: bool = True,
+    started_at: datetime | None = None,
 ) -> list[Any]:
     """The events of one stored run (empty for a run another producer emits); without its
-    START when ``start=False`` (sent live already)."""
+    START when ``start=False`` (sent live already). ``started_at``: the start the live START
+    was sent with, which the run id derives from (the store may still hold a later one, e.g.
+    a decorator's, until the listener that announced the run writes its own)."""
     from .context import gather
     from .events import pipeline_run_events, task_run_events
 
@@ -77,10 +86,14 @@ def events_for(
         prun = store.get_pipeline_run(run_id)
         if owned_elsewhere(prun):
             return []
+        if started_at is not None:
+            prun = prun.model_copy(update={"started_at": started_at})
         return pipeline_run_events(prun, namespace=namespace, start=start)
     run = store.get_run(run_id)
     if owned_elsewhere(run):
         return []
+    if started_at is not None:
+        run = run.model_copy(update={"started_at": started_at})
     return task_run_events(run, gather(store, run), namespace=namespace, start=start)
 
 
@@ -121,8 +134,9 @@ def _deliver(box: Outbox, settings: Settings, client: Any, entry: dict[str, Any]
     if entry.get("phase") == "start":
         emit_events(client, start_events(store, entry, ns))
         return
-    live = box.was_started(kind, run_id)
-    emit_events(client, events_for(store, kind, run_id, ns, start=not live))
+    live = box.announced(kind, run_id)
+    when = datetime.fromisoformat(live) if live else None
+    emit_events(client, events_for(store, kind, run_id, ns, start=live is None, started_at=when))
     box.clear_started(kind, run_id)
 
 
@@ -151,7 +165,7 @@ class _Sender:
         self._enqueue(self.outbox.put(kind, run_id))
 
     def put_start(self, kind: str, record: Any, parent: TaskRun | None) -> None:
-        if not self.outbox.mark_started(kind, record.id):
+        if not self.outbox.mark_started(kind, record.id, record.started_at.isoformat()):
             return  # announced already (an adapter and a decorator describe one run)
         extra = {
             "phase": "start",

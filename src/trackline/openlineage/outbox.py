@@ -39,18 +39,25 @@ class Outbox:
     def _marker(self, kind: str, run_id: str) -> Path:
         return self.path / "started" / hashlib.sha256(f"{kind}\0{run_id}".encode()).hexdigest()
 
-    def mark_started(self, kind: str, run_id: str) -> bool:
-        """True for the first announcement of this run (this process or any other)."""
+    def mark_started(self, kind: str, run_id: str, started_at: str) -> bool:
+        """True for the first announcement of this run (this process or any other); the marker
+        keeps the start time the START was sent with."""
         marker = self._marker(kind, run_id)
         marker.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             return False
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(started_at)
         return True
 
-    def was_started(self, kind: str, run_id: str) -> bool:
-        return self._marker(kind, run_id).exists()
+    def announced(self, kind: str, run_id: str) -> str | None:
+        """The start time this run's START was sent with ("" if unknown), ``None`` if none was."""
+        try:
+            return self._marker(kind, run_id).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
 
     def clear_started(self, kind: str, run_id: str) -> None:
         self._marker(kind, run_id).unlink(missing_ok=True)
