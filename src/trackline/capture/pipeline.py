@@ -75,7 +75,8 @@ class PipelineRecorder:
         """Tell the started-run observers (OpenLineage's START) that this run started, once."""
         if not self._announced:
             self._announced = True
-            notify_started("pipeline_run", self.record.model_copy(), self.settings)
+            record = self.record.model_copy()
+            notify_started("pipeline_run", lambda: (record, None), self.settings)
 
     def finish(self, status: str = RunStatus.SUCCESS.value) -> PipelineRun:
         heartbeat.unregister(self)

@@ -153,24 +153,24 @@ class RunRecorder:
         if self._announced or self.finished is not None:
             return
         self._announced = True
-        try:
-            flushed = self._flushed_metrics
-            record = self.snapshot()
-            self._flushed_metrics = flushed  # a look, not a write: the metrics still go out
-            p = self._parent
-            parent = None
-            if p is not None:
-                parent = TaskRun(
-                    id=p.id,
-                    name=p.name,
-                    pipeline=p.pipeline,
-                    pipeline_run_id=p.pipeline_run_id,
-                    started_at=p.started_at or record.started_at,
-                )
-        except Exception as exc:  # noqa: BLE001 - an announcement never fails the task
-            log.debug("trackline: start of %s not announced: %s", self.id, exc)
-            return
-        notify_started("task_run", record, self.config, parent)
+        notify_started("task_run", self._describe_start, self.config)
+
+    def _describe_start(self) -> tuple[TaskRun, TaskRun | None]:
+        """The running record and its parent's, built only for an observer that wants them."""
+        flushed = self._flushed_metrics
+        record = self.snapshot()
+        self._flushed_metrics = flushed  # a look, not a write: the metrics still go out
+        p = self._parent
+        if p is None:
+            return record, None
+        parent = TaskRun(
+            id=p.id,
+            name=p.name,
+            pipeline=p.pipeline,
+            pipeline_run_id=p.pipeline_run_id,
+            started_at=p.started_at or record.started_at,
+        )
+        return record, parent
 
     def finish(
         self,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,7 @@ class _Sender:
         self.broken = False
         self.idle = threading.Event()
         self.idle.set()
+        self.outbox.prune_markers()
         for path in self.outbox.pending():  # left over by earlier processes
             self._enqueue(path)
         threading.Thread(target=self._run, name="trackline-openlineage", daemon=True).start()
@@ -253,9 +254,12 @@ def observer(kind: str, run_id: str, settings: Settings) -> None:
         _sender(settings).put(kind, run_id)
 
 
-def started(kind: str, record: Any, settings: Settings, parent: TaskRun | None = None) -> None:
+def started(kind: str, describe: Callable[[], tuple[Any, Any]], settings: Settings) -> None:
     """Entry point ``trackline.started_runs``: queue a live run's START when emission is on."""
-    if _on(settings) and not owned_elsewhere(record):
+    if not _on(settings):
+        return
+    record, parent = describe()
+    if not owned_elsewhere(record):
         _sender(settings).put_start(kind, record, parent)
 
 

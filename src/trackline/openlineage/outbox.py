@@ -20,6 +20,7 @@ from pathlib import Path
 __all__ = ["Outbox"]
 
 _STALE_CLAIM_S = 300.0
+_MARKER_MAX_AGE_S = 30 * 86400.0
 
 
 class Outbox:
@@ -61,6 +62,21 @@ class Outbox:
 
     def clear_started(self, kind: str, run_id: str) -> None:
         self._marker(kind, run_id).unlink(missing_ok=True)
+
+    def prune_markers(self, older_than_s: float = _MARKER_MAX_AGE_S) -> None:
+        """Forget announcements of runs that never ended (their process was killed and nobody
+        reaped them within a month): markers must not pile up."""
+        now = time.time()
+        try:
+            entries = list(os.scandir(self.path / "started"))
+        except FileNotFoundError:
+            return
+        for e in entries:
+            try:
+                if now - e.stat().st_mtime > older_than_s:
+                    os.unlink(e.path)
+            except FileNotFoundError:
+                continue
 
     def pending(self) -> list[Path]:
         self._recover_stale()

@@ -5,10 +5,11 @@ capture layers never import it:
 
 - ``trackline.finished_runs``: ``(kind, run_id, settings)`` for every finished run handed to the
   store (written or spooled); kind ``"task_run"`` or ``"pipeline_run"``.
-- ``trackline.started_runs``: ``(kind, record, settings, parent)`` once a recorder knows what a
-  live run starts with (its start time, its arguments); ``record`` is the running ``TaskRun``
-  or ``PipelineRun`` as it stands then and ``parent`` the parent ``TaskRun`` (or ``None``),
-  neither of which the store may hold yet.
+- ``trackline.started_runs``: ``(kind, describe, settings)`` once a recorder knows what a live
+  run starts with (its start time, its arguments). ``describe()`` returns ``(record, parent)``:
+  the running ``TaskRun`` or ``PipelineRun`` as it stands then and the parent ``TaskRun`` (or
+  ``None``), neither of which the store may hold yet. It is a callable so that a run nobody
+  listens to (emission off) pays nothing for the record.
 
 Callbacks must be cheap (queue work, don't do it) and are never allowed to fail a run: their
 errors are logged.
@@ -61,5 +62,5 @@ def notify_finished(kind: str, run_id: str, settings: Settings) -> None:
     _call([*_extra, *_group("trackline.finished_runs")], kind, run_id, settings)
 
 
-def notify_started(kind: str, record: Any, settings: Settings, parent: Any = None) -> None:
-    _call(_group("trackline.started_runs"), kind, record, settings, parent)
+def notify_started(kind: str, describe: Callable[[], tuple[Any, Any]], settings: Settings) -> None:
+    _call(_group("trackline.started_runs"), kind, describe, settings)
