@@ -23,6 +23,8 @@ _HOW = "send 'Authorization: Bearer <token>' (an admin creates one with `trackli
 def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
     audit = get_ctx(request).audit
     route = getattr(request.scope.get("route"), "path", None) or request.url.path
+    if request.url.path.startswith("/api/v1/") and not route.startswith("/api/v1/"):
+        route = "/api/v1" + route  # FastAPI hands the included router's own template
     count = audit.denials.admit(actor, f"{request.method} {route}")
     if count is None:  # sampled: this (actor, route) was audited less than a minute ago
         return
