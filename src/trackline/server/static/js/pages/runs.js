@@ -110,8 +110,11 @@ export async function renderRuns(view, params) {
   h("button", { type: "button", onclick: () => go("/runs", { cols: colsParam }) }, "Clear"));
 
   // -- best by metric and the column chooser ----------------------------------------------------
-  const bestMetric = h("select", { id: "best-metric" }, keys.metrics.map((k) => h("option", { value: k }, k)));
-  const bestDir = h("select", { id: "best-dir" }, h("option", { value: "desc" }, "highest"), h("option", { value: "asc" }, "lowest"));
+  // Preset to the metric and direction the runs are sorted by, when they are.
+  const sortedBy = keys.metrics.find((k) => field("metrics", k) === order.field);
+  const bestMetric = h("select", { id: "best-metric" }, keys.metrics.map((k) => h("option", { value: k, selected: k === sortedBy }, k)));
+  const bestDir = h("select", { id: "best-dir" }, h("option", { value: "desc" }, "highest"),
+    h("option", { value: "asc", selected: !!sortedBy && order.dir === "asc" }, "lowest"));
   const best = h("form", { class: "filters", id: "best-form", onsubmit: (ev) => {
     ev.preventDefault();
     if (bestMetric.value) nav({ order_by: `${field("metrics", bestMetric.value)} ${bestDir.value}`, offset: 0 });
