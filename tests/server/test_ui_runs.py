@@ -124,6 +124,11 @@ def test_best_run_through_the_query_box(page, server, sweep):
         "tr.querySelector('span.num').textContent, tr.querySelector('span.num').title])",
     )
     assert any(title for _, _, title in shown)
+    # Ids are shortened, with the whole id in the title and on the copy button.
+    cell = best.locator(".digest")
+    assert cell.locator("code").inner_text() == sweep[0]["id"][:12]
+    assert cell.locator("button.copy").get_attribute("data-copy") == sweep[0]["id"]
+    assert "null" not in page.inner_text("#view")
     for rid, text, title in shown:
         assert float(title or text) == acc[rid] and float(text) == pytest.approx(acc[rid], 1e-3)
 

@@ -93,9 +93,9 @@ export function digest(full, n = 12) {
   const button = h("button", { type: "button", class: "copy", title: "Copy", "aria-label": `Copy ${full}`,
     "data-copy": full, onclick: async () => {
       await copyText(full);
-      button.textContent = "✓";
-      setTimeout(() => { button.textContent = "⧉"; }, 1200);
-    } }, "⧉");
+      button.textContent = "copied";
+      setTimeout(() => { button.textContent = "copy"; }, 1200);
+    } }, "copy");
   return h("span", { class: "digest" }, h("code", { title: full }, String(full).slice(0, n)), button);
 }
 

@@ -88,7 +88,9 @@ function sweep(runs, series) {
   const params = [...new Set(runs.flatMap((r) => Object.keys(r.params || {}).filter((k) => isNum(r.params[k]))))].sort();
   const metrics = [...new Set(series.flatMap((s) => [...s.keys()]))].sort();
   if (!params.length || !metrics.length) return h("p", { class: "muted" }, "No numeric params and metrics to plot.");
-  const p = h("select", { id: "sweep-param" }, params.map((k) => h("option", { value: k }, k)));
+  // Start with a param the runs actually vary.
+  const varied = params.find((k) => new Set(runs.map((r) => (r.params || {})[k])).size > 1);
+  const p = h("select", { id: "sweep-param" }, params.map((k) => h("option", { value: k, selected: k === varied }, k)));
   const m = h("select", { id: "sweep-metric" }, metrics.map((k) => h("option", { value: k }, k)));
   const canvas = h("canvas", { id: "sweep-chart", role: "img", "aria-label": "param against metric, one point per run" });
   let chart = null;
@@ -142,11 +144,11 @@ export async function renderCompare(view, params) {
     onchange: () => { opts.log = log.checked; drawCharts(charts, runs, series, opts, drawn); } });
   const nCharts = drawCharts(charts, runs, series, opts, drawn);
 
-  view.replaceChildren(h("h1", {}, `Compare ${runs.length} runs`), form,
+  view.replaceChildren(...[h("h1", {}, `Compare ${runs.length} runs`), form,
     h("div", { class: "toolbar" }, h("label", {}, "Baseline ", baseline), h("label", { class: "check" }, only, "Only differences")),
     holder,
     h("h2", {}, "Metric charts"),
     nCharts ? h("div", { class: "toolbar" }, h("label", { class: "check" }, log, "Log scale"), h("label", {}, "Smoothing ", smoothing)) : null,
     nCharts ? charts : h("p", { class: "muted" }, "none"),
-    h("h2", {}, "Sweep: param against metric"), sweep(runs, series));
+    h("h2", {}, "Sweep: param against metric"), sweep(runs, series)].filter(Boolean));
 }

@@ -181,12 +181,13 @@ export async function renderRuns(view, params) {
       cols.map((c) => h("td", {}, c.render(r))), h("td", {}, digest(r.id))))));
 
   setTitle(state.where ? "Runs: search" : "Runs");
-  view.replaceChildren(
+  view.replaceChildren(...[
     h("h1", {}, "Runs"), form,
     found.error ? h("p", { class: "error", id: "search-error", role: "alert" }, found.error) : null,
     h("div", { class: "toolbar" }, best, chooser),
     h("div", { class: "toolbar" }, count, compare, clear),
     pager,
-    found.rows.length ? scroller(table) : h("p", { class: "muted" }, "No runs match."));
+    found.rows.length ? scroller(table) : h("p", { class: "muted" }, "No runs match."),
+  ].filter(Boolean));
   refresh();
 }
