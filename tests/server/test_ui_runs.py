@@ -16,6 +16,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
+from trackline.query import Search
+from trackline.store.http import HttpStore
+from trackline.store.sql.store import SqlStore
+
 from .conftest import SLOW_MARKER
 from .harness import HERE, base_env
 from .test_ui import ARGS, CHROMIUM, open_ui, wait_ready
@@ -370,6 +374,18 @@ def test_search_pages_with_offset_and_total(server, sweep, recorded):
         paged += [r["id"] for r in page.json()["rows"]]
     assert paged == whole and body["total"] == len(whole) > N
     assert _get(server, "/runs", where=SWEEP).json().get("total") is None  # only when asked
+    # The same pages through the HTTP store as straight from the database.
+    search = Search(where=SWEEP, order_by="params.lr desc", limit=10, offset=55, total=True)
+    remote = HttpStore(server.url, token=server.tokens["reader"])
+    sql = SqlStore(server.store)
+    try:
+        got = remote.search_runs(search)
+        assert got == sql.search_runs(search) and got.total == N and len(got.rows) == N - 55
+    finally:
+        remote.close()
+        sql.close()
+    pipes = _get(server, "/pipeline-runs", where="pipeline = 'ui-sweep'", total=1, offset=1)
+    assert pipes.json()["total"] == 1 and pipes.json()["rows"] == []
     keys = _get(server, "/run-fields").json()
     assert {"lr", "depth", "seed"} <= set(keys["params"]) and "val_acc" in keys["metrics"]
 
