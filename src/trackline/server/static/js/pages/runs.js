@@ -1,6 +1,6 @@
 // Runs: a search in the search language (docs/query.md) with filters, chosen param/metric
 // columns, server-side sort and paging, and a selection (kept across pages) to compare.
-import { ApiError, api } from "../api.js";
+import { ApiError, api, isAbort } from "../api.js";
 import { badge, digest, fmtDuration, fmtTime, h, setTitle, sortHeader, scroller, val } from "../dom.js";
 import { go } from "../nav.js";
 
@@ -60,7 +60,10 @@ async function search(state, columns) {
     // Report the parser's message about the text the user typed (its columns, not ours).
     let message = err.message;
     if (state.where && filters) {
-      await api("/runs", { search: 1, where: state.where, limit: 1 }).catch((e) => { message = e.message; });
+      await api("/runs", { search: 1, where: state.where, limit: 1 }).catch((e) => {
+        if (isAbort(e)) throw e;  // the user has moved on: nothing to draw
+        message = e.message;
+      });
     }
     return { rows: [], columns: [], total: 0, error: message };
   }
