@@ -26,6 +26,9 @@ from .test_ui import ARGS, CHROMIUM, open_ui, wait_ready
 
 N = 60
 WIDE = "params.lr,params.depth,params.seed,metrics.val_acc,metrics.sweep_loss"
+UNLABELLED = """[...document.querySelectorAll('input, select, textarea')]
+    .filter(e => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label'))
+    .map(e => e.outerHTML)"""
 CHARTS_DRAWN = (
     "document.querySelectorAll('canvas').length > 0 && "
     "[...document.querySelectorAll('canvas')].every(c => Chart.getChart(c))"
@@ -325,6 +328,7 @@ def test_no_horizontal_scroll_at_1440_and_375_px(page, server, sweep, recorded, 
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert over <= 0, (name, width, over)
+            assert page.evaluate(UNLABELLED) == [], name
             assert re.fullmatch(r".+ · trackline", page.title()), page.title()
 
 
@@ -429,3 +433,47 @@ def test_api_docs_work_offline(browser, server, console):
         assert not outside, outside
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("order_by", ["params.lr", "metrics.acc desc, name", "started", None])
+def test_search_offset_pages_match_one_long_page_on_both_backends(store_url, order_by):
+    """Offsets across the two phases of an ordered search (runs with the order key, then those
+    without it), including SQLite's order-driven index walk."""
+    from datetime import timedelta
+
+    from trackline.model.runs import Metric, TaskRun, utcnow
+
+    store = SqlStore(store_url)
+    try:
+        now = utcnow()
+        for i in range(30):
+            store.write_task_run(
+                TaskRun(
+                    id=f"page{i:02d}",
+                    name=f"t{i % 4}",
+                    pipeline="paging",
+                    status="success",
+                    started_at=now - timedelta(seconds=i),
+                    params={"lr": i % 5 / 10} if i % 3 else {},
+                    metrics=[Metric(id=f"pm{i}", key="acc", value=i % 7 / 10)] if i % 4 else [],
+                )
+            )
+        whole = store.search_runs(
+            Search(where="pipeline = 'paging'", order_by=order_by, limit=1000)
+        )
+        paged = []
+        for offset in range(0, 30, 7):
+            res = store.search_runs(
+                Search(
+                    where="pipeline = 'paging'",
+                    order_by=order_by,
+                    limit=7,
+                    offset=offset,
+                    total=True,
+                )
+            )
+            assert res.total == 30
+            paged += [r["id"] for r in res.rows]
+        assert paged == [r["id"] for r in whole.rows] and len(paged) == 30
+    finally:
+        store.close()
