@@ -10,6 +10,7 @@ from trackline.server.access import TokenStore
 from .harness import Server, free_port, run_pipeline
 
 ROLES = ("reader", "writer", "approver", "admin")
+SLOW_MARKER = "slowpoke"
 
 
 @pytest.fixture(scope="session")
@@ -17,6 +18,8 @@ def server(pg_database, tmp_path_factory) -> Server:
     home = tmp_path_factory.mktemp("server-home")
     store = pg_database()
     srv = Server(url=f"http://127.0.0.1:{free_port()}", store=store, home=home)
+    # The UI's stale-response test searches for this marker; nothing else sends it.
+    srv.env = {"TRACKLINE_TEST_DELAY": f"{SLOW_MARKER}=3"}
     # In-process (the CLI path has its own test): one interpreter start less per token.
     tokens = TokenStore.for_url(store)
     srv.tokens = {role: tokens.create(f"{role}-bot", role)[0] for role in ROLES}

@@ -58,6 +58,7 @@ class Server:
     proc: subprocess.Popen | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     log: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # extra environment of the server
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
@@ -80,7 +81,7 @@ class Server:
                 "warning",
                 *args,
             ],
-            env=base_env(self.home),
+            env=base_env(self.home, **self.env),
             stdout=fh,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -64,6 +64,7 @@ def test_a_token_is_needed_and_then_runs_are_listed(page, server):
     page.click("#token-form button[type=submit]")
     wait_ready(page)
     page.wait_for_selector("#runs-table")
+    open_ui(page, server, "#/runs?pipeline=churn-model", token=None)
     names = page.locator("#runs-table a.run-link").all_inner_texts()
     assert {"prepare", "train", "evaluate", "publish"} <= set(names)
     page.wait_for_function("document.getElementById('whoami').textContent.includes('reader-bot')")
@@ -73,22 +74,25 @@ def test_runs_filter_and_sort(page, server):
     open_ui(page, server)
     page.select_option("#f-pipeline", "churn-model")
     page.select_option("#f-status", "failed")
-    page.click("#run-filters button[type=submit]")
+    page.click("#run-search button[type=submit]")
     wait_ready(page)
     assert page.locator("#runs-table a.run-link").all_inner_texts() == ["publish"]
     assert "status=failed" in page.url
 
     open_ui(page, server, "#/runs?pipeline=churn-model&status=success")
-    page.click("#runs-table th[data-key=name]")
+    page.click("#runs-table th[data-key=name]")  # sorted by the server: a new URL
+    wait_ready(page)
     ascending = page.locator("#runs-table a.run-link").all_inner_texts()
     assert ascending == sorted(ascending) and ascending[0] == "evaluate"
+    assert page.get_attribute("#runs-table th[data-key=name]", "aria-sort") == "ascending"
     page.click("#runs-table th[data-key=name]")
+    wait_ready(page)
     assert page.locator("#runs-table a.run-link").all_inner_texts() == sorted(
         ascending, reverse=True
     )
 
     # Time filter: runs started after a future instant — none.
-    open_ui(page, server, "#/runs?since=2999-01-01T00:00:00.000Z")
+    open_ui(page, server, "#/runs?since=2999-01-01T00:00:00Z")
     assert "No runs match." in page.inner_text("#view")
     assert page.input_value("#f-since") == "2999-01-01T00:00"
 

@@ -37,6 +37,8 @@ class ParsedSearch:
     aggs: list[Agg]
     limit: int
     explicit_columns: bool = False
+    offset: int = 0
+    total: bool = False
 
 
 class Search(BaseModel):
@@ -57,6 +59,9 @@ class Search(BaseModel):
     group_by: str | None = None
     agg: str | None = None
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+    # Paging for browsing (the web UI): skip ``offset`` rows; ``total`` also counts every match.
+    offset: int = Field(default=0, ge=0)
+    total: bool = False
 
     @field_validator("columns", "group_by", "agg", mode="before")
     @classmethod
@@ -74,7 +79,9 @@ class Search(BaseModel):
             cols, explicit = parse_columns(self.columns, s), True
         else:
             cols, explicit = _default_columns(where, order), False
-        return ParsedSearch(s, where, order, cols, group, aggs, self.limit, explicit)
+        return ParsedSearch(
+            s, where, order, cols, group, aggs, self.limit, explicit, self.offset, self.total
+        )
 
 
 def _fields_of(expr: Any, out: list[QField]) -> None:
@@ -113,6 +120,7 @@ class SearchResult(BaseModel):
     columns: list[str] = Field(default_factory=list)
     grouped: bool = False
     rows: list[dict[str, Any]] = Field(default_factory=list)
+    total: int | None = None  # every matching run, when the search asked for it
 
 
 _SECTION = {

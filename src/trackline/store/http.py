@@ -265,6 +265,10 @@ class HttpStore(
             value = getattr(search, key)
             if value is not None:
                 params[key] = value
+        if search.offset:
+            params["offset"] = search.offset
+        if search.total:
+            params["total"] = "1"
         return SearchResult.model_validate(self._call("GET", path, params=params).json())
 
     def add_model_version(

@@ -35,8 +35,11 @@ def search_args(
     group_by: SearchText = None,
     agg: SearchText = None,
     search: bool = False,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    total: bool = False,
 ) -> dict | None:
-    """The search query parameters shared by ``/runs`` and ``/pipeline-runs``."""
+    """The search query parameters shared by ``/runs`` and ``/pipeline-runs``; ``offset`` and
+    ``total`` (count every match) page through a search."""
     given = {
         k: v
         for k, v in dict(
@@ -44,7 +47,9 @@ def search_args(
         ).items()
         if v is not None
     }
-    return given if given or search else None
+    if not (given or search):
+        return None
+    return given | {"offset": offset, "total": total}
 
 
 @router.get("/runs", response_model=list[TaskRun] | SearchResult, description=SEARCH_DOC)
@@ -83,6 +88,13 @@ def list_runs(
             monitoring=monitoring,
         )
     )
+
+
+@router.get("/run-fields", response_model=dict[str, list[str]])
+def run_fields(request: Request, _=READ) -> dict[str, list[str]]:
+    """The param and metric keys recorded on task runs: ``{"params": [...], "metrics": [...]}``
+    (sorted, at most 1,000 each), for choosing search columns."""
+    return get_ctx(request).store.field_keys()
 
 
 @router.get("/runs/{ref}", response_model=TaskRun, responses={404: {"model": ErrorBody}})

@@ -25,7 +25,7 @@ from ...query.spec import ParsedSearch, SearchResult, section_key
 from .dialect import like_prefix, utc
 from .tables import EventRow, MetricLatestRow, ParamRow, PipelineRunRow, TaskRunRow
 
-__all__ = ["search"]
+__all__ = ["field_keys", "search"]
 
 T_RUNS = TaskRunRow.__table__
 T_PIPES = PipelineRunRow.__table__
@@ -437,17 +437,19 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
         c.required.update(c._join_keys(first.field))
     found: list[dict[str, Any]] = []
 
-    def run(conds: list[Any], order_by: list[Any], limit: int) -> None:
+    def run(conds: list[Any], order_by: list[Any], limit: int, offset: int) -> None:
         stmt = sa.select(*base_cols, *outs).select_from(c.from_clause())
         for cond in conds:
             if cond is not None:
                 stmt = stmt.where(cond)
         stmt = stmt.order_by(*order_by, c.base.c.id).limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
         for r in conn.execute(stmt):
             found.append(_row_doc(c, r._mapping, fields))
 
     if phase1_cond is None:
-        run([where], c.order_exprs(order), p.limit)
+        run([where], c.order_exprs(order), p.limit, p.offset)
         return found
     col = firsts[0]
     c.drive = first.field if driven else None
@@ -455,14 +457,36 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
         [driven_where, phase1_cond],
         [col.desc() if first.descending else col.asc()] + c.order_exprs(rest),
         p.limit,
+        p.offset,
     )
     c.drive = None
     if len(found) < p.limit:
+        # Phase 2 skips what the offset left over after every phase-1 row.
+        skip = 0
+        if p.offset and not found:
+            skip = max(0, p.offset - _count(conn, c, [where, phase1_cond]))
         c.required.difference_update(c._join_keys(first.field))
         c.mark_required(p.where)
         tail = c.order_exprs([OrderKey(first.field, first.descending)])[1:] + c.order_exprs(rest)
-        run([where, firsts[0].is_(None)], tail, p.limit - len(found))
+        run([where, firsts[0].is_(None)], tail, p.limit - len(found), skip)
     return found
+
+
+def _count(conn: sa.Connection, c: _Compiler, conds: list[Any]) -> int:
+    stmt = sa.select(sa.func.count()).select_from(c.from_clause())
+    for cond in conds:
+        if cond is not None:
+            stmt = stmt.where(cond)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _total(conn: sa.Connection, c: _Compiler) -> int:
+    """Every run the filter matches (the joins added for columns and order are outer joins on
+    a primary key: they never add rows)."""
+    c.drive = None
+    c.required = set()
+    c.mark_required(c.p.where)
+    return _count(conn, c, [c.expr(c.p.where) if c.p.where is not None else None])
 
 
 def _io_lists(conn: sa.Connection, c: _Compiler, rows: list[dict], fields: list[Field]) -> None:
@@ -506,4 +530,16 @@ def search(conn: sa.Connection, parsed: ParsedSearch) -> SearchResult:
         scope=parsed.scope,
         columns=[f.text for f in fields],
         rows=rows,
+        total=_total(conn, c) if parsed.total else None,
     )
+
+
+def field_keys(conn: sa.Connection, limit: int) -> dict[str, list[str]]:
+    """The param and metric keys task runs have (each list sorted, at most ``limit``), for
+    pickers such as the web UI's column chooser."""
+    return {
+        section: list(
+            conn.execute(sa.select(t.c.key).distinct().order_by(t.c.key).limit(limit)).scalars()
+        )
+        for section, t in (("params", T_PARAMS), ("metrics", T_LATEST))
+    }

@@ -390,6 +390,11 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         with self.engine.connect() as conn:
             return _search.search(conn, parsed)
 
+    def field_keys(self, limit: int = 1000) -> dict[str, list[str]]:
+        """Param and metric keys of task runs, sorted (see ``search.field_keys``)."""
+        with self.engine.connect() as conn:
+            return _search.field_keys(conn, limit)
+
     def lineage(
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:

@@ -8,7 +8,18 @@ export class ApiError extends Error {
 export function getToken() { return localStorage.getItem(KEY) || ""; }
 export function setToken(t) { t ? localStorage.setItem(KEY, t) : localStorage.removeItem(KEY); }
 
-export async function api(path, params = {}) {
+// The router starts a navigation per URL; requests default to its signal, so leaving a page
+// aborts what it still waits for and a late answer can never draw under a newer URL.
+let navigation = new AbortController();
+export function startNavigation() {
+  navigation.abort();
+  navigation = new AbortController();
+  return navigation.signal;
+}
+
+export const isAbort = (err) => err && err.name === "AbortError";
+
+export async function api(path, params = {}, { signal = navigation.signal } = {}) {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined && v !== null && v !== "") qs.set(k, v);
@@ -17,9 +28,9 @@ export async function api(path, params = {}) {
   const headers = { Accept: "application/json" };
   const token = getToken();
   if (token) headers.Authorization = "Bearer " + token;
-  const resp = await fetch(url, { headers });
+  const resp = await fetch(url, { headers, signal });
   let body = null;
-  try { body = await resp.json(); } catch { /* non-JSON error page */ }
+  try { body = await resp.json(); } catch (err) { if (isAbort(err)) throw err; /* non-JSON error page */ }
   if (!resp.ok) {
     const err = (body && body.error) || { code: "error", message: `HTTP ${resp.status}` };
     throw new ApiError(resp.status, err.code, err.message);
