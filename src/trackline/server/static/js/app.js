@@ -3,11 +3,14 @@
 import { api, getToken, setToken } from "./api.js";
 import { destroyCharts } from "./charts.js";
 import { errorBox, h } from "./dom.js";
+import { renderArtifact } from "./pages/artifact.js";
 import { renderArtifacts } from "./pages/artifacts.js";
 import { renderAudit } from "./pages/audit.js";
 import { renderCompare } from "./pages/compare.js";
 import { renderLineage } from "./pages/lineage.js";
 import { renderModel, renderModels, renderVersion } from "./pages/models.js";
+import { renderDrift, renderMonitoring } from "./pages/monitoring.js";
+import { renderPipeline } from "./pages/pipeline.js";
 import { renderRun } from "./pages/run.js";
 import { renderRuns } from "./pages/runs.js";
 
@@ -31,7 +34,11 @@ async function route() {
     if (page === "runs" && ref) await renderRun(view, ref);
     else if (page === "compare") await renderCompare(view, params);
     else if (page === "lineage" && ref) await renderLineage(view, ref, params);
+    else if (page === "artifacts" && ref) await renderArtifact(view, ref);
     else if (page === "artifacts") await renderArtifacts(view, params);
+    else if (page === "pipelines" && ref) await renderPipeline(view, ref);
+    else if (page === "monitoring" && ref === "drift" && sub) await renderDrift(view, sub, params);
+    else if (page === "monitoring") await renderMonitoring(view);
     else if (page === "audit") await renderAudit(view, params);
     else if (page === "models" && ref && sub) await renderVersion(view, ref, sub);
     else if (page === "models" && ref) await renderModel(view, ref);

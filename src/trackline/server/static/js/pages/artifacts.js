@@ -13,6 +13,7 @@ export async function renderArtifacts(view, params) {
   view.replaceChildren(h("h1", {}, "Artifacts"), h("div", { class: "filters" }, h("label", {}, "Kind", sel)),
     sortableTable([
       { key: "name", label: "Name", render: (a) => h("a", { href: `#/lineage/${encodeURIComponent(a.digest)}?direction=both` }, a.name || short(a.digest)) },
+      { key: "details", label: "Details", sortable: false, render: (a) => h("a", { href: `#/artifacts/${encodeURIComponent(a.digest)}`, class: "artifact-link" }, a.rows !== null && a.rows !== undefined ? "profile" : "details") },
       { key: "kind", label: "Kind" },
       { key: "rows", label: "Rows" },
       { key: "size_bytes", label: "Size", render: (a) => fmtBytes(a.size_bytes) },
