@@ -168,7 +168,9 @@ def test_artifact_profile(page, server, fraud, shots):
     assert "grocery" in merchant.locator(".top-values tr").first.inner_text()
     age = page.locator(".column[data-column=age]").inner_text()
     assert re.search(r"(9|10|11)\.\d% null", age), age
-    assert page.locator("#consumers tbody tr").count() == 3  # the three train runs read it
+    readers = page.locator("#consumers tbody tr").all_inner_texts()
+    assert sum(r.startswith("train#") for r in readers) == 3  # and the drift checks
+    assert any(r.startswith("trackline.drift") for r in readers), readers
     page.screenshot(path=str(shots / "artifact.png"), full_page=True)
 
 
@@ -218,7 +220,8 @@ def test_a_large_lineage_stays_readable(page, server, fraud, shots):
     page.screenshot(path=str(shots / "lineage.png"))
     page.fill("#l-search", "shard-07")
     page.press("#l-search", "Enter")
-    assert page.evaluate("tracklineGraph.nodes('.found').length") == 2  # the shard and its run
+    found = page.evaluate("tracklineGraph.nodes('.found').map(n => n.data('label'))")
+    assert found == ["shard-07.csv"] and page.inner_text("#node-title") == "shard-07.csv"
     page.fill("#l-search", "normalize")
     page.press("#l-search", "Enter")
     page.click("#toggle-fold")

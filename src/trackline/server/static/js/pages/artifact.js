@@ -28,7 +28,7 @@ export async function renderArtifact(view, ref) {
   const consumers = side("input", "source");
   const p = art.profile;
   const columns = p && p.columns ? Object.entries(p.columns) : [];
-  view.replaceChildren(
+  view.replaceChildren(...[
     h("h1", {}, "Artifact ", h("span", { id: "artifact-name" }, art.name || short(art.digest))),
     kv([["Digest", h("span", { class: "mono" }, art.digest)], ["Kind", art.kind], ["URI", art.uri && h("span", { class: "mono" }, art.uri)],
       ["Size", fmtBytes(art.size_bytes)], ["Rows", art.rows ?? (p ? p.rows : undefined)], ["Media type", art.media_type],
@@ -48,5 +48,5 @@ export async function renderArtifact(view, ref) {
     h("h2", {}, "Profile"),
     columns.length ? h("div", {}, h("p", { class: "muted", id: "profile-summary" }, `${p.rows} rows · ${columns.length} columns · ${p.mode || ""} profile`),
       h("div", { class: "columns", id: "profile-columns" }, await Promise.all(columns.map(([name, col]) => columnView(name, col, p.rows)))))
-      : h("p", { class: "muted", id: "profile-summary" }, "No profile stored (only tabular artifacts are profiled)."));
+      : h("p", { class: "muted", id: "profile-summary" }, "No profile stored (only tabular artifacts are profiled).")].flat().filter(Boolean));
 }

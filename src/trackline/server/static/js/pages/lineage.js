@@ -45,6 +45,9 @@ function view(graph, expanded, context) {
   const shown = graph.nodes.filter((n) => !rep.has(n.id) || rep.get(n.id) === n.id);
   const names = new Map();
   shown.filter((n) => n.type === "task_run").forEach((n) => names.set(n.name, (names.get(n.name) || 0) + 1));
+  // An artifact belongs to the pipeline run when one of its runs read or wrote it.
+  const ofRun = new Set(graph.nodes.filter((n) => context && n.pipeline_run_id === context).map((n) => n.id));
+  const touched = new Set(graph.edges.flatMap((e) => (ofRun.has(e.source) ? [e.target] : ofRun.has(e.target) ? [e.source] : [])));
   const nodes = shown.map((n) => {
     const isRun = n.type === "task_run";
     const label = isRun ? n.name || short(n.id) : artifactName(n, slots);
@@ -52,7 +55,7 @@ function view(graph, expanded, context) {
     const display = isRun
       ? folded > 1 ? `${midEllipsis(label)} ×${folded}` : names.get(n.name) > 1 ? `${midEllipsis(label, 16)}#${n.id.slice(0, 6)}` : midEllipsis(label)
       : midEllipsis(label);
-    return { ...n, label, display, folded, current: context && n.pipeline_run_id === context ? "yes" : "no" };
+    return { ...n, label, display, folded, current: ofRun.has(n.id) || touched.has(n.id) ? "yes" : "no" };
   });
   const seen = new Set();
   const edges = [];
@@ -211,12 +214,12 @@ export async function renderLineage(view_, ref, params) {
     window.tracklineGraph = cy;  // inspected by the browser tests and handy in the console
   }
 
-  view_.replaceChildren(
+  view_.replaceChildren(...[
     h("h1", {}, "Lineage of ", h("span", { class: "mono", id: "lineage-root" }, short(graph.root))),
     form, summary, legend(), tools,
     params.get("impact") ? await impact(graph) : null,
     h("div", { class: "lineage" }, container, panel), tip,
     h("h2", {}, "Nodes"), h("div", { class: "scroll-x" }, h("table", { id: "lineage-nodes" },
-      h("thead", {}, h("tr", {}, ["Node", "Type", "Kind / status", "Id"].map((c) => h("th", {}, c)))), list)));
+      h("thead", {}, h("tr", {}, ["Node", "Type", "Kind / status", "Id"].map((c) => h("th", {}, c)))), list))].filter(Boolean));
   draw();
 }

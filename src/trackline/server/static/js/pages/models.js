@@ -69,7 +69,8 @@ function decisionCard(d, evalIds) {
         h("td", {}, r.index + 1), h("td", { class: "mono" }, r.rule), h("td", {}, verdict(r.passed ? "pass" : "fail")),
         h("td", { class: "observed" }, ruleFacts(d, r)),
         h("td", {}, r.message), h("td", { class: "mono" }, r.evidence.flatMap((id, i) => [i ? ", " : "",
-          evalIds.has(id) ? jump(`evaluation-${id}`, short(id), { class: "evidence-link" }) : h("a", { href: `#/runs/${encodeURIComponent(id)}` }, short(id))]))))))));
+          evalIds.has(id) ? jump(`evaluation-${id}`, short(id), { class: "evidence-link" })
+            : r.kind === "lineage" ? h("a", { href: `#/runs/${encodeURIComponent(id)}` }, short(id)) : h("span", { title: "an evaluation of another version" }, short(id))]))))))));
 }
 
 // In-page jumps: the hash is the router's, so these scroll instead of changing it.
@@ -93,7 +94,7 @@ function timeline(name, version, events) {
     const dec = !e.decision_id ? "no decision" : mine ? jump(`decision-${e.decision_id}`, label, { class: "decision-link" })
       : h("a", { href: verHref(name, e.version), class: "decision-link" }, label);
     return h("li", { class: `${what}${mine ? " mine" : ""}`, "data-seq": e.seq },
-      h("b", {}, `${e.alias}: `), what === "moved" ? `v${e.previous ?? "∅"} → ` : `${what} `,
+      h("b", {}, `${e.alias}: `), what === "moved" ? `${e.previous ? `v${e.previous}` : "∅"} → ` : `${what} `,
       h("a", { href: verHref(name, e.version) }, `v${e.version}`), " ",
       h("span", { class: "muted" }, `${fmtTime(e.at)} by ${e.actor}`), " · ", dec,
       e.reason ? h("div", { class: "muted" }, e.reason) : null);

@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { lineChart } from "../charts.js";
 import { badge, fmtTime, fmtValue, h, kv, short } from "../dom.js";
-import { bars, binCounts, decodeSketch, edgesFor } from "./profile.js";
+import { bars, binCounts, decodeSketch, edgesFor, range } from "./profile.js";
 
 const reportHref = (id) => `#/monitoring/drift/${encodeURIComponent(id)}`;
 const side = (d) => d.label || d.ref;
@@ -66,10 +66,10 @@ function trend(column, report, reports) {
   const points = same.map((r, i) => ({ r, i, c: r.columns.find((c) => c.column === column) })).filter((x) => x.c && x.c.score !== null);
   const box = h("div", { class: "chart-box" }, h("canvas", { id: "trend-chart" }));
   const labels = h("p", { class: "muted" }, `${column}: ${points.length} report(s) against ${side(report.reference)}; x = report number (oldest 0)`);
-  requestAnimationFrame(() => lineChart(box.querySelector("canvas"), [
+  const draw = () => lineChart(box.querySelector("canvas"), [
     { label: `${column} score`, points: points.map((p) => ({ x: p.i, y: p.c.score })) },
-    { label: "threshold", points: points.map((p) => ({ x: p.i, y: p.c.threshold })) }], { xLabel: "report", yLabel: "score" }));
-  return h("div", { id: "trend" }, labels, box);
+    { label: "threshold", points: points.map((p) => ({ x: p.i, y: p.c.threshold })) }], { xLabel: "report", yLabel: "score" });
+  return { el: h("div", { id: "trend" }, labels, box), draw };  // drawn once in the page
 }
 
 async function sideProfiles(ref) {
@@ -87,18 +87,19 @@ async function compareColumn(name, refProfiles, curProfiles) {
   if (kind === "numeric") {
     const all = [...r, ...c].map((x) => x.c).filter((x) => x.min !== null && x.min !== undefined);
     if (!all.length) return facts;
-    const edges = edgesFor(Math.min(...all.map((x) => x.min)), Math.max(...all.map((x) => x.max)));
-    const sum = async (xs) => {
+    const sketches = async (xs) => (await Promise.all(xs.map((x) => decodeSketch(x.c.sketch)))).filter(Boolean);
+    const [rs, cs] = await Promise.all([sketches(r), sketches(c)]);
+    const spans = [...rs, ...cs].map((sk) => range(sk, sk.v[0], sk.v[sk.v.length - 1]));
+    const edges = spans.length ? edgesFor(Math.min(...spans.map((x) => x[0])), Math.max(...spans.map((x) => x[1])))
+      : edgesFor(Math.min(...all.map((x) => x.min)), Math.max(...all.map((x) => x.max)));
+    const sum = (sks) => {
       const total = edges.slice(1).map(() => 0);
-      for (const x of xs) {
-        const sk = await decodeSketch(x.c.sketch);
-        if (sk) binCounts(sk, edges).forEach((v, i) => { total[i] += v; });
-      }
+      for (const sk of sks) binCounts(sk, edges).forEach((v, i) => { total[i] += v; });
       return total;
     };
     const labels = edges.slice(0, -1).map((e, i) => `${num(e)} – ${num(edges[i + 1])}`);
-    return h("div", {}, facts, bars(labels, [{ label: "reference", counts: await sum(r), cls: "ref" }, { label: "current", counts: await sum(c), cls: "cur" }], { title: `${name} reference vs current` }),
-      h("div", { class: "hist-axis muted" }, h("span", {}, num(edges[0])), h("span", {}, num(edges[edges.length - 1]))));
+    return h("div", {}, facts, bars(labels, [{ label: "reference", counts: sum(rs), cls: "ref" }, { label: "current", counts: sum(cs), cls: "cur" }], { title: `${name} reference vs current` }),
+      h("div", { class: "hist-axis muted" }, h("span", {}, `≤ ${num(edges[1])}`), h("span", {}, `> ${num(edges[edges.length - 2])}`)));
   }
   const counts = (xs) => { const m = new Map(); xs.forEach((x) => (x.c.top || []).forEach(([k, n]) => m.set(k, (m.get(k) || 0) + n))); return m; };
   const rm = counts(r), cm = counts(c);
@@ -116,7 +117,8 @@ export async function renderDrift(view, id, params) {
     h("p", { class: "col-facts" }, `${c.method} `, h("b", {}, num(c.score)), ` ± ${num(c.bound)} vs threshold ${num(c.threshold)} `, gauge(c)),
     await compareColumn(c.column, refP, curP),
     h("a", { href: `${reportHref(report.id)}?column=${encodeURIComponent(c.column)}`, class: "trend-link" }, "trend of this column"))));
-  view.replaceChildren(
+  const chart = chosen ? trend(chosen, report, reports) : null;
+  view.replaceChildren(...[
     h("h1", {}, "Drift report ", h("span", { class: "mono", id: "drift-id" }, short(report.id)), " ", verdict(report.drifted)),
     kv([["When (UTC)", fmtTime(report.created_at)], ["Reference", `${side(report.reference)} (${report.reference.rows} rows, ${report.reference.digests.length} artifact(s))`],
       ["Current", `${side(report.current)} (${report.current.rows} rows, ${report.current.digests.length} artifact(s))`],
@@ -125,6 +127,7 @@ export async function renderDrift(view, id, params) {
       ["Made by", report.run_id ? h("a", { href: `#/runs/${encodeURIComponent(report.run_id)}` }, `run ${short(report.run_id)}`) : ""],
       ["Data", h("span", {}, report.current.digests.slice(0, 5).map((d) => h("a", { href: `#/artifacts/${encodeURIComponent(d)}`, class: "mono" }, `${short(d)} `)))],
       ["All reports", h("a", { href: "#/monitoring" }, "monitoring")]]),
-    chosen ? [h("h2", {}, `Trend of ${chosen}`), trend(chosen, report, reports)] : null,
-    h("h2", {}, "Columns"), h("div", { class: "columns", id: "drift-columns" }, cards));
+    chart ? [h("h2", {}, `Trend of ${chosen}`), chart.el] : null,
+    h("h2", {}, "Columns"), h("div", { class: "columns", id: "drift-columns" }, cards)].flat().filter(Boolean));
+  if (chart) chart.draw();
 }

@@ -32,13 +32,30 @@ function cdf(sk, x) {
 }
 
 // Counts in `edges` bins; bins are additive, so several artifacts' sketches can be summed.
+// The first and last bins are open-ended, so a range cut at quantiles still counts every value.
 export function binCounts(sk, edges) {
   const out = [];
   for (let i = 0; i + 1 < edges.length; i++) {
     const left = i === 0 ? 0 : cdf(sk, edges[i]);
-    out.push(Math.max(0, cdf(sk, edges[i + 1]) - left));
+    const right = i + 2 === edges.length ? sk.n : cdf(sk, edges[i + 1]);
+    out.push(Math.max(0, right - left));
   }
   return out;
+}
+
+export function quantile(sk, p) {
+  const want = p * sk.n, { v, at } = sk;
+  let i = 0;
+  while (i < at.length - 1 && at[i] < want) i++;
+  if (i === 0) return v[0];
+  const span = at[i] - at[i - 1];
+  return span > 0 ? v[i - 1] + ((v[i] - v[i - 1]) * (want - at[i - 1])) / span : v[i];
+}
+
+// A heavy tail would squeeze the body into one bin: bins span the 1st to 99th percentile.
+export function range(sk, min, max) {
+  const lo = quantile(sk, 0.01), hi = quantile(sk, 0.99);
+  return hi > lo ? [Math.max(min, lo), Math.min(max, hi)] : [min, max];
 }
 
 export function edgesFor(min, max, bins = 20) {
@@ -69,9 +86,9 @@ export async function columnView(name, col, rows) {
     facts.push(`min ${fmtNum(col.min)}`, `mean ${fmtNum(col.mean)}`, `max ${fmtNum(col.max)}`);
     const sk = await decodeSketch(col.sketch);
     if (sk) {
-      const edges = edgesFor(col.min, col.max);
+      const edges = edgesFor(...range(sk, col.min, col.max));
       body = h("div", {}, bars(edges.slice(0, -1).map((e, i) => `${fmtNum(e)} – ${fmtNum(edges[i + 1])}`), [{ label: name, counts: binCounts(sk, edges) }], { title: `${name} histogram` }),
-        h("div", { class: "hist-axis muted" }, h("span", {}, fmtNum(col.min)), h("span", {}, fmtNum(col.max))));
+        h("div", { class: "hist-axis muted" }, h("span", {}, `≤ ${fmtNum(edges[1])}`), h("span", {}, `> ${fmtNum(edges[edges.length - 2])}`)));
     }
   } else if (col.kind === "categorical" && col.top) {
     facts.push(`${col.distinct ?? "?"} distinct`);
