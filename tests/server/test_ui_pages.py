@@ -143,6 +143,9 @@ def test_pipeline_run_page(page, server, fraud, shots):
     page.click("#pipeline-lineage")
     page.wait_for_function("document.getElementById('view').dataset.ready === location.hash")
     assert page.evaluate("tracklineGraph.nodes().length") > len(tasks)
+    page.wait_for_function(
+        "tracklineGraph.nodes().some(n => n.data('display') === 'fraud v3 (production)')"
+    )
 
 
 def _training_data(server, fraud) -> str:

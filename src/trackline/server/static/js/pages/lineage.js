@@ -36,7 +36,7 @@ function foldMap(graph, expanded) {
   return rep;
 }
 
-function view(graph, expanded, context) {
+function view(graph, expanded, context, versions) {
   const rep = foldMap(graph, expanded);
   const slots = new Map();
   graph.edges.forEach((e) => { if (e.name) { if (!slots.has(e.target)) slots.set(e.target, e.name); if (!slots.has(e.source)) slots.set(e.source, e.name); } });
@@ -52,7 +52,8 @@ function view(graph, expanded, context) {
     const isRun = n.type === "task_run";
     const label = isRun ? n.name || short(n.id) : artifactName(n, slots);
     const folded = members.get(n.id) || 0;
-    const display = isRun
+    const version = versions.get(n.id);
+    const display = version ? midEllipsis(version) : isRun
       ? folded > 1 ? `${midEllipsis(label)} ×${folded}` : names.get(n.name) > 1 ? `${midEllipsis(label, 16)}#${n.id.slice(0, 6)}` : midEllipsis(label)
       : midEllipsis(label);
     return { ...n, label, display, folded, current: ofRun.has(n.id) || touched.has(n.id) ? "yes" : "no" };
@@ -163,7 +164,7 @@ export async function renderLineage(view_, ref, params) {
     h("form", { onsubmit: (ev) => { ev.preventDefault(); find(search.value); } }, search, h("button", { type: "submit" }, "Find")));
   const summary = h("p", { class: "muted", id: "lineage-summary" });
   const list = h("tbody");
-  const state = { expanded: new Set(), cy: null, toggle: (key) => { state.expanded.has(key) ? state.expanded.delete(key) : state.expanded.add(key); draw(); } };
+  const state = { expanded: new Set(), versions: new Map(), cy: null, toggle: (key) => { state.expanded.has(key) ? state.expanded.delete(key) : state.expanded.add(key); draw(); } };
 
   function zoom(f) {
     const cy = state.cy;
@@ -181,7 +182,7 @@ export async function renderLineage(view_, ref, params) {
   }
 
   function draw() {
-    const v = view(graph, state.expanded, hasContext ? context : null);
+    const v = view(graph, state.expanded, hasContext ? context : null, state.versions);
     summary.textContent = `${graph.nodes.length} nodes, ${graph.edges.length} edges (${direction}${depth ? `, depth ${depth}` : ""})`
       + (v.rep.size ? `; ${v.rep.size - v.nodes.filter((n) => n.folded > 1).length} runs folded into ${v.nodes.filter((n) => n.folded > 1).length}` : "");
     list.replaceChildren(...v.nodes.map((n) => h("tr", { "data-id": n.id },
@@ -222,4 +223,20 @@ export async function renderLineage(view_, ref, params) {
     h("h2", {}, "Nodes"), h("div", { class: "scroll-x" }, h("table", { id: "lineage-nodes" },
       h("thead", {}, h("tr", {}, ["Node", "Type", "Kind / status", "Id"].map((c) => h("th", {}, c)))), list))].filter(Boolean));
   draw();
+  labelModels(graph, state);
+}
+
+// Model artifacts are labelled by the version they are ("churn v3 (production)"); few per graph.
+async function labelModels(graph, state) {
+  const models = graph.nodes.filter((n) => n.type === "artifact" && n.kind === "model").slice(0, 50);
+  const found = await Promise.all(models.map((n) => api("/model-versions", { digest: n.id }).catch(() => [])));
+  models.forEach((n, i) => {
+    const v = found[i][0];
+    if (v) state.versions.set(n.id, `${v.name} v${v.version}${v.aliases.length ? ` (${v.aliases.join(", ")})` : ""}`);
+  });
+  if (!state.versions.size || state.cy.destroyed()) return;
+  for (const [id, text] of state.versions) {
+    const node = state.cy.getElementById(id);
+    if (node.nonempty()) node.data("display", midEllipsis(text));
+  }
 }
