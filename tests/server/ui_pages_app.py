@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import pickle
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ import pandas as pd
 import trackline
 from trackline import log_metric, pipeline_run, tracked_task
 from trackline.errors import PromotionRefused
+from trackline.monitoring.triggers import evaluate_policy, parse_policy
 
 SHARDS = 30
 POLICY = """\
@@ -101,6 +104,58 @@ def score(batch: pd.DataFrame) -> int:
     return len(batch)
 
 
+@tracked_task
+def retrain(reason: str) -> int:
+    return len(reason)
+
+
+class Retrainer(BaseHTTPRequestHandler):
+    """A retraining service behind a webhook: it runs a (tracked) retraining pipeline and answers
+    with that pipeline run's id, which the firing keeps."""
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with pipeline_run("fraud-retrain") as pr:
+            retrain(body["reason"])
+        out = json.dumps({"accepted": True, "pipeline_run_id": pr.id}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args):
+        pass
+
+
+def fire_retraining() -> list[str]:
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Retrainer)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{hook.server_address[1]}/retrain"
+    policy = parse_policy(
+        {
+            "name": "fraud-retrain",
+            "rules": [
+                {
+                    "name": "drift",
+                    "when": {
+                        "drift": {
+                            "reference": "task:train/data",
+                            "current": "task:score/batch@last",
+                        }
+                    },
+                    "action": {"type": "webhook", "url": url},
+                }
+            ],
+        }
+    )
+    try:
+        return [o.status for o in evaluate_policy(policy)]
+    finally:
+        hook.shutdown()
+        hook.server_close()
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     policy = out / "policy.yaml"
@@ -131,6 +186,7 @@ def main(out: Path) -> None:
             reports.append(trackline.check_drift("task:train/data", "task:score/batch@last").id)
         ids["train"] = pr.id
     ids.update(decisions=decisions, refused=refused, reports=reports)
+    ids["trigger"] = fire_retraining()
     print(json.dumps(ids))
 
 

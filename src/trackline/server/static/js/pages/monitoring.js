@@ -29,12 +29,23 @@ function reportsTable(reports) {
       h("td", {}, h("a", { href: reportHref(r.id), class: "report-link mono" }, short(r.id))))))));
 }
 
+// What a firing started: the orchestrator's run (its ids, its URL) and, when the answer names a
+// trackline pipeline run or task run (a webhook answering {"pipeline_run_id": …}), a link to it.
 function startedCell(f) {
   const s = f.started || {};
+  const answer = s.response && typeof s.response === "object" ? s.response : {};
+  const pick = (k) => s[k] ?? answer[k];
+  const ids = Object.entries(s).filter(([k]) => /run_id|deployment|dag_id|event/.test(k)).map(([k, v]) => `${k}=${fmtValue(v)}`);
   const url = s.url || s.ui_url || s.web_url;
-  const what = Object.entries(s).filter(([k]) => /run|id|deployment|dag/.test(k)).map(([k, v]) => `${k}=${fmtValue(v)}`).join(", ");
-  return h("span", {}, url ? h("a", { href: url, target: "_blank", rel: "noopener" }, what || url) : what || (f.error ? h("span", { class: "muted" }, f.error) : ""));
+  return h("span", { class: "started" },
+    s.system ? `${s.system} ` : "", ids.join(", "),
+    pick("pipeline_run_id") ? h("a", { href: `#/pipelines/${encodeURIComponent(pick("pipeline_run_id"))}`, class: "started-run" }, ` pipeline run ${short(pick("pipeline_run_id"))}`) : null,
+    pick("run_id") && !s.dag_id ? h("a", { href: `#/runs/${encodeURIComponent(pick("run_id"))}`, class: "started-run" }, ` run ${short(pick("run_id"))}`) : null,
+    url ? [" ", h("a", { href: url, target: "_blank", rel: "noopener" }, "open")] : null,
+    f.error ? h("div", { class: "muted" }, f.error) : null);
 }
+
+const FIRING = { fired: "success", failed: "failed", dry_run: "skipped", claimed: "running" };
 
 function evidenceCell(e) {
   return h("span", {},
@@ -49,7 +60,7 @@ function firingsTable(firings) {
   return h("div", { id: "firings" }, policies.map((p) => h("div", {}, h("h3", {}, `Policy ${p}`), h("div", { class: "scroll-x" }, h("table", {},
     h("thead", {}, h("tr", {}, ["When (UTC)", "Rule", "Status", "Started", "Evidence"].map((c) => h("th", {}, c)))),
     h("tbody", {}, firings.filter((f) => f.policy === p).map((f) => h("tr", {}, h("td", {}, fmtTime(f.created_at)), h("td", {}, f.rule),
-      h("td", {}, badge(f.status === "started" || f.status === "done" ? "success" : f.status === "failed" ? "failed" : "running")), h("td", {}, startedCell(f)),
+      h("td", {}, h("span", { class: `badge ${FIRING[f.status] || ""}` }, f.status)), h("td", {}, startedCell(f)),
       h("td", {}, evidenceCell(f.evidence))))))))));
 }
 
