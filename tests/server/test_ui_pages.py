@@ -229,6 +229,16 @@ def test_a_large_lineage_stays_readable(page, server, fraud, shots):
     }""")
     assert inside
     page.screenshot(path=str(shots / "lineage.png"))
+    # Fitted, 120 nodes draw their labels below the minimum size (hidden); hovering shows one.
+    assert page.evaluate("tracklineGraph.zoom() * 11 < 7")
+    box = page.locator("#graph").bounding_box()
+    shard = page.evaluate(
+        "tracklineGraph.nodes().filter(n => n.data('label') === 'shard-07.csv')[0]"
+        ".renderedPosition()"
+    )
+    page.mouse.move(box["x"] + shard["x"], box["y"] + shard["y"])
+    page.wait_for_selector("#graph-tip", state="visible")
+    assert page.inner_text("#graph-tip") == "shard-07.csv"
     page.fill("#l-search", "shard-07")
     page.press("#l-search", "Enter")
     found = page.evaluate("tracklineGraph.nodes('.found').map(n => n.data('label'))")
