@@ -44,7 +44,7 @@ export async function renderArtifact(view, ref) {
       h("tbody", {}, locations.map((l) => h("tr", {}, h("td", { class: "mono" }, l.uri), h("td", {}, l.direction),
         h("td", {}, l.run_id ? h("a", { href: `#/runs/${encodeURIComponent(l.run_id)}`, class: "mono" }, short(l.run_id)) : ""), h("td", {}, fmtTime(l.seen_at))))))) : h("p", { class: "muted" }, "none recorded"),
     reports.length ? [h("h2", {}, "Drift reports"), h("ul", {}, reports.map((r) => h("li", {}, h("a", { href: `#/monitoring/drift/${encodeURIComponent(r.id)}` },
-      `${fmtTime(r.created_at)} ${r.reference.label || r.reference.ref} → ${r.current.label || r.current.ref}`), " ", badge(r.drifted ? "failed" : "success"))))] : null,
+      `${fmtTime(r.created_at)} ${r.reference.label || r.reference.ref} → ${r.current.label || r.current.ref}`), " ", h("span", { class: `badge ${r.drifted ? "fail" : "pass"}` }, r.drifted ? "drift" : "no drift"))))] : null,
     h("h2", {}, "Profile"),
     columns.length ? h("div", {}, h("p", { class: "muted", id: "profile-summary" }, `${p.rows} rows · ${columns.length} columns · ${p.mode || ""} profile`),
       h("div", { class: "columns", id: "profile-columns" }, await Promise.all(columns.map(([name, col]) => columnView(name, col, p.rows)))))

@@ -10,13 +10,13 @@ const verdict = (v) => h("span", { class: `badge ${v === "pass" ? "success" : "f
 export async function renderModels(view) {
   const models = await api("/models");
   view.replaceChildren(h("h1", {}, "Models"),
-    models.length ? sortableTable([
+    models.length ? h("div", { class: "scroll-x" }, sortableTable([
       { key: "name", label: "Model", render: (m) => h("a", { href: `#/models/${encodeURIComponent(m.name)}`, class: "model-link" }, m.name) },
       { key: "versions", label: "Versions" },
       { key: "latest_version", label: "Latest", render: (m) => h("a", { href: verHref(m.name, m.latest_version) }, `v${m.latest_version}`) },
       { key: "aliases", label: "Aliases", sortable: false, render: (m) => Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`).join(", ") },
       { key: "updated_at", label: "Updated (UTC)", render: (m) => fmtTime(m.updated_at) },
-    ], models, { id: "models-table", sort: { key: "name", dir: "asc" } })
+    ], models, { id: "models-table", sort: { key: "name", dir: "asc" } }))
       : h("p", { class: "muted" }, "No models registered yet (trackline.register_model or `trackline models register`)."));
 }
 
@@ -25,7 +25,7 @@ export async function renderModel(view, name) {
     api(`/models/${encodeURIComponent(name)}/versions`), api(`/models/${encodeURIComponent(name)}/aliases`)]);
   view.replaceChildren(h("h1", {}, "Model ", h("span", { id: "model-name" }, name)),
     h("p", { id: "model-aliases" }, "Aliases: ", Object.entries(aliases).map(([a, v]) => `${a} → v${v}`).join(", ") || "none"),
-    sortableTable([
+    h("div", { class: "scroll-x" }, sortableTable([
       { key: "version", label: "Version", render: (v) => h("a", { href: verHref(name, v.version), class: "version-link" }, `v${v.version}`) },
       { key: "aliases", label: "Aliases", sortable: false, render: (v) => v.aliases.join(", ") },
       { key: "digest", label: "Digest", render: (v) => h("a", { href: lineageHref(v.digest), class: "mono" }, short(v.digest)) },
@@ -33,7 +33,7 @@ export async function renderModel(view, name) {
       { key: "tags", label: "Tags", sortable: false, render: (v) => Object.entries(v.tags).map(([k, x]) => `${k}=${x}`).join(", ") },
       { key: "created_at", label: "Registered (UTC)", render: (v) => fmtTime(v.created_at) },
       { key: "actor", label: "By" },
-    ], versions, { id: "versions-table", sort: { key: "version", dir: "desc" } }));
+    ], versions, { id: "versions-table", sort: { key: "version", dir: "desc" } })));
 }
 
 // Observed vs threshold for one rule: the policy keeps min/max, the result what was seen (and,

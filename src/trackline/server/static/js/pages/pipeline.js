@@ -14,7 +14,7 @@ function timeline(tasks, pr) {
   return h("div", { class: "timeline", id: "task-timeline" }, tasks.map((t) => {
     const a = ms(t.started_at) - start, b = (ms(t.ended_at) ?? now) - start;
     return h("div", { class: "tl-row", "data-id": t.id },
-      h("a", { href: runHref(t.id), class: "clip" }, `${t.name}#${short(t.id).slice(0, 6)}`),
+      h("span", { class: "clip" }, h("a", { href: runHref(t.id) }, `${t.name}#${short(t.id).slice(0, 6)}`), h("span", { class: "muted" }, ` ${fmtDuration(t.duration_s)}`)),
       h("div", { class: "tl-track", title: `${t.status} · ${fmtDuration(t.duration_s)}` },
         h("span", { class: `tl-bar ${t.status}`, style: `left:${((a / span) * 100).toFixed(2)}%;width:${(((b - a) / span) * 100).toFixed(2)}%` })));
   }));
