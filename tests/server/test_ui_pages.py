@@ -268,12 +268,16 @@ def test_pages_fit_the_width(browser, server, fraud, shots, width):
     pg.add_init_script(f"localStorage.setItem('trackline.token', {server.tokens['reader']!r})")
     pg.set_default_timeout(60_000)
     pages = {
-        "model": "#/models/fraud/3",
+        "version": "#/models/fraud/3",
         "pipeline": f"#/pipelines/{fraud['train']}",
         "artifact": f"#/artifacts/{_training_data(server, fraud)}",
         "monitoring": "#/monitoring",
         "drift": f"#/monitoring/drift/{fraud['reports'][-1]}",
         "lineage": f"#/lineage/{fraud['features']}?direction=both",
+        "models": "#/models",
+        "model": "#/models/fraud",
+        "artifacts": "#/artifacts",
+        "audit": "#/audit",
     }
     wide = []
     for name, hash_ in pages.items():
