@@ -291,3 +291,64 @@ def verify(ctx, ref, path, as_json):
         )
     if not result.ok:
         raise SystemExit(1)
+
+
+_OUTCOME = {"alias.moved": "moved", "promotion.refused": "REFUSED", "promotion.conflict": "lost"}
+
+
+@models.command()
+@click.argument("name")
+@click.option("--alias", help="Only this alias (e.g. production).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="TIME",
+    help="Only up to TIME (ISO date/time, -7d, now), and which version held each alias then.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def history(ctx, name, alias, at_text, as_json):
+    """Every alias move of NAME with time, actor and the gate decision that allowed it; refused
+    and lost promotions in line. With --at: what was in production (or any alias) at TIME."""
+    from datetime import UTC, datetime
+
+    from ..monitoring.refs import parse_time
+    from ..registry import model_history
+
+    at = parse_time(at_text, datetime.now(UTC)) if at_text else None
+    found = model_history(name, alias=alias, at=at, store=_store(ctx))
+    if as_json:
+        emit_json(found)
+        return
+
+    def decision(e):
+        if not e.decision_id:
+            return "-"
+        verdict = f" {e.verdict}" if e.verdict else ""
+        return f"{e.decision_id[:12]}{verdict} {e.policy_name or ''}".strip()
+
+    table(
+        ["seq", "at", "alias", "outcome", "version", "from", "by", "decision", "reason"],
+        [
+            [
+                e.seq,
+                fmt_time(e.at),
+                e.alias,
+                _OUTCOME.get(e.action, e.action),
+                e.version if e.version is not None else "-",
+                e.previous if e.previous is not None else "-",
+                e.actor,
+                decision(e),
+                e.reason or "",
+            ]
+            for e in found.events
+        ],
+    )
+    if at is not None:
+        wanted = [alias] if alias else sorted({e.alias for e in found.events} | set(found.held))
+        for a in wanted:
+            held = found.held.get(a)
+            where = f"{name}/{held}" if held is not None else "no version"
+            click.echo(f"{name}@{a} at {fmt_time(at)}: {where}")
+        if not wanted:
+            click.echo(f"no alias of {name} had been set at {fmt_time(at)}")

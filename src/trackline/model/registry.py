@@ -17,6 +17,8 @@ __all__ = [
     "ModelVersion",
     "ModelSummary",
     "AliasMove",
+    "AliasEvent",
+    "ModelHistory",
     "Evaluation",
     "RuleResult",
     "GateDecision",
@@ -74,6 +76,39 @@ class AliasMove(_Record):
     actor: str
     at: datetime = Field(default_factory=utcnow)
     audit_seq: int | None = None
+
+
+class AliasEvent(_Record):
+    """One attempt to move an alias, as the audit log recorded it, with the decision it cited.
+
+    ``action`` is ``alias.moved``, ``promotion.refused`` or ``promotion.conflict``; ``version``
+    the version it tried to move the alias to and ``previous`` what the alias pointed at before
+    (for a conflict: what was found there).
+    """
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    alias: str
+    version: int | None = None
+    previous: int | None = None
+    decision_id: str | None = None
+    reason: str | None = None
+    policy_name: str | None = None
+    verdict: str | None = None
+    failed_rules: list[int] = Field(default_factory=list)
+
+
+class ModelHistory(_Record):
+    """Every alias move of a model up to ``at`` (all of them without it), and which version
+    each alias pointed at then (``held``; an alias emptied or never set is absent)."""
+
+    name: str
+    alias: str | None = None
+    at: datetime | None = None
+    events: list[AliasEvent] = Field(default_factory=list)
+    held: dict[str, int] = Field(default_factory=dict)
 
 
 class Evaluation(_Record):

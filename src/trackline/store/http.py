@@ -45,6 +45,7 @@ from ..errors import (
     error_for_code,
 )
 from ..model.registry import (
+    AliasEvent,
     AliasMove,
     AuditEntry,
     Evaluation,
@@ -358,6 +359,11 @@ class HttpStore(
         return AliasMove.model_validate_json(
             self._call("PUT", f"/models/{_seg(name)}/aliases/{_seg(alias)}", json=body).content
         )
+
+    def alias_events(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        params = {"alias": alias} if alias else None
+        body = self._call("GET", f"/models/{_seg(name)}/history", params=params).json()
+        return [AliasEvent.model_validate(e) for e in body["events"]]
 
     def write_evaluation(self, evaluation: Evaluation, artifacts: list[Artifact]) -> None:
         self._call(

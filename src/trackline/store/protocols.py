@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..model.monitoring import DriftReport, TriggerFiring
 from ..model.registry import (
+    AliasEvent,
     AliasMove,
     AuditEntry,
     Evaluation,
@@ -230,6 +231,11 @@ class RegistryStore(Protocol):
 
         A lost race raises ``Conflict`` after recording the refused attempt in the audit log.
         """
+
+    @abstractmethod
+    def alias_events(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        """Every move, refusal and lost race of ``name``'s aliases (or of one), oldest first,
+        from the audit log, each with the verdict of the decision it cited."""
 
     # -- evaluations and decisions ----------------------------------------------------------
     @abstractmethod

@@ -10,6 +10,7 @@ Every change lands in the hash-chained audit log (the SQL store appends in the s
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -19,8 +20,16 @@ from ...gates.check import check_gate
 from ...gates.policy import parse_policy
 from ...gates.promotion import promote
 from ...model.limits import INT32_MAX
-from ...model.registry import AliasMove, Evaluation, GateDecision, ModelSummary, ModelVersion
+from ...model.registry import (
+    AliasMove,
+    Evaluation,
+    GateDecision,
+    ModelHistory,
+    ModelSummary,
+    ModelVersion,
+)
 from ...registry.evaluations import record_evaluation
+from ...registry.history import model_history
 from ...registry.refs import check_name
 from ...store.protocols import RegistryStore
 from ..access import Principal, Role
@@ -119,6 +128,19 @@ def update_version(
 @router.get("/models/{name}/aliases", response_model=dict[str, int])
 def aliases(name: Name, request: Request, _=READ) -> dict[str, int]:
     return _reg(request).get_aliases(check_name(name))
+
+
+@router.get("/models/{name}/history", response_model=ModelHistory)
+def history(
+    name: Name,
+    request: Request,
+    _=READ,
+    alias: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+    at: datetime | None = None,
+) -> ModelHistory:
+    """Every alias move, refusal and lost race (oldest first), each with the decision it cited;
+    ``at`` (ISO time) keeps what happened up to then and says which version held each alias."""
+    return model_history(name, alias=alias, at=at, store=_reg(request))
 
 
 @router.put(

@@ -23,6 +23,7 @@ from ...model.limits import (
     repair_json,
 )
 from ...model.registry import (
+    AliasEvent,
     AliasMove,
     AuditEntry,
     Evaluation,
@@ -438,6 +439,36 @@ class SqlRegistry(RegistryStore, AuditStore):
             "re-run the gate against the new incumbent"
         )
 
+    def alias_events(self, name, alias=None) -> list[AliasEvent]:
+        with self.engine.connect() as conn:
+            if (
+                conn.execute(sa.select(T_VERSIONS.c.name).where(T_VERSIONS.c.name == name)).first()
+                is None
+            ):
+                raise NotFound(f"no model named {name!r}")
+            rows = conn.execute(
+                sa.select(T_AUDIT)
+                .where(T_AUDIT.c.model == name, T_AUDIT.c.action.in_(ALIAS_ACTIONS))
+                .order_by(T_AUDIT.c.seq)
+            ).all()
+            # The alias lives in the entry's JSON, which SQLite and PostgreSQL query differently;
+            # one model's moves are few, so they are filtered here.
+            entries = [_audit(r._mapping) for r in rows]
+            entries = [e for e in entries if alias is None or e.data.get("alias") == alias]
+            ids = {e.data["decision_id"] for e in entries if e.data.get("decision_id")}
+            decisions = {
+                d.id: d
+                for d in conn.execute(
+                    sa.select(
+                        T_DECISIONS.c.id,
+                        T_DECISIONS.c.policy_name,
+                        T_DECISIONS.c.verdict,
+                        T_DECISIONS.c.results,
+                    ).where(T_DECISIONS.c.id.in_(ids))
+                )
+            }
+        return [alias_event(e, decisions.get(e.data.get("decision_id"))) for e in entries]
+
     # -- evaluations and decisions ----------------------------------------------------------
     def write_evaluation(self, evaluation, artifacts) -> None:
         e = evaluation
@@ -550,6 +581,31 @@ class SqlRegistry(RegistryStore, AuditStore):
             stmt = stmt.where(T_DECISIONS.c.policy_digest == policy_digest)
         with self.engine.connect() as conn:
             return [_decision(r._mapping) for r in conn.execute(stmt)]
+
+
+ALIAS_ACTIONS = ("alias.moved", "promotion.refused", "promotion.conflict")
+
+
+def alias_event(e: AuditEntry, decision: Any) -> AliasEvent:
+    """An audit entry about an alias as an event; ``decision`` has the cited decision's id,
+    policy_name, verdict and results (None: no decision, or an unknown id)."""
+    d = e.data
+    previous = d.get("from") if e.action == "alias.moved" else d.get("found")
+    results = (decision.results or []) if decision is not None else []
+    return AliasEvent(
+        seq=e.seq,
+        at=e.at,
+        actor=e.actor,
+        action=e.action,
+        alias=str(d.get("alias", "")),
+        version=e.version,
+        previous=previous if isinstance(previous, int) else None,
+        decision_id=d.get("decision_id") if isinstance(d.get("decision_id"), str) else None,
+        reason=d.get("reason") if isinstance(d.get("reason"), str) else None,
+        policy_name=decision.policy_name if decision is not None else None,
+        verdict=decision.verdict if decision is not None else None,
+        failed_rules=[int(r["index"]) for r in results if not r.get("passed")],
+    )
 
 
 def _audit(m: Any) -> AuditEntry:

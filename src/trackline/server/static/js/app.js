@@ -3,11 +3,14 @@
 import { ApiError, api, getToken, isAbort, setToken, startNavigation } from "./api.js";
 import { destroyCharts } from "./charts.js";
 import { errorBox, h, loadScript, setTitle } from "./dom.js";
+import { renderArtifact } from "./pages/artifact.js";
 import { renderArtifacts } from "./pages/artifacts.js";
 import { renderAudit } from "./pages/audit.js";
 import { renderCompare } from "./pages/compare.js";
 import { renderLineage } from "./pages/lineage.js";
 import { renderModel, renderModels, renderVersion } from "./pages/models.js";
+import { renderDrift, renderMonitoring } from "./pages/monitoring.js";
+import { renderPipeline } from "./pages/pipeline.js";
 import { renderRun } from "./pages/run.js";
 import { renderRuns } from "./pages/runs.js";
 
@@ -21,7 +24,11 @@ const ROUTES = [
   { path: "runs/:ref", title: "Run", libs: ["chart"], render: (v, a) => renderRun(v, a.ref) },
   { path: "compare", title: "Compare runs", libs: ["chart"], render: (v, a, q) => renderCompare(v, q) },
   { path: "lineage/:ref", title: "Lineage", libs: ["graph"], render: (v, a, q) => renderLineage(v, a.ref, q) },
+  { path: "artifacts/:ref", title: "Artifact", render: (v, a) => renderArtifact(v, a.ref) },
   { path: "artifacts", title: "Artifacts", render: (v, a, q) => renderArtifacts(v, q) },
+  { path: "pipelines/:ref", title: "Pipeline run", render: (v, a) => renderPipeline(v, a.ref) },
+  { path: "monitoring/drift/:id", title: "Drift report", libs: ["chart"], render: (v, a, q) => renderDrift(v, a.id, q) },
+  { path: "monitoring", title: "Monitoring", libs: ["chart"], render: (v) => renderMonitoring(v) },
   { path: "audit", title: "Audit log", render: (v, a, q) => renderAudit(v, q) },
   { path: "models/:name/:version", title: "Model version", render: (v, a) => renderVersion(v, a.name, a.version) },
   { path: "models/:name", title: "Model", render: (v, a) => renderModel(v, a.name) },

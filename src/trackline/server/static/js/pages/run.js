@@ -75,7 +75,7 @@ export async function renderRun(view, ref) {
       h("a", { href: `#/runs?pipeline=${encodeURIComponent(run.pipeline || "")}` }, "Other runs of this pipeline")),
     kv([
       ["Id", h("span", { class: "mono", id: "run-id" }, run.id)], ["Pipeline", run.pipeline],
-      ["Pipeline run", run.pipeline_run_id ? h("span", { class: "mono" }, run.pipeline_run_id) : ""],
+      ["Pipeline run", run.pipeline_run_id ? h("a", { href: `#/pipelines/${encodeURIComponent(run.pipeline_run_id)}`, class: "mono", id: "pipeline-run-link" }, run.pipeline_run_id) : ""],
       ["Parent", run.parent_id ? h("a", { href: `#/runs/${run.parent_id}`, class: "mono" }, short(run.parent_id)) : ""],
       ["Started", fmtTime(run.started_at)], ["Ended", fmtTime(run.ended_at)], ["Duration", fmtDuration(run.duration_s)],
       ["Host / pid", run.host ? `${run.host} / ${run.pid}` : ""],

@@ -1,0 +1,48 @@
+"""What each alias of a model pointed at, and when: "what was in production on 3 March?"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ..model.registry import AliasEvent, ModelHistory
+from ..store import StoreArg
+from .refs import check_alias, check_name
+from .store import registry_store
+
+__all__ = ["model_history", "held_at"]
+
+
+def held_at(events: list[AliasEvent], at: datetime | None = None) -> dict[str, int]:
+    """Which version each alias pointed at after the last move at or before ``at``.
+
+    Only ``alias.moved`` entries change an alias; refusals and lost races never did.
+    """
+    held: dict[str, int] = {}
+    for e in events:
+        if e.action != "alias.moved" or e.version is None:
+            continue
+        if at is not None and e.at > at:
+            break
+        held[e.alias] = e.version
+    return held
+
+
+def model_history(
+    name: str,
+    *,
+    alias: str | None = None,
+    at: datetime | None = None,
+    store: StoreArg = None,
+) -> ModelHistory:
+    """Every alias move of ``name`` (or of one ``alias``) with time, actor and the gate decision
+    it cited, refused and lost promotions included; with ``at``, only what happened up to then
+    and which version held each alias at that moment."""
+    check_name(name)
+    if alias is not None:
+        check_alias(alias)
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    events = registry_store(store).alias_events(name, alias)
+    if at is not None:
+        events = [e for e in events if e.at <= at]
+    return ModelHistory(name=name, alias=alias, at=at, events=events, held=held_at(events))
