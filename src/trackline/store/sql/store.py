@@ -41,6 +41,7 @@ from . import fastpath
 from . import lineage as _lineage
 from . import locations as _locations
 from . import search as _search
+from .batch import write_in_one_transaction
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
 from .history import Fold, fold_into, metric_conflicts
@@ -107,29 +108,36 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         check_task_run(run)  # the server's limits hold for direct writes too
         if self.engine.dialect.name == "sqlite" and self._write_new_sqlite(run):
             return
-        row = _task_row(run)
         with self._write() as conn, conn.begin():
-            if run.environment is not None and run.environment.digest not in self._envs_written:
-                conn.execute(
-                    insert_ignore(conn, T_ENVS, ["digest"]),
-                    {
-                        "digest": run.environment.digest,
-                        "data": run.environment.model_dump(mode="json"),
-                        "created_at": utcnow(),
-                    },
-                )
-            new = _inserted(conn, T_RUNS, row)
-            if new:
-                adopt_events(conn, run.id)
-            fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
-            if not new and run.metrics:
-                metric_conflicts(conn, T_METRICS, run.id, run.metrics)
-            if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
-                run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
-                run.artifacts = []
-            self._write_children(conn, run, new)
+            self._task_run_in(conn, run)
         if run.environment is not None:
             self._envs_written.add(run.environment.digest)
+
+    def write_records(self, records: Sequence[TaskRun | PipelineRun]) -> list[Exception | None]:
+        """Many records in one transaction, each refused on its own (``batch.py``)."""
+        return write_in_one_transaction(self, records)
+
+    def _task_run_in(self, conn: sa.Connection, run: TaskRun) -> None:
+        row = _task_row(run)
+        if run.environment is not None and run.environment.digest not in self._envs_written:
+            conn.execute(
+                insert_ignore(conn, T_ENVS, ["digest"]),
+                {
+                    "digest": run.environment.digest,
+                    "data": run.environment.model_dump(mode="json"),
+                    "created_at": utcnow(),
+                },
+            )
+        new = _inserted(conn, T_RUNS, row)
+        if new:
+            adopt_events(conn, run.id)
+        fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
+        if not new and run.metrics:
+            metric_conflicts(conn, T_METRICS, run.id, run.metrics)
+        if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
+            run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
+            run.artifacts = []
+        self._write_children(conn, run, new)
 
     def _write_new_sqlite(self, run: TaskRun) -> bool:
         if any(a.files for a in run.artifacts):
@@ -198,10 +206,13 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         check_pipeline_run(run)
-        row = run.model_dump()
         with self._write() as conn, conn.begin():
-            if not _inserted(conn, T_PIPES, row):
-                fold_into(conn, T_PIPES, row)
+            self._pipeline_run_in(conn, run)
+
+    def _pipeline_run_in(self, conn: sa.Connection, run: PipelineRun) -> None:
+        row = run.model_dump()
+        if not _inserted(conn, T_PIPES, row):
+            fold_into(conn, T_PIPES, row)
 
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
