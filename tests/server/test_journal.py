@@ -200,3 +200,27 @@ def test_strict_mode_writes_synchronously(server, monkeypatch):
     store.write_task_run(run)
     assert not store.journaled() and store.spool.pending() == []
     assert SqlStore(server.store).get_run(run.id).status == "success"
+
+
+def test_batch_on_postgresql_reads_back_and_resending_changes_nothing(pg_database):
+    """The multi-row path stores what one-record writes store; a resent batch is a no-op and a
+    rewrite of a finished run in it is refused alone."""
+    store = SqlStore(pg_database())
+    try:
+        runs = [task_run(pipeline="batch-pg") for _ in range(5)]
+        assert store.write_records(runs) == [None] * 5
+        for run in runs:
+            back = store.get_run(run.id)
+            assert back.params == run.params and back.outputs == run.outputs
+            assert [(m.key, m.value, m.step) for m in back.metrics] == [
+                (m.key, m.value, m.step) for m in run.metrics
+            ]
+        assert len(store.lineage(runs[0].id, "downstream").nodes) >= 2
+        clash = runs[2].model_copy(update={"status": "failed"})
+        outcomes = store.write_records([*runs, clash])
+        assert outcomes[:5] == [None] * 5 and type(outcomes[5]).__name__ == "Conflict"
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM metrics")).scalar() == 15
+        assert store.get_run(runs[2].id).status == "success"
+    finally:
+        store.close()
