@@ -3,8 +3,9 @@
 Latency, all in one process and one run: the untracked call; a tracked call with the journal
 (server up, and server down); and the old synchronous path (one request per call, which strict
 mode keeps). Throughput: four client processes each make tracked calls as fast as they can and
-exit (the exit flush sends what is left); runs/s counts from start until every process exited,
-so every record is on the server, and the stored rows are counted to check exactly-once.
+exit (the exit flush sends what is left); runs/s counts from the first call until every process
+exited (interpreter start-up left out), so every record is on the server, and the stored rows
+are counted to check exactly-once.
 
 Needs the ``server`` and ``postgres`` extras and PostgreSQL on ``TRACKLINE_BENCH_PG`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``, trust auth).
@@ -32,11 +33,11 @@ import sys, time, trackline
 @trackline.tracked_task
 def step(a: int, b: float) -> dict:
     return {"sum": a + b}
-t = time.perf_counter()
+start, t = time.time(), time.perf_counter()
 with trackline.pipeline_run(sys.argv[1]):
     for i in range(int(sys.argv[2])):
         step(i, 0.5)
-print(time.perf_counter() - t, flush=True)
+print(start, time.perf_counter() - t, flush=True)
 """
 
 
@@ -76,7 +77,6 @@ def _server(store: str, home: Path, workers: int) -> tuple[subprocess.Popen, str
 
 def _throughput(url: str, token: str, home: Path, procs: int, calls: int, **env: str) -> tuple:
     base = {**os.environ, "TRACKLINE_STORE": url, "TRACKLINE_TOKEN": token, **env}
-    t0 = time.perf_counter()
     running = [
         subprocess.Popen(
             [sys.executable, "-c", CLIENT, f"tp-{uuid.uuid4().hex[:6]}", str(calls)],
@@ -86,8 +86,23 @@ def _throughput(url: str, token: str, home: Path, procs: int, calls: int, **env:
         )
         for k in range(procs)
     ]
-    loops = [float(p.communicate()[0].split()[-1]) for p in running]
-    return procs * calls / (time.perf_counter() - t0), max(loops)
+    outs = [p.communicate()[0].split() for p in running]
+    first = min(float(o[0]) for o in outs)
+    return procs * calls / (time.time() - first), max(float(o[1]) for o in outs)
+
+
+def _cpu(pid: int) -> float:
+    import psutil
+
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _count(store: str) -> int:
@@ -143,9 +158,12 @@ def main(n: int = 500, procs: int = 4, calls: int = 2500) -> None:
             "old synchronous path, server up",
             sync_us,
         )
-        before = _count(store)
+        before, server_cpu, client_cpu = _count(store), _cpu(server.pid), _children_cpu()
         rate, loop_s = _throughput(url, token, home, procs, calls)
         arrived = _count(store) - before
+        per_k = 1000 / (procs * calls)
+        server_cpu = (_cpu(server.pid) - server_cpu) * per_k
+        client_cpu = (_children_cpu() - client_cpu) * per_k
         report(
             f"throughput, {procs} client processes, server on PostgreSQL (journal)",
             rate,
@@ -154,7 +172,9 @@ def main(n: int = 500, procs: int = 4, calls: int = 2500) -> None:
             met=rate >= 1000,
             note=f"{arrived} of {procs * calls} runs stored; slowest call loop {loop_s:.2f} s",
         )
-        sync_calls = max(calls // 5, 100)
+        report("  CPU per 1000 runs: the 4 clients (calls + sender)", client_cpu, "s")
+        report("  CPU per 1000 runs: the server (2 workers, not PostgreSQL)", server_cpu, "s")
+        sync_calls = max(calls // 25, 20)
         base_rate, _ = _throughput(url, token, home, procs, sync_calls, TRACKLINE_STRICT="1")
         report(
             f"throughput, {procs} client processes, synchronous path (strict)",
@@ -165,6 +185,14 @@ def main(n: int = 500, procs: int = 4, calls: int = 2500) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+        _drop(store)
+
+
+def _drop(store: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{store.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
