@@ -224,3 +224,40 @@ def test_batch_on_postgresql_reads_back_and_resending_changes_nothing(pg_databas
         assert store.get_run(runs[2].id).status == "success"
     finally:
         store.close()
+
+
+def test_batch_over_the_body_limit_is_413_and_the_records_still_arrive(tmp_path, monkeypatch):
+    """A batch the server refuses as too large (413) is sent again record by record."""
+    import requests
+
+    from trackline.model.runs import Metric
+
+    srv, writer = _own_server(tmp_path)
+    srv.start("--max-body-mb", "1")
+    try:
+        runs = [task_run(pipeline="journal-413") for _ in range(8)]
+        for run in runs:  # ~250 KB each: one fits the limit, the batch does not
+            run.metrics = [
+                Metric(id=f"{run.id[:8]}{k}", key=f"m{k % 50}", value=k, step=k)
+                for k in range(2000)
+            ]
+        body = {
+            "records": [{"kind": "task_run", "record": r.model_dump(mode="json")} for r in runs]
+        }
+        big = requests.post(
+            srv.url + "/api/v1/records",
+            json=body,
+            headers={"Authorization": f"Bearer {writer}"},
+            timeout=120,
+        )
+        assert big.status_code == 413
+        monkeypatch.setenv("TRACKLINE_STORE", srv.url)
+        monkeypatch.setenv("TRACKLINE_TOKEN", writer)
+        store = get_store()
+        for run in runs:
+            store.write_task_run(run)
+        assert store.flush(300) is True
+        assert {len(store.get_run(r.id).metrics) for r in runs} == {2000}
+        assert list_quarantined(store.spool.path) == []
+    finally:
+        srv.stop()
