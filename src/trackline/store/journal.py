@@ -92,7 +92,11 @@ class Sender:
             time.sleep(LINGER_S)
             with self._cond:
                 target = self._appended
-            result = self._send(not full)
+            try:
+                result = self._send(not full)
+            except Exception as exc:  # noqa: BLE001 - the sender must outlive any surprise
+                log.exception("trackline: journal sender pass failed")
+                result = ReplayResult(error=f"{type(exc).__name__}: {exc}", exc=exc)
             if result.error is not None:
                 self._failed(result)
                 with self._cond:

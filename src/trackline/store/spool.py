@@ -190,7 +190,10 @@ class Spool:
         except FileNotFoundError:
             return
         for e in entries:
-            age = now - e.stat().st_mtime
+            try:
+                age = now - e.stat().st_mtime
+            except FileNotFoundError:
+                continue  # renamed meanwhile by a writer or another replay
             if e.name.startswith(".claim-") and (age > _STALE_CLAIM_S or _dead(e.name)):
                 original = e.name.split("-", 2)[2]
                 try:
@@ -198,7 +201,7 @@ class Spool:
                 except FileNotFoundError:
                     continue  # its owner finished with it meanwhile
             elif e.name.startswith(".tmp-") and age > _STALE_TMP_S:
-                os.unlink(e.path)  # a write that was killed before it completed
+                Path(e.path).unlink(missing_ok=True)  # a write that was killed before it completed
 
 
 def _dead(claim_name: str) -> bool:
