@@ -1,7 +1,7 @@
 """Run every benchmark: print each figure beside its same-run baseline, ratio and aim; write
 benchmarks/results.json and append to benchmarks/history.csv (with the commit measured).
 
-    benchmarks/run.sh [--quick] [--only overhead,metrics,mlflow,hashing,lineage]
+    benchmarks/run.sh [--quick] [--only overhead,circuit,journal,metrics,mlflow,hashing,lineage]
 
 ``--quick`` uses small sizes (a 5,000-pipeline lineage graph) and appends nothing to the
 history; the full lineage graph is built once and cached under benchmarks/data/.
@@ -15,6 +15,7 @@ from pathlib import Path
 import artifact_bytes
 import circuit
 import hashing
+import journal
 import lineage
 import metrics
 import mlflow_compare
@@ -34,6 +35,7 @@ def main() -> None:
     steps = {
         "overhead": lambda: overhead.main(500 if quick else 3000),
         "circuit": lambda: circuit.main(200 if quick else 500),
+        "journal": lambda: journal.main(200 if quick else 500, 4, 500 if quick else 2500),
         "metrics": lambda: metrics.main(2000 if quick else 20_000),
         "mlflow": lambda: mlflow_compare.main(40 if quick else 200),
         "hashing": lambda: hashing.main(64 if quick else 1024),

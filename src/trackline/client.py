@@ -253,9 +253,9 @@ class Client:
             return ref
 
     def sync(self) -> ReplayResult:
-        """Deliver spooled records now."""
+        """Deliver spooled (journaled) records now."""
         if isinstance(self.store, FailSafeStore):
-            return self.store.replay_spool()
+            return self.store.replay_spool(wait=True)
         return ReplayResult()
 
 

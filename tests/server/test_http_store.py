@@ -89,6 +89,8 @@ def test_refused_writes_are_spooled_and_synced_once(server, monkeypatch):
 
     assert double(21) == 42
     client = trackline.connect()
+    # The call returned after the journal append; the sender's refused delivery opens the circuit.
+    assert client.store.flush(60) is False and client.store.circuit_open
     assert len(client.store.spool.pending()) == 1
     spooled = json.loads(client.store.spool.pending()[0].read_text())["record"]["id"]
     monkeypatch.setenv("TRACKLINE_TOKEN", server.tokens["writer"])

@@ -357,6 +357,8 @@ def test_server_down_for_50_calls_spools_them_all_behind_an_open_circuit(tmp_pat
         "def step(i):\n    return i\n"
         "for i in range(50):\n    step(i)\n"
         "store = trackline.connect().store\n"
+        # The calls returned after their journal appends; the sender's failure opens the circuit.
+        "store.flush(300)\n"
         "print(len(store.spool.pending()), store.circuit_open)\n"
     )
     proc = subprocess.run(
@@ -387,6 +389,11 @@ def test_process_killed_at_one_second_leaves_a_running_record_the_reaper_closes(
     finally:
         proc.kill()
         proc.wait()
+    # The running record is journaled at once and sent in the background; if the kill came
+    # first, the next sync delivers it.
+    from .harness import cli
+
+    cli("sync", env=env)
     store = HttpStore(server.url, token=server.tokens["writer"])
     found = store.list_runs(RunQuery(name=name))
     # The trace exists; the server (same host, dead pid) may already have reaped it on listing.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -16,6 +16,8 @@ __all__ = [
     "AuditEvent",
     "BatchIn",
     "BatchOut",
+    "RecordsIn",
+    "RecordsOut",
     "ErrorBody",
     "ErrorDetail",
     "Health",
@@ -77,6 +79,28 @@ class BatchIn(BaseModel):
 
 class BatchOut(BaseModel):
     written: list[WriteResult]
+
+
+class RecordIn(BaseModel):
+    """One journaled record, as a client's spool file holds it."""
+
+    kind: Literal["task_run", "pipeline_run"]
+    record: dict[str, Any]
+
+
+class RecordsIn(BaseModel):
+    records: list[RecordIn] = Field(max_length=MAX_BATCH)
+
+
+class RecordOutcome(BaseModel):
+    kind: str
+    id: str | None
+    ok: bool
+    error: ErrorDetail | None = None  # why this record was refused (the others still went in)
+
+
+class RecordsOut(BaseModel):
+    results: list[RecordOutcome]
 
 
 class HeartbeatIn(BaseModel):

@@ -91,6 +91,8 @@ def capability(store: StoreArg, kind: type[C]) -> C:
     capability (the no-op store of ``TRACKLINE_DISABLED=1``) is a ``ConfigError``.
     """
     s = store if store is not None else get_store()
+    if isinstance(s, FailSafeStore):
+        s.flush()  # a registry or monitoring call may refer to a run this process just wrote
     backend = backend_of(s)
     if not isinstance(backend, kind):
         what = _NAMES.get(kind, f"no {kind.__name__}")

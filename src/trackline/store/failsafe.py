@@ -12,6 +12,11 @@ configuration error (an unknown URL scheme, a missing driver) is reported once p
 its fix, and records spool quietly until the configuration is fixed. A record the store refuses
 as invalid is quarantined at once (``quarantine.py``), never left to block the spool.
 
+Remote writes never wait: against a store that asks for it (``HttpStore.journal_writes``) a
+write is appended to the spool, which then serves as the journal, and a background sender
+(``journal.py``) delivers it in batches; reads first wait (bounded) until this process's appends
+were sent. Strict mode keeps every write synchronous.
+
 Only ``RunStore`` is wrapped. Other capabilities (registry, audit, monitoring) are reached through
 ``trackline.store.capability``, which hands out the backend itself: a promotion or a drift report
 that silently landed in a local file would let a pipeline believe something happened that did not.
@@ -29,6 +34,7 @@ from ..config import Settings
 from ..errors import ConfigError, StoreUnavailable, TracklineError
 from ..model.runs import TERMINAL, Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 from ..query.spec import Search, SearchResult
+from .journal import Sender
 from .observers import notify_finished
 from .protocols import RunStore, SearchStore
 from .quarantine import is_permanent_config_error, is_refusal, quarantine
@@ -62,6 +68,13 @@ class FailSafeStore(RunStore):
         self._open = False  # the circuit: True while writes go straight to the spool
         self._permanent: str | None = None
         self._prober: threading.Thread | None = None
+        self._journal: bool | None = None  # decided on the first write
+        self.sender = Sender(
+            lambda own: self.replay_spool(wait=True, own=own),
+            self._send_failed,
+            lambda: self.circuit_open,
+            settings.journal_exit_wait,
+        )
 
     @property
     def circuit_open(self) -> bool:
@@ -76,9 +89,31 @@ class FailSafeStore(RunStore):
                     self._backend = self._opener()
         return self._backend
 
+    def journaled(self) -> bool:
+        """True when writes go through the journal (an HTTP store, not strict)."""
+        if self._journal is None:
+            try:
+                wanted = getattr(self.backend, "journal_writes", False)
+            except Exception:  # noqa: BLE001 - cannot open: the synchronous path reports it
+                return False
+            self._journal = bool(wanted) and not self.settings.strict
+        return self._journal
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait (bounded) until this process's journaled writes were sent; True when they
+        were."""
+        if not self._journal:
+            return True
+        wait = self.settings.journal_read_wait if timeout is None else timeout
+        return self.sender.flush(wait)
+
     def _guarded_write(
         self, record: TaskRun | PipelineRun, write: Callable[[RunStore], None]
     ) -> None:
+        if self.journaled():
+            self.spool.put(record, durable=self.settings.journal_fsync)
+            self.sender.appended()
+            return
         if self.circuit_open:
             if self.settings.strict:
                 raise StoreUnavailable(
@@ -169,13 +204,25 @@ class FailSafeStore(RunStore):
             self._failures = 0
             self._open = False
             log.warning("trackline: store %s reachable again; delivering the spool", self.url)
+            if self._journal:
+                self.sender.wake(full=True)
+                return
             try:
                 self.replay_spool()
             except Exception as exc:  # noqa: BLE001
                 log.warning("trackline: replay after reconnect failed: %s", exc)
 
-    def replay_spool(self) -> ReplayResult:
-        if not self._replaying.acquire(blocking=False):
+    def _send_failed(self, result: ReplayResult) -> None:
+        """The sender found the store unavailable: open the circuit at once (the HTTP client
+        has retried already, and nobody waits for this write)."""
+        self._failures = max(self._failures, self.failure_threshold - 1)
+        exc = result.exc or StoreUnavailable(result.error or "unavailable")
+        self._failed(exc, self.spool.path)
+
+    def replay_spool(self, *, wait: bool = False, own: bool = False) -> ReplayResult:
+        """Deliver the spool (``own``: only this process's records); ``wait``: queue behind a
+        replay in progress instead of leaving the records to it."""
+        if not self._replaying.acquire(blocking=wait):
             return ReplayResult(remaining=len(self.spool.pending()))
         try:
             try:
@@ -184,7 +231,7 @@ class FailSafeStore(RunStore):
                 return ReplayResult(
                     remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}"
                 )
-            return self.spool.replay(store)
+            return self.spool.replay(store, own=own)
         finally:
             self._replaying.release()
 
@@ -214,30 +261,39 @@ class FailSafeStore(RunStore):
         return self.backend.reap(stale_before)
 
     def list_runs(self, query: RunQuery) -> list[TaskRun]:
+        self.flush()
         return self.backend.list_runs(query)
 
     def get_run(self, ref: str) -> TaskRun:
+        self.flush()
         return self.backend.get_run(ref)
 
     def list_pipeline_runs(
         self, pipeline: str | None = None, limit: int = 100
     ) -> list[PipelineRun]:
+        self.flush()
         return self.backend.list_pipeline_runs(pipeline, limit)
 
     def get_pipeline_run(self, ref: str) -> PipelineRun:
+        self.flush()
         return self.backend.get_pipeline_run(ref)
 
     def list_artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]:
+        self.flush()
         return self.backend.list_artifacts(kind, limit)
 
     def get_artifact(self, ref: str) -> Artifact:
+        self.flush()
         return self.backend.get_artifact(ref)
 
     def lineage(
         self, ref: str, direction: str = "upstream", depth: int | None = None
     ) -> LineageGraph:
+        self.flush()
         return self.backend.lineage(ref, direction, depth)
 
+    # Reads see this process's own writes: the journal is flushed first (bounded; past the
+    # bound, or with the circuit open, the read goes ahead without them).
     # Searches are reads: forwarded to the backend, never spooled, errors raised.
     def search_runs(self, search: Search) -> SearchResult:
         return self._searcher().search_runs(search)
@@ -246,6 +302,7 @@ class FailSafeStore(RunStore):
         return self._searcher().search_pipelines(search)
 
     def _searcher(self) -> SearchStore:
+        self.flush()
         backend = self.backend
         if not isinstance(backend, SearchStore):
             raise ConfigError(f"the store {self.url!r} has no search")

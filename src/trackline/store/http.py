@@ -4,8 +4,9 @@
 of trackline at a team server. One ``requests.Session`` per store reuses connections; failed
 connections and 502/503/504 answers are retried with exponential backoff (writes too: they are
 idempotent by record id). Errors come back as the same ``TracklineError`` classes the SQL store
-raises, mapped by their stable code. A write that still fails raises ``StoreUnavailable`` and the
-fail-safe wrapper spools the record for ``trackline sync``.
+raises, mapped by their stable code. Tracked writes do not come here one by one: the fail-safe
+wrapper journals them (``journal_writes``) and its sender hands them to ``write_records``, one
+request per batch with an outcome per record.
 
 The registry side (``RegistryStore``, ``AuditStore``) maps one method to one endpoint. Registry
 writes are never spooled (``capability`` hands out the backend, not the fail-safe wrapper), and
@@ -67,6 +68,7 @@ from ..query.spec import Search, SearchResult
 from .http_monitoring import HttpMonitoring
 from .protocols import (
     AuditStore,
+    BatchRunStore,
     LocationStore,
     RegistryStore,
     RemoteRules,
@@ -123,8 +125,17 @@ def _error(resp: requests.Response) -> TracklineError:
 
 
 class HttpStore(
-    RunStore, SearchStore, RegistryStore, AuditStore, RemoteRules, LocationStore, HttpMonitoring
+    RunStore,
+    BatchRunStore,
+    SearchStore,
+    RegistryStore,
+    AuditStore,
+    RemoteRules,
+    LocationStore,
+    HttpMonitoring,
 ):
+    journal_writes = True  # tracked writes return after a local append (store/journal.py)
+
     def __init__(
         self, url: str, settings: Settings | None = None, *, token: str | None = None
     ) -> None:
@@ -175,6 +186,14 @@ class HttpStore(
             "task_runs": [_task_run_body(t) for t in task_runs],
         }
         return self._call("POST", "/batch", json=body).json()["written"]
+
+    def write_records(self, records: Sequence[TaskRun | PipelineRun]) -> list[Exception | None]:
+        body = {"records": [_record_body(r) for r in records]}
+        results = self._call("POST", "/records", json=body).json()["results"]
+        return [
+            None if r["ok"] else error_for_code(r["error"]["code"])(r["error"]["message"])
+            for r in results
+        ]
 
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
@@ -487,6 +506,12 @@ class HttpStore(
 
 def _seg(ref: str) -> str:
     return quote(ref, safe="")
+
+
+def _record_body(record: TaskRun | PipelineRun) -> dict[str, Any]:
+    if isinstance(record, TaskRun):
+        return {"kind": "task_run", "record": _task_run_body(record)}
+    return {"kind": "pipeline_run", "record": record.model_dump(mode="json")}
 
 
 def _task_run_body(run: TaskRun) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from ..query.spec import Search, SearchResult
 
 __all__ = [
     "AuditStore",
+    "BatchRunStore",
     "LocationStore",
     "LineageEventStore",
     "MonitoringStore",
@@ -53,6 +54,18 @@ __all__ = [
 ]
 
 WindowItem = tuple[str, str, datetime | None, Artifact]  # (run id, slot, run started, artifact)
+
+
+@runtime_checkable
+class BatchRunStore(Protocol):
+    """Many task and pipeline runs in one call, each with its own outcome."""
+
+    @abstractmethod
+    def write_records(self, records: Sequence[TaskRun | PipelineRun]) -> list[Exception | None]:
+        """Write ``records`` in order: one entry per record, ``None`` when written, else the
+        refusal (an error ``quarantine.is_refusal`` accepts). Raises only when the store is
+        unavailable, and then nothing is known to be written (resending is safe: writes are
+        idempotent)."""
 
 
 @runtime_checkable

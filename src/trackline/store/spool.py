@@ -9,6 +9,11 @@ interrupted between delivery and unlink cannot duplicate anything.
 A record the store refuses as invalid never blocks the ones behind it: it is quarantined with
 its reason (``quarantine.py``) and a reduced, valid form of it is delivered instead. Only an
 unavailable store stops a replay.
+
+The spool is also the journal of an HTTP store (``journal.py``): every record is appended here
+and sent in batches. A file name carries the writing process's pid, so a process's sender takes
+its own records (read-your-writes stays exact while other processes journal into the same
+folder) and a claim left by a killed process is recovered at once, not after a timeout.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..model.runs import PipelineRun, TaskRun
-from .protocols import RunStore
+from .protocols import BatchRunStore, RunStore
 from .quarantine import is_refusal, quarantine, reduced_record
 
 __all__ = ["Spool", "ReplayResult"]
@@ -32,6 +37,7 @@ log = logging.getLogger("trackline.spool")
 _KINDS = {"task_run": TaskRun, "pipeline_run": PipelineRun}
 _STALE_CLAIM_S = 300.0
 _STALE_TMP_S = 3600.0
+BATCH = 100  # records per request to a batch store: ~100 KB bodies, well under size limits
 
 
 @dataclass
@@ -41,6 +47,7 @@ class ReplayResult:
     bad: list[str] = field(default_factory=list)  # unreadable files (quarantined too)
     quarantined: list[str] = field(default_factory=list)  # "<file>: <reason>"
     error: str | None = None
+    exc: BaseException | None = field(default=None, repr=False)  # what stopped the replay
 
     @property
     def ok(self) -> bool:
@@ -61,7 +68,8 @@ class Spool:
         payload = {"kind": kind, "record": record.model_dump(mode="json")}
         if isinstance(record, TaskRun):  # artifacts are excluded from dumps by default
             payload["artifacts"] = [a.model_dump(mode="json") for a in record.artifacts]
-        name = f"{time.time_ns():020d}-{kind}-{record.id}-{uuid.uuid4().hex[:8]}.json"
+        tag = f"p{os.getpid()}r{uuid.uuid4().hex[:8]}"  # no '-': quarantine parses names by it
+        name = f"{time.time_ns():020d}-{kind}-{record.id}-{tag}.json"
         tmp = self.path / f".tmp-{name}"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(payload, fh)
@@ -72,12 +80,17 @@ class Spool:
         os.replace(tmp, final)
         return final
 
-    def pending(self) -> list[Path]:
+    def pending(self, *, own: bool = False) -> list[Path]:
+        """Spooled files in order; ``own``: only those this process wrote."""
+        mine = f"-p{os.getpid()}r"
         try:
             entries = [
                 e
                 for e in os.scandir(self.path)
-                if e.is_file() and e.name.endswith(".json") and not e.name.startswith(".")
+                if e.name.endswith(".json")
+                and not e.name.startswith(".")
+                and (not own or mine in e.name)
+                and e.is_file()
             ]
         except FileNotFoundError:
             return []
@@ -90,39 +103,68 @@ class Spool:
         except FileNotFoundError:
             return False
 
-    def replay(self, store: RunStore) -> ReplayResult:
-        """Deliver every spooled record to ``store`` in the order they were spooled."""
-        self._recover_stale()
+    def replay(self, store: RunStore, *, own: bool = False) -> ReplayResult:
+        """Deliver spooled records to ``store`` in the order they were spooled (``own``: only
+        this process's), in batches when the store takes them."""
+        if not own:
+            self._recover_stale()
         result = ReplayResult()
-        for path in self.pending():
-            claimed = path.with_name(f".claim-{os.getpid()}-{path.name}")
+        paths = self.pending(own=own)
+        size = BATCH if isinstance(store, BatchRunStore) else 1
+        for start in range(0, len(paths), size):
+            claimed = self._claim(paths[start : start + size], result)
+            if claimed and not self._send(store, claimed, result):
+                break
+        result.remaining = len(self.pending(own=own))
+        return result
+
+    def _claim(self, paths: list[Path], result: ReplayResult) -> list[tuple[Path, Path, object]]:
+        claimed = []
+        for path in paths:
+            claim = path.with_name(f".claim-{os.getpid()}-{path.name}")
             try:
-                os.replace(path, claimed)
+                os.replace(path, claim)
             except FileNotFoundError:
                 continue  # another process claimed it
             try:
-                record = _load(claimed)
+                claimed.append((path, claim, _load(claim)))
             except Exception as exc:  # corrupt or foreign file: keep it aside, never lose it
-                quarantine(self.path, claimed, path.name, f"unreadable spool file: {exc}")
+                quarantine(self.path, claim, path.name, f"unreadable spool file: {exc}")
                 result.bad.append(f"{path.name}: {exc}")
+        return claimed
+
+    def _send(self, store, claimed: list, result: ReplayResult) -> bool:
+        """Deliver claimed records; False (all of them unclaimed) when the store is
+        unavailable."""
+        records = [r for _, _, r in claimed]
+        try:
+            if isinstance(store, BatchRunStore) and len(records) > 1:
+                outcomes = store.write_records(records)
+            else:
+                outcomes = [_outcome(store, records[0])]
+        except Exception as exc:
+            if is_refusal(exc) and len(records) > 1:  # the batch itself (too large, old server)
+                for i, one in enumerate(claimed):
+                    if not self._send(store, [one], result):
+                        for path, claim, _ in claimed[i + 1 :]:
+                            os.replace(claim, path)
+                        return False
+                return True
+            for path, claim, _ in claimed:
+                os.replace(claim, path)
+            result.error, result.exc = f"{type(exc).__name__}: {exc}", exc
+            return False
+        for (path, claim, record), refused in zip(claimed, outcomes, strict=True):
+            if refused is None:
+                claim.unlink()
+                result.delivered += 1
                 continue
-            try:
-                _deliver(store, record)
-            except Exception as exc:
-                if not is_refusal(exc):
-                    os.replace(claimed, path)
-                    result.error = f"{type(exc).__name__}: {exc}"
-                    break
-                reason = f"{type(exc).__name__}: {exc}"
-                quarantine(self.path, claimed, path.name, reason)
-                result.quarantined.append(f"{path.name}: {reason}")
-                log.error("trackline: store refused spooled %s; quarantined: %s", path.name, reason)
-                self.record_refusal(store, record, exc)
-                continue
-            claimed.unlink()
-            result.delivered += 1
-        result.remaining = len(self.pending())
-        return result
+            reason = f"{type(refused).__name__}: {refused}"
+            quarantine(self.path, claim, path.name, reason)
+            result.quarantined.append(f"{path.name}: {reason}")
+            log.error("trackline: store refused spooled %s; quarantined: %s", path.name, reason)
+            self.record_refusal(store, record, refused)
+        return True
 
     def record_refusal(self, store, record: TaskRun | PipelineRun, exc: Exception) -> None:
         """Deliver the reduced form of a refused record (spooled if the store went away)."""
@@ -148,12 +190,47 @@ class Spool:
         except FileNotFoundError:
             return
         for e in entries:
-            age = now - e.stat().st_mtime
-            if e.name.startswith(".claim-") and age > _STALE_CLAIM_S:
+            try:
+                age = now - e.stat().st_mtime
+            except FileNotFoundError:
+                continue  # renamed meanwhile by a writer or another replay
+            if e.name.startswith(".claim-") and (age > _STALE_CLAIM_S or _dead(e.name)):
                 original = e.name.split("-", 2)[2]
-                os.replace(e.path, self.path / original)
+                try:
+                    os.replace(e.path, self.path / original)
+                except FileNotFoundError:
+                    continue  # its owner finished with it meanwhile
             elif e.name.startswith(".tmp-") and age > _STALE_TMP_S:
-                os.unlink(e.path)  # a write that was killed before it completed
+                Path(e.path).unlink(missing_ok=True)  # a write that was killed before it completed
+
+
+def _dead(claim_name: str) -> bool:
+    """True when the process that claimed this file no longer exists (killed mid-send)."""
+    try:
+        pid = int(claim_name.split("-", 2)[1])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, someone else's
+        return False
+    return False
+
+
+def _outcome(store, record: TaskRun | PipelineRun) -> BaseException | None:
+    """None when delivered, the refusal when the store refused the record; unavailability
+    raises."""
+    try:
+        _deliver(store, record)
+    except Exception as exc:
+        if is_refusal(exc):
+            return exc
+        raise
+    return None
 
 
 def _deliver(store, record: TaskRun | PipelineRun) -> None:

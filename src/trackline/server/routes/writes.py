@@ -1,7 +1,11 @@
-"""Writes: whole task runs (one request per finished task), pipeline runs, batches, heartbeats.
+"""Writes: whole task runs, pipeline runs, batches, a client journal's records, heartbeats.
 
 Every write is idempotent by the record's client-generated id: the SQL store merges a record it
 already has, so a retried request or a replayed spool never duplicates anything.
+
+``POST /records`` is where client journals deliver: one transaction per request and an outcome
+per record, so one refused record (invalid, over a limit, a rewrite of a finished run) is
+reported back for the client to quarantine while the others go in.
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 
-from ...errors import Conflict
+from ...errors import Conflict, InvalidInput, TracklineError
 from ...model.limits import check_pipeline_run, check_task_run
 from ...model.runs import PipelineRun, TaskRun, utcnow
 from ..access import Role, allows
@@ -20,9 +25,13 @@ from ..schemas import (
     BatchIn,
     BatchOut,
     ErrorBody,
+    ErrorDetail,
     HeartbeatIn,
     ReapIn,
     ReapOut,
+    RecordOutcome,
+    RecordsIn,
+    RecordsOut,
     TaskRunIn,
     WriteResult,
 )
@@ -50,15 +59,19 @@ def _write(request: Request, run: TaskRun | PipelineRun, where: tuple) -> None:
         else:
             ctx.store.write_pipeline_run(run)
     except Conflict as exc:
-        principal = getattr(request.state, "principal", None)
-        ctx.audit.record(
-            principal.name if principal else "unknown",
-            "run.rewrite_refused",
-            target=run.id,
-            outcome="denied",
-            detail={"reason": str(exc)[:500]},
-        )
+        _audit_refused(request, run.id, exc)
         raise
+
+
+def _audit_refused(request: Request, run_id: str, exc: Exception) -> None:
+    principal = getattr(request.state, "principal", None)
+    get_ctx(request).audit.record(
+        principal.name if principal else "unknown",
+        "run.rewrite_refused",
+        target=run_id,
+        outcome="denied",
+        detail={"reason": str(exc)[:500]},
+    )
 
 
 @router.post("/task-runs", response_model=WriteResult)
@@ -91,6 +104,51 @@ def write_batch(batch: BatchIn, request: Request, _=WRITE) -> BatchOut:
         _write(request, t, ("body", "task_runs", i))
         written.append(WriteResult(kind="task_run", id=t.id))
     return BatchOut(written=written)
+
+
+@router.post("/records", response_model=RecordsOut)
+def write_records(body: RecordsIn, request: Request, _=WRITE) -> RecordsOut:
+    """A client journal's batch, in order, in one transaction; each record is written or
+    refused on its own (``ok: false`` with the reason). Resending a batch changes nothing."""
+    parsed: list[TaskRun | PipelineRun | None] = []
+    results: list[RecordOutcome] = []
+    for item in body.records:
+        rid = item.record.get("id")
+        results.append(
+            RecordOutcome(kind=item.kind, id=rid if isinstance(rid, str) else None, ok=True)
+        )
+        try:
+            cls = TaskRunIn if item.kind == "task_run" else PipelineRun
+            parsed.append(cls.model_validate(item.record))
+        except ValidationError as exc:
+            parsed.append(None)
+            results[-1].ok, results[-1].error = False, _detail(exc)
+    valid = [r for r in parsed if r is not None]
+    outcomes = iter(get_ctx(request).store.write_records(valid) if valid else [])
+    for record, result in zip(parsed, results, strict=True):
+        if record is None:
+            continue
+        refused = next(outcomes)
+        if refused is not None:
+            result.ok, result.error = False, _detail(refused)
+            if result.error.code == "conflict":
+                _audit_refused(request, record.id, refused)
+    return RecordsOut(results=results)
+
+
+def _detail(exc: Exception) -> ErrorDetail:
+    if isinstance(exc, ValidationError):
+        first = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        return ErrorDetail(code=InvalidInput.code, message=f"invalid record: {first}")
+    if isinstance(exc, TracklineError):
+        return ErrorDetail(code=exc.code, message=str(exc)[:2000])
+    from sqlalchemy.exc import IntegrityError
+
+    orig = getattr(exc, "orig", None) or exc
+    reason = str(orig).splitlines()[0][:300] if str(orig) else type(exc).__name__
+    if isinstance(exc, IntegrityError):
+        return ErrorDetail(code=Conflict.code, message=f"the store refused the write: {reason}")
+    return ErrorDetail(code=InvalidInput.code, message=f"the store refused a value: {reason}")
 
 
 @router.post("/heartbeat", status_code=204)

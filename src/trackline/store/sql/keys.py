@@ -59,11 +59,15 @@ def insert_events(conn: sa.Connection, rows: Sequence[dict[str, str]]) -> None:
     )
 
 
-def adopt_events(conn: sa.Connection, run_id: str) -> None:
-    """Give a newly stored run's key to events written before its record (a model registered
+def adopt_events(conn: sa.Connection, run_ids: Sequence[str]) -> None:
+    """Give newly stored runs' keys to events written before their records (a model registered
     inside the task links the run before the run's record is written at the task's end)."""
     conn.execute(
         sa.update(T_EVENTS)
-        .where(T_EVENTS.c.task_run_id == run_id, T_EVENTS.c.run_seq.is_(None))
-        .values(run_seq=sa.select(T_RUNS.c.seq).where(T_RUNS.c.id == run_id).scalar_subquery())
+        .where(T_EVENTS.c.task_run_id.in_(list(run_ids)), T_EVENTS.c.run_seq.is_(None))
+        .values(
+            run_seq=sa.select(T_RUNS.c.seq)
+            .where(T_RUNS.c.id == T_EVENTS.c.task_run_id)
+            .scalar_subquery()
+        )
     )

@@ -41,6 +41,7 @@ from . import fastpath
 from . import lineage as _lineage
 from . import locations as _locations
 from . import search as _search
+from .batch import write_in_one_transaction
 from .dialect import chunks, insert_ignore, like_prefix, utc, valid_ref
 from .engine import create_engine
 from .history import Fold, fold_into, metric_conflicts
@@ -107,29 +108,43 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         check_task_run(run)  # the server's limits hold for direct writes too
         if self.engine.dialect.name == "sqlite" and self._write_new_sqlite(run):
             return
-        row = _task_row(run)
         with self._write() as conn, conn.begin():
-            if run.environment is not None and run.environment.digest not in self._envs_written:
-                conn.execute(
-                    insert_ignore(conn, T_ENVS, ["digest"]),
-                    {
-                        "digest": run.environment.digest,
-                        "data": run.environment.model_dump(mode="json"),
-                        "created_at": utcnow(),
-                    },
-                )
-            new = _inserted(conn, T_RUNS, row)
-            if new:
-                adopt_events(conn, run.id)
-            fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
-            if not new and run.metrics:
-                metric_conflicts(conn, T_METRICS, run.id, run.metrics)
-            if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
-                run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
-                run.artifacts = []
-            self._write_children(conn, run, new)
+            self._task_run_in(conn, run)
         if run.environment is not None:
             self._envs_written.add(run.environment.digest)
+
+    def write_records(self, records: Sequence[TaskRun | PipelineRun]) -> list[Exception | None]:
+        """Many records in one transaction, each refused on its own (``batch.py``)."""
+        return write_in_one_transaction(self, records)
+
+    def _task_run_in(self, conn: sa.Connection, run: TaskRun) -> None:
+        row = _task_row(run)
+        self._environments_in(conn, [run])
+        new = _inserted(conn, T_RUNS, row)
+        if new:
+            adopt_events(conn, [run.id])
+        fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
+        if not new and run.metrics:
+            metric_conflicts(conn, T_METRICS, run.id, run.metrics)
+        if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
+            run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
+            run.artifacts = []
+        self._write_children(conn, [run], new)
+
+    def _environments_in(self, conn: sa.Connection, runs: Sequence[TaskRun]) -> None:
+        envs = {
+            r.environment.digest: r.environment
+            for r in runs
+            if r.environment is not None and r.environment.digest not in self._envs_written
+        }
+        if envs:
+            conn.execute(
+                insert_ignore(conn, T_ENVS, ["digest"]),
+                [
+                    {"digest": d, "data": e.model_dump(mode="json"), "created_at": utcnow()}
+                    for d, e in envs.items()
+                ],
+            )
 
     def _write_new_sqlite(self, run: TaskRun) -> bool:
         if any(a.files for a in run.artifacts):
@@ -144,12 +159,16 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
             self._envs_written.add(run.environment.digest)
         return written
 
-    def _write_children(self, conn: sa.Connection, run: TaskRun, new: bool = False) -> None:
-        arts = fastpath.artifact_rows(run)
+    def _write_children(
+        self, conn: sa.Connection, runs: Sequence[TaskRun], new: bool = False
+    ) -> None:
+        """Artifacts, events, locations, params and metrics of ``runs``, one statement per table
+        for all of them (a batch of new runs); ``new``: none of them was stored before."""
+        by_digest = {a.digest: a for run in runs for a in fastpath.artifact_rows(run)}
+        arts = list(by_digest.values())
         if arts:
             insert_artifacts(conn, [artifact_row(a) for a in arts])
-            named = [a for a in arts if a.name]
-            for a in named:  # the first name an artifact is given sticks
+            for a in (a for a in arts if a.name):  # the first name an artifact is given sticks
                 conn.execute(
                     sa.update(T_ARTIFACTS)
                     .where(T_ARTIFACTS.c.digest == a.digest, T_ARTIFACTS.c.name.is_(None))
@@ -162,46 +181,54 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
                 "artifact_digest": ref.digest,
                 "slot": ref.name,
             }
+            for run in runs
             for direction, refs in (("input", run.inputs), ("output", run.outputs))
             for ref in refs
         ]
         insert_events(conn, events)
-        _locations.write_locations(conn, _locations.location_rows(run))
-        _locations.write_manifests(conn, run.artifacts)
-        if run.params:
-            conn.execute(
-                insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]),
-                [_param_row(run.id, k, v) for k, v in run.params.items()],
-            )
-        if run.metrics:
-            conn.execute(
-                insert_ignore(conn, T_METRICS, ["task_run_id", "id"]),
-                [
-                    {
-                        "id": m.id,
-                        "task_run_id": run.id,
-                        "key": m.key,
-                        "value": None if m.value != m.value else m.value,
-                        "step": m.step,
-                        "timestamp": m.timestamp,
-                    }
-                    for m in run.metrics
-                ],
-            )
-            if new:  # no history yet: the batch is the whole story
-                rows = latest_rows(
+        _locations.write_locations(conn, [r for run in runs for r in _locations.location_rows(run)])
+        _locations.write_manifests(conn, arts)
+        params = [_param_row(run.id, k, v) for run in runs for k, v in run.params.items()]
+        if params:
+            conn.execute(insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]), params)
+        metrics = [
+            {
+                "id": m.id,
+                "task_run_id": run.id,
+                "key": m.key,
+                "value": None if m.value != m.value else m.value,
+                "step": m.step,
+                "timestamp": m.timestamp,
+            }
+            for run in runs
+            for m in run.metrics
+        ]
+        if not metrics:
+            return
+        conn.execute(insert_ignore(conn, T_METRICS, ["task_run_id", "id"]), metrics)
+        if new:  # no history yet: the batch is the whole story
+            rows = [
+                row
+                for run in runs
+                for row in latest_rows(
                     run.id, ((m.key, m.value, m.step, m.timestamp, m.id) for m in run.metrics)
                 )
+            ]
+            if rows:
                 conn.execute(sa.insert(T_LATEST), rows)
-            else:
+        else:
+            for run in runs:
                 refresh_latest(conn, run.id, [m.key for m in run.metrics])
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         check_pipeline_run(run)
-        row = run.model_dump()
         with self._write() as conn, conn.begin():
-            if not _inserted(conn, T_PIPES, row):
-                fold_into(conn, T_PIPES, row)
+            self._pipeline_run_in(conn, run)
+
+    def _pipeline_run_in(self, conn: sa.Connection, run: PipelineRun) -> None:
+        row = run.model_dump()
+        if not _inserted(conn, T_PIPES, row):
+            fold_into(conn, T_PIPES, row)
 
     def heartbeat(
         self, task_run_ids: Sequence[str], pipeline_run_ids: Sequence[str], at: datetime
