@@ -228,6 +228,10 @@ def test_dag_run_is_started_once_per_episode(airflow_url, monkeypatch):
     assert evidence["evidence"]["drift_report"] == first.evidence["drift_report"]
     firing = trackline.connect().monitoring.list_firings("churn")[0]
     assert firing.status == "fired" and firing.started["dag_run_id"] == run_id
+    # The id the dag run's own tracked tasks record their pipeline run under: the UI links it.
+    from trackline.integrations.airflow.identity import pipeline_run_id
+
+    assert firing.started["pipeline_run_id"] == pipeline_run_id("retrain_churn", run_id)
 
 
 def test_failed_login_is_recorded_not_raised(airflow_url, monkeypatch):

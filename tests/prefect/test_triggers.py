@@ -164,6 +164,8 @@ def test_deployment_run_once_per_episode(prefect_api, deployment, monkeypatch):
     assert run.parameters["trigger"]["episode"] == first.episode
     assert run.parameters["trigger"]["evidence"]["drift_report"] == first.evidence["drift_report"]
     assert "trackline-trigger" in run.tags
+    # trackline records a flow run under the flow run's own id: the firing links to it.
+    assert first.firing.started["pipeline_run_id"] == str(run.id)
 
     score(_batch(2_000, 3))
     assert evaluate_policy(policy)[0].status == "clear"

@@ -3,6 +3,8 @@ real pipeline recorded through it; tests that need their own server start one fr
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from trackline.server.access import TokenStore
@@ -10,6 +12,15 @@ from trackline.server.access import TokenStore
 from .harness import Server, free_port, run_pipeline
 
 ROLES = ("reader", "writer", "approver", "admin")
+CHROMIUM = os.environ.get("TRACKLINE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SLOW_MARKER = "slowpoke"
 
 
@@ -83,3 +94,18 @@ def registry(server: Server, recorded: dict, tmp_path_factory) -> dict:
     out["decision"] = check_gate("churn", out["policy"], 1, store=approver)
     out["move"] = promote("churn", 1, alias="production", decision=out["decision"], store=approver)
     return out
+
+
+# Module scope: while Playwright's sync API runs, an event loop stays set on the main thread,
+# and tests after a browser module that call asyncio.run() would fail.
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless chromium, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

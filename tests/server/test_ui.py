@@ -3,34 +3,9 @@ recorded churn-model pipeline: runs → run detail → lineage → back to a run
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-
-CHROMIUM = os.environ.get("TRACKLINE_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-# Module scope: while Playwright's sync API runs, an event loop stays set on the main thread,
-# and tests after this module that call asyncio.run() would fail.
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

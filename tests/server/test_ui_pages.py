@@ -15,8 +15,6 @@ import requests
 
 from .harness import HERE, base_env
 
-CHROMIUM = os.environ.get("TRACKLINE_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 DIGEST = re.compile(r"^[0-9a-f]{8,}$")
 
 
@@ -36,18 +34,6 @@ def fraud(server, tmp_path_factory) -> dict:
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -134,6 +120,9 @@ def test_pipeline_run_page(page, server, fraud, shots):
     assert page.locator("#task-timeline .tl-bar.success").count() == len(tasks)
     grid = page.inner_text("#task-grid")
     assert "param depth" in grid and "metric loss" in grid and "metric accuracy" in grid
+    produced = page.locator("#produced-versions li").all_inner_texts()
+    assert [p.split(" (")[0] for p in produced] == ["fraud v1", "fraud v2", "fraud v3"], produced
+    assert "fraud v3 (production)" in produced
     page.screenshot(path=str(shots / "pipeline-run.png"), full_page=True)
     train = next(t for t in tasks if t["name"] == "train")
     show(page, server, f"#/runs/{train['id']}")

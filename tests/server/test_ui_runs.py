@@ -22,7 +22,7 @@ from trackline.store.sql.store import SqlStore
 
 from .conftest import SLOW_MARKER
 from .harness import HERE, base_env
-from .test_ui import ARGS, CHROMIUM, open_ui, wait_ready
+from .test_ui import open_ui, wait_ready
 
 N = 60
 WIDE = "params.lr,params.depth,params.seed,metrics.val_acc,metrics.sweep_loss"
@@ -59,16 +59,6 @@ def artifacts(tmp_path_factory) -> Path:
     out = Path(given) if given else tmp_path_factory.mktemp("ui-screenshots")
     out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Console(list):

@@ -86,6 +86,9 @@ def json_problem(
     """Why a JSON value cannot be stored (too deep, too big, bad strings or numbers), or None.
 
     Iterative, so an attacker's 100,000-level value costs no stack."""
+    kind = type(value)
+    if kind is int or kind is bool or value is None:  # most params: nothing to walk
+        return None
     size = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
@@ -255,6 +258,18 @@ def check_artifact(c: Checker, path: tuple, a: Any) -> None:
     c.when((*path, "created_at"), a.created_at)
 
 
+# A process captures its environment once, and a function's code facts once, and attaches those
+# same objects to every run it records: their hundreds of strings need checking once, not per
+# run. Held here (not just their ids) so an id is never reused by another object meanwhile.
+_CHECKED: dict[int, Any] = {}
+
+
+def _remember(part: Any) -> None:
+    if len(_CHECKED) >= 64:
+        _CHECKED.clear()
+    _CHECKED[id(part)] = part
+
+
 def check_task_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
     """Raise ``InvalidInput`` (every violation with its path and limit) unless ``run`` fits."""
     c = Checker(prefix)
@@ -264,13 +279,19 @@ def check_task_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
     c.text(("pipeline_run_id",), run.pipeline_run_id, ID_LEN)
     c.text(("parent_id",), run.parent_id, ID_LEN)
     c.text(("code_digest",), run.code_digest, DIGEST_LEN)
-    if run.code is not None:
+    if run.code is not None and _CHECKED.get(id(run.code)) is not run.code:
+        found = len(c.errors)
         c.json(("code",), run.code.model_dump(mode="json"))
+        if len(c.errors) == found:
+            _remember(run.code)
     if run.resources is not None:
         c.json(("resources",), run.resources.model_dump(mode="json"))
-    if run.environment is not None:
+    if run.environment is not None and _CHECKED.get(id(run.environment)) is not run.environment:
+        found = len(c.errors)
         c.text(("environment", "digest"), run.environment.digest, DIGEST_LEN, required=True)
         c.json(("environment",), run.environment.model_dump(mode="json"))
+        if len(c.errors) == found:
+            _remember(run.environment)
     if run.error is not None:
         c.text(("error", "type"), run.error.type, NAME_LEN, required=True)
         c.text(("error", "message"), run.error.message, TEXT_LEN)

@@ -15,6 +15,7 @@ from typing import Any
 import requests
 
 from ...errors import ConfigError, TracklineError
+from .identity import pipeline_run_id
 
 __all__ = [
     "AirflowTriggerError",
@@ -87,10 +88,13 @@ def trigger_dag_run(
     if resp.status_code == 409:  # this key already started its run (an earlier, half-recorded try)
         resp = _call("GET", f"{endpoint}/{run_id}", token=token, timeout=timeout)
     data = resp.json()
+    started = data.get("dag_run_id", run_id)
     return {
         "system": "airflow",
         "dag_id": dag_id,
-        "dag_run_id": data.get("dag_run_id", run_id),
+        "dag_run_id": started,
+        # The id trackline records this dag run under, so a firing links to what it produced.
+        "pipeline_run_id": pipeline_run_id(dag_id, started),
         "state": data.get("state"),
         "url": f"{url}/dags/{dag_id}/runs/{run_id}",
     }

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ...errors import ConfigError, TracklineError
+from ._ids import flow_run_key
 
 __all__ = [
     "PrefectTriggerError",
@@ -63,6 +64,8 @@ def run_prefect_deployment(
         "system": "prefect",
         "deployment": deployment,
         "flow_run_id": str(run.id),
+        # The id trackline records this flow run under, so a firing links to what it produced.
+        "pipeline_run_id": flow_run_key(run.id),
         "flow_run_name": run.name,
         "state": run.state.type.value if run.state else None,
     }

@@ -45,6 +45,20 @@ function grid(tasks) {
       }))))));
 }
 
+// The model versions this run produced: its tasks' model outputs, looked up in the registry by
+// digest (a version is registered from the bytes a task wrote, in or after the task).
+async function producedVersions(tasks) {
+  const digests = [...new Set(tasks.flatMap((t) => (t.outputs || []).filter((o) => o.kind === "model").map((o) => o.digest)))];
+  const found = await Promise.all(digests.map((d) => api("/model-versions", { digest: d }).catch(() => [])));
+  const seen = new Map();
+  for (const v of found.flat()) seen.set(`${v.name}/${v.version}`, v);
+  const versions = [...seen.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+  if (!versions.length) return h("p", { class: "muted", id: "produced-versions" }, "No registered model version came from this run.");
+  return h("ul", { id: "produced-versions" }, versions.map((v) => h("li", {},
+    h("a", { href: `#/models/${encodeURIComponent(v.name)}/${v.version}` }, `${v.name} v${v.version}`),
+    (v.aliases || []).length ? ` (${v.aliases.join(", ")})` : "")));
+}
+
 export async function renderPipeline(view, id) {
   const pr = await api(`/pipeline-runs/${encodeURIComponent(id)}`);
   const listed = await api("/runs", { pipeline_run_id: pr.id, order: "oldest", limit: 1000 });
@@ -53,6 +67,7 @@ export async function renderPipeline(view, id) {
     const full = await api(`/runs/${encodeURIComponent(t.id)}`);
     return { ...full, last: lastMetrics(full) };
   }));
+  const produced = await producedVersions(tasks);
   const first = tasks.find((t) => (t.outputs || []).length || (t.inputs || []).length) || tasks[0];
   view.replaceChildren(
     h("h1", {}, "Pipeline run ", h("span", { id: "pipeline-name" }, pr.pipeline), " ", badge(pr.status)),
@@ -62,5 +77,6 @@ export async function renderPipeline(view, id) {
       ["Other runs", h("a", { href: `#/runs?pipeline=${encodeURIComponent(pr.pipeline)}` }, `of ${pr.pipeline}`)],
       ["Config", Object.keys(pr.config || {}).length ? h("span", { class: "mono" }, JSON.stringify(pr.config)) : ""]]),
     h("h2", {}, "Tasks over time"), tasks.length ? timeline(tasks, pr) : h("p", { class: "muted" }, "No task runs recorded."),
-    h("h2", {}, "Params and metrics of every task"), grid(tasks));
+    h("h2", {}, "Params and metrics of every task"), grid(tasks),
+    h("h2", {}, "Model versions produced"), produced);
 }
