@@ -9,7 +9,7 @@ unset PYTHONDONTWRITEBYTECODE
 scripts/system-deps.sh
 scripts/venv.sh core "dev,postgres,server,examples,spark,openlineage"
 scripts/venv.sh airflow "dev,postgres,airflow,examples,airflow-openlineage"
-scripts/venv.sh prefect "dev,postgres,prefect,examples"
+scripts/venv.sh prefect "dev,postgres,prefect,examples,openlineage"
 status=0
 scripts/lint.sh || status=1
 .venvs/core/bin/python -m pytest tests --ignore=tests/airflow --ignore=tests/prefect -q "$@" || status=1

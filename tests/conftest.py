@@ -67,8 +67,19 @@ def trackline_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     ):
         monkeypatch.delenv(var, raising=False)
     config.clear_override()
+    from trackline import store
+
+    known = set(store._stores)
     yield home
     config.clear_override()
+    # Each test's settings make a new process store; closed here, or every PostgreSQL test
+    # would leave its pool's idle connections open until the session ends (past 100, the
+    # server refuses new clients).
+    for key in set(store._stores) - known:
+        try:
+            store._stores.pop(key).close()
+        except Exception:  # noqa: BLE001 - a store that cannot close holds nothing to free
+            pass
 
 
 @pytest.fixture

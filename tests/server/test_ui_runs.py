@@ -303,6 +303,7 @@ def test_no_horizontal_scroll_at_1440_and_375_px(page, server, sweep, recorded, 
     pages = {
         "runs": f"#/runs?where={q(SWEEP)}&cols={WIDE}",
         "runs-all": "#/runs",
+        "run": f"#/runs/{recorded['first']['task_runs']['train']}",
         "compare": f"#/compare?ids={ids}",
         "compare-pipeline": "#/compare?ids="
         + ",".join(recorded[k]["task_runs"]["train"] for k in ("first", "second")),

@@ -470,6 +470,9 @@ class RunRecorder:
         strict. Used before something else must refer to this run (a model version)."""
         if self.finished is None:
             self._guard(lambda: self.store.write_task_run(self.snapshot()))
+            flush = getattr(self.store, "flush", None)
+            if flush is not None:  # a journaled write: it must have arrived before it is named
+                self._guard(flush)
 
     def beat(self) -> None:
         self._guard(lambda: self.store.write_task_run(self.snapshot()))
