@@ -1,15 +1,15 @@
 // Run detail: params, metrics with step charts, inputs/outputs, resources chart, environment, error.
 import { api } from "../api.js";
 import { lineChart, metricSeries } from "../charts.js";
-import { badge, fmtBytes, fmtDuration, fmtTime, fmtValue, h, kv, short } from "../dom.js";
+import { badge, fmtBytes, fmtDuration, fmtTime, fmtValue, h, kv, scroller, short } from "../dom.js";
 
 function artifactTable(refs, id) {
   if (!refs.length) return h("p", { class: "muted" }, "none");
-  return h("table", { id }, h("thead", {}, h("tr", {}, ["Slot", "Kind", "Digest", "URI"].map((c) => h("th", {}, c)))),
+  return scroller(h("table", { id }, h("thead", {}, h("tr", {}, ["Slot", "Kind", "Digest", "URI"].map((c) => h("th", {}, c)))),
     h("tbody", {}, refs.map((a) => h("tr", {},
       h("td", {}, a.name), h("td", {}, a.kind),
       h("td", {}, h("a", { href: `#/lineage/${encodeURIComponent(a.digest)}?direction=both`, class: "mono" }, short(a.digest))),
-      h("td", { class: "mono" }, a.uri || "")))));
+      h("td", { class: "mono" }, a.uri || ""))))));
 }
 
 function metricsSection(run) {
@@ -26,7 +26,7 @@ function metricsSection(run) {
     charts.append(h("div", { class: "card" }, h("strong", {}, key), h("div", { class: "chart-box" }, canvas)));
     requestAnimationFrame(() => lineChart(canvas, [{ label: key, points: pts }]));
   }
-  return [table, charts];
+  return [scroller(table), charts];
 }
 
 function resourcesSection(res) {
@@ -62,7 +62,7 @@ function environmentSection(env) {
     ["Digest", h("span", { class: "mono" }, short(env.digest))],
   ]),
   h("details", {}, h("summary", {}, `${pkgs.length} packages`),
-    h("table", {}, h("tbody", {}, pkgs.map(([n, v]) => h("tr", {}, h("td", {}, n), h("td", { class: "mono" }, v))))))];
+    scroller(h("table", {}, h("tbody", {}, pkgs.map(([n, v]) => h("tr", {}, h("td", {}, n), h("td", { class: "mono" }, v)))))))];
 }
 
 export async function renderRun(view, ref) {
@@ -86,8 +86,8 @@ export async function renderRun(view, ref) {
       h("div", { class: "error" }, `${run.error.type}: ${run.error.message}`),
       run.error.traceback ? h("pre", {}, run.error.traceback) : null) : null,
     h("h2", {}, "Params"),
-    params.length ? h("table", { id: "params-table" }, h("tbody", {}, params.map(([k, v]) =>
-      h("tr", {}, h("td", {}, k), h("td", { class: "mono" }, fmtValue(v)))))) : h("p", { class: "muted" }, "none"),
+    params.length ? scroller(h("table", { id: "params-table" }, h("tbody", {}, params.map(([k, v]) =>
+      h("tr", {}, h("td", {}, k), h("td", { class: "mono" }, fmtValue(v))))))) : h("p", { class: "muted" }, "none"),
     h("h2", {}, "Metrics"), ...metricsSection(run),
     h("h2", {}, "Inputs"), artifactTable(run.inputs, "inputs-table"),
     h("h2", {}, "Outputs"), artifactTable(run.outputs, "outputs-table"),
