@@ -8,6 +8,7 @@ pipeline run and ``root`` the pipeline run.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,29 +108,7 @@ def pipeline_run_events(run: PipelineRun, *, namespace: str, start: bool = True)
             params=json_value(run.config), producer=P
         )
     job = _job(namespace, run.pipeline, "PIPELINE")
-    events = []
-    if start:
-        events.append(
-            RunEvent(
-                eventType=RunState.START,
-                eventTime=_iso(run.started_at),
-                run=Run(runId=uid, facets=facets),
-                job=job,
-                producer=P,
-            )
-        )
-    state = terminal_state(run.status)
-    if state is not None:
-        events.append(
-            RunEvent(
-                eventType=state,
-                eventTime=_iso(run.ended_at or run.started_at),
-                run=Run(runId=uid, facets=facets),
-                job=job,
-                producer=P,
-            )
-        )
-    return events
+    return _start_and_end(run, uid, job, facets if start else None, lambda: facets)
 
 
 def task_run_events(
@@ -147,15 +126,37 @@ def task_run_events(
         OutputDataset(namespace=ns, name=name, facets=f)
         for ns, name, f in _datasets(run.outputs, ctx)
     ]
+    return _start_and_end(
+        run,
+        uid,
+        job,
+        start_facets if start else None,
+        lambda: _task_facets(run, ctx, namespace, final=True),
+        inputs=inputs,
+        outputs=outputs,
+    )
+
+
+def _start_and_end(
+    run: TaskRun | PipelineRun,
+    uid: str,
+    job: Job,
+    start_facets: dict[str, Any] | None,
+    end_facets: Callable[[], dict[str, Any]],
+    inputs: list | None = None,
+    outputs: list | None = None,
+) -> list[RunEvent]:
+    """START (when ``start_facets`` is given) and, for a finished run, its end: one shape for
+    pipeline and task runs. Only the end names outputs (they exist once the run wrote them)."""
     events = []
-    if start:
+    if start_facets is not None:
         events.append(
             RunEvent(
                 eventType=RunState.START,
                 eventTime=_iso(run.started_at),
                 run=Run(runId=uid, facets=start_facets),
                 job=job,
-                inputs=inputs,
+                inputs=inputs or [],
                 producer=P,
             )
         )
@@ -165,10 +166,10 @@ def task_run_events(
             RunEvent(
                 eventType=state,
                 eventTime=_iso(run.ended_at or run.started_at),
-                run=Run(runId=uid, facets=_task_facets(run, ctx, namespace, final=True)),
+                run=Run(runId=uid, facets=end_facets()),
                 job=job,
-                inputs=inputs,
-                outputs=outputs,
+                inputs=inputs or [],
+                outputs=outputs or [],
                 producer=P,
             )
         )
