@@ -69,3 +69,16 @@ def test_history_lists_moves_refusals_and_what_held_the_alias(train, policy, inv
 def test_history_of_an_unknown_model_is_not_found(invoke, use_store):
     res = invoke("models", "history", "nope")
     assert res.exit_code != 0 and "no model named 'nope'" in res.output
+
+
+def test_lineage_of_a_model_version_by_its_reference(train, invoke, use_store):
+    """``trackline lineage churn/1`` (or ``churn@alias``) is the lineage of that version's bytes."""
+    version = train(7)
+    res = invoke("lineage", version.ref, "--json")
+    assert res.exit_code == 0, res.output
+    graph = json.loads(res.output)
+    names = {n["name"] for n in graph["nodes"] if n["type"] == "task_run"}
+    assert names == {"train"}
+    assert version.digest in {n["id"] for n in graph["nodes"]}
+    assert invoke("lineage", "churn@nowhere").exit_code == 2
+    assert invoke("lineage", "nomodel/1").exit_code == 2

@@ -176,8 +176,8 @@ def show(ctx, ref, as_json):
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def lineage(ctx, ref, direction, depth, fmt, all_producers, pipeline_run_id, as_json):
-    """Lineage of a run, pipeline run or artifact (id, digest or unique prefix), or of the bytes
-    now at a file or folder PATH."""
+    """Lineage of a run, pipeline run or artifact (id, digest or unique prefix), of a model
+    version (NAME/VERSION or NAME@ALIAS), or of the bytes now at a file or folder PATH."""
     from ..model.lineage_view import group_producers
 
     c = client(ctx)
@@ -185,7 +185,14 @@ def lineage(ctx, ref, direction, depth, fmt, all_producers, pipeline_run_id, as_
         from ..locate import known_bytes
 
         ref = known_bytes(c.store, ref)
-    graph = c.lineage(ref, direction, depth)
+    try:
+        graph = c.lineage(ref, direction, depth)
+    except NotFound:
+        if "/" not in ref and "@" not in ref:
+            raise
+        from ..registry import resolve_model
+
+        graph = c.lineage(resolve_model(ref).digest, direction, depth)  # its artifact's lineage
     if pipeline_run_id:
         graph.groups = group_producers(graph, c.pipeline_run_id(pipeline_run_id))
     if as_json:

@@ -22,6 +22,7 @@ from ..errors import ConfigError, StoreUnavailable
 from ..store.factory import open_store
 from ..store.sql.store import SqlStore
 from .access import ServerAuditLog, TokenStore
+from .auth import API_PREFIX
 from .config import ServerConfig
 from .context import ServerContext
 from .errors import install_error_handlers
@@ -132,7 +133,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes, exempt=_STREAMED_UPLOADS)
     app.add_middleware(RefuseNul)
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix=API_PREFIX)
     for router in API_ROUTERS:
         api.include_router(router)
     app.include_router(api)

@@ -20,11 +20,14 @@ __all__ = ["deny", "principal_of", "require"]
 _HOW = "send 'Authorization: Bearer <token>' (an admin creates one with `trackline tokens create`)"
 
 
+API_PREFIX = "/api/v1"  # where app.py mounts the REST routers
+
+
 def _deny(request: Request, actor: str, reason: str, needed: Role) -> None:
     audit = get_ctx(request).audit
     route = getattr(request.scope.get("route"), "path", None) or request.url.path
-    if request.url.path.startswith("/api/v1/") and not route.startswith("/api/v1/"):
-        route = "/api/v1" + route  # FastAPI hands the included router's own template
+    if request.url.path.startswith(API_PREFIX + "/") and not route.startswith(API_PREFIX + "/"):
+        route = API_PREFIX + route  # FastAPI hands the included router's own template
     count = audit.denials.admit(actor, f"{request.method} {route}")
     if count is None:  # sampled: this (actor, route) was audited less than a minute ago
         return
