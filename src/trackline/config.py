@@ -66,9 +66,10 @@ class Settings(BaseModel):
     token: SecretStr | None = None
     http_timeout: float = Field(default=30.0, gt=0)
     http_retries: int = Field(default=3, ge=0, le=20)
-    # Journal of an http store (writes return after a local append; see docs/configuration.md):
-    # fsync each append (survives an OS crash, costs milliseconds per call); how long a read and
-    # interpreter exit wait for this process's records to be sent.
+    # The journal (tracked writes return after a local append; see docs/configuration.md): on
+    # unless strict; fsync each append (survives an OS crash, costs milliseconds per call); how
+    # long a read and interpreter exit wait for this process's records to be delivered.
+    journal: bool = True
     journal_fsync: bool = False
     journal_read_wait: float = Field(default=10.0, ge=0)
     journal_exit_wait: float = Field(default=30.0, ge=0)

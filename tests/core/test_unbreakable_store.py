@@ -136,6 +136,7 @@ def test_refused_task_is_quarantined_and_recorded_reduced(use_store, caplog):
         return 2
 
     assert step() == 1 and healthy() == 2  # the user's code never notices
+    trackline.connect().store.flush()  # refusals are met when the journal delivers
     spool = trackline.connect().store.spool
     quarantined = list_quarantined(spool.path)
     assert len(quarantined) == 1 and "at most 512" in quarantined[0].reason
@@ -156,6 +157,7 @@ def test_permanent_configuration_error_is_reported_once(tmp_path, monkeypatch, c
     with caplog.at_level(logging.WARNING, logger="trackline"):
         for i in range(5):
             step(i)
+        trackline.connect().store.flush()
     assert caplog.text.count("can never work as configured") == 1
     assert caplog.text.count("unavailable") == 0  # no warning per record
     assert len(trackline.connect().store.spool.pending()) == 5

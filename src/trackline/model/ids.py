@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import uuid
 
 __all__ = ["new_id", "deterministic_id", "next_id"]
 
+# A version-4 UUID from a generator seeded from the OS once per process (again in a forked
+# child): ``uuid4`` asks the OS for 16 bytes on every call, which costs a tenth of a tracked call.
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (0x4000 << 64) | (0x8000 << 48)
+_random = random.Random(os.urandom(32))
+
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    return f"{(_random.getrandbits(128) & _V4_CLEAR) | _V4_SET:032x}"
 
 
 _prefix = uuid.uuid4().hex
@@ -27,6 +34,7 @@ def next_id() -> str:
 def _reseed() -> None:
     global _prefix, _counter
     _prefix, _counter = uuid.uuid4().hex, itertools.count(1)
+    _random.seed(os.urandom(32))
 
 
 if hasattr(os, "register_at_fork"):

@@ -12,14 +12,11 @@ configuration error (an unknown URL scheme, a missing driver) is reported once p
 its fix, and records spool quietly until the configuration is fixed. A record the store refuses
 as invalid is quarantined at once (``quarantine.py``), never left to block the spool.
 
-Remote writes never wait: against a store that asks for it (``HttpStore.journal_writes``) a
-write is appended to the spool, which then serves as the journal, and a background sender
-(``journal.py``) delivers it in batches; reads first wait (bounded) until this process's appends
-were sent. Strict mode keeps every write synchronous.
+Tracked writes never wait: unless strict, a write is appended to the journal (``journal.py``:
+this process's segment file and an in-memory queue) and a background sender delivers it in
+batches, one transaction each; what it cannot deliver moves into the spool. Reads first wait
+(bounded) until this process's appends were delivered. Strict mode keeps every write synchronous.
 
-Only ``RunStore`` is wrapped. Other capabilities (registry, audit, monitoring) are reached through
-``trackline.store.capability``, which hands out the backend itself: a promotion or a drift report
-that silently landed in a local file would let a pipeline believe something happened that did not.
 """
 
 from __future__ import annotations
@@ -34,11 +31,12 @@ from ..config import Settings
 from ..errors import ConfigError, StoreUnavailable, TracklineError
 from ..model.runs import TERMINAL, Artifact, LineageGraph, PipelineRun, RunQuery, TaskRun
 from ..query.spec import Search, SearchResult
-from .journal import Sender
+from .journal import BATCH, Journal, flush_all
 from .observers import notify_finished
-from .protocols import RunStore, SearchStore
+from .protocols import BatchRunStore, RunStore, SearchStore
 from .quarantine import is_permanent_config_error, is_refusal, quarantine
-from .spool import ReplayResult, Spool
+from .segment import has_foreign, recover
+from .spool import ReplayResult, Spool, _outcome
 
 __all__ = ["FailSafeStore"]
 
@@ -69,11 +67,11 @@ class FailSafeStore(RunStore):
         self._permanent: str | None = None
         self._prober: threading.Thread | None = None
         self._journal: bool | None = None  # decided on the first write
-        self.sender = Sender(
-            lambda own: self.replay_spool(wait=True, own=own),
-            self._send_failed,
-            lambda: self.circuit_open,
-            settings.journal_exit_wait,
+        self.journal = Journal(
+            self.spool.path / "journal",
+            self._deliver,
+            fsync=settings.journal_fsync,
+            exit_wait=settings.journal_exit_wait,
         )
 
     @property
@@ -90,29 +88,29 @@ class FailSafeStore(RunStore):
         return self._backend
 
     def journaled(self) -> bool:
-        """True when writes go through the journal (an HTTP store, not strict)."""
+        """True when writes go through the journal (every store, unless strict)."""
         if self._journal is None:
-            try:
-                wanted = getattr(self.backend, "journal_writes", False)
-            except Exception:  # noqa: BLE001 - cannot open: the synchronous path reports it
-                return False
-            self._journal = bool(wanted) and not self.settings.strict
+            self._journal = self.settings.journal and not self.settings.strict
         return self._journal
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait (bounded) until this process's journaled writes were sent; True when they
-        were."""
-        if not self._journal:
-            return True
+        """Wait (bounded) until this process's journaled writes were delivered (or, with the
+        store down, spooled), and deliver what processes that are gone left in the journal;
+        True when all of it is in the store."""
         wait = self.settings.journal_read_wait if timeout is None else timeout
-        return self.sender.flush(wait)
+        done = flush_all(wait)
+        segment = self.journal.segment
+        if not self.circuit_open and (
+            self.spool.has_pending() or has_foreign(segment.folder, segment)
+        ):  # spooled during an outage, or left by a process that is gone
+            done = self.replay_spool(wait=True).error is None and done
+        return done and not self.circuit_open
 
     def _guarded_write(
         self, record: TaskRun | PipelineRun, write: Callable[[RunStore], None]
     ) -> None:
         if self.journaled():
-            self.spool.put(record, durable=self.settings.journal_fsync)
-            self.sender.appended()
+            self.journal.append(record)
             return
         if self.circuit_open:
             if self.settings.strict:
@@ -181,8 +179,8 @@ class FailSafeStore(RunStore):
                 return
             self._open = True
         log.warning(
-            "trackline: store %s unavailable %d times in a row (%s: %s); records go straight "
-            "to the spool %s until a background probe (every %.0f s) reaches it again",
+            "trackline: store %s unavailable %d times in a row (%s: %s); records are spooled "
+            "to %s until a background probe (every %.0f s) reaches it again",
             self.url,
             self._failures,
             type(exc).__name__,
@@ -205,26 +203,55 @@ class FailSafeStore(RunStore):
             self._open = False
             log.warning("trackline: store %s reachable again; delivering the spool", self.url)
             if self._journal:
-                self.sender.wake(full=True)
+                self.journal.wake(full=True)
                 return
             try:
                 self.replay_spool()
             except Exception as exc:  # noqa: BLE001
                 log.warning("trackline: replay after reconnect failed: %s", exc)
 
-    def _send_failed(self, result: ReplayResult) -> None:
-        """The sender found the store unavailable: open the circuit at once (the HTTP client
-        has retried already, and nobody waits for this write)."""
-        self._failures = max(self._failures, self.failure_threshold - 1)
-        exc = result.exc or StoreUnavailable(result.error or "unavailable")
-        self._failed(exc, self.spool.path)
+    def _deliver(self, records: list[TaskRun | PipelineRun], full: bool) -> None:
+        """The journal's delivery: ``records`` in batches, each record stored, quarantined
+        (refused) or moved into the spool (the store is unavailable); ``full``: then deliver
+        what the spool and earlier processes' journals hold."""
+        start = 0
+        while start < len(records) and not self.circuit_open:
+            chunk = records[start : start + BATCH]
+            try:
+                outcomes = self._write_batch(chunk)
+            except Exception as exc:  # noqa: BLE001 - unavailable: the rest waits in the spool
+                self._failures = max(self._failures, self.failure_threshold - 1)
+                self._failed(exc, self.spool.path)
+                break
+            for record, refused in zip(chunk, outcomes, strict=True):
+                if refused is not None:
+                    self._quarantine(record, refused)
+            self._failures = 0
+            start += len(chunk)
+        for record in records[start:]:
+            self.spool.put(record, durable=self.settings.journal_fsync)
+        if not self.circuit_open and (full or (start > 0 and self.spool.has_pending())):
+            self.replay_spool(wait=True)
+
+    def _write_batch(self, records: list[TaskRun | PipelineRun]) -> list:
+        backend = self.backend
+        if isinstance(backend, BatchRunStore) and len(records) > 1:
+            try:
+                return backend.write_records(records)
+            except Exception as exc:
+                if not is_refusal(exc):  # the batch itself refused (too large, an old server)
+                    raise
+        return [_outcome(backend, r) for r in records]
 
     def replay_spool(self, *, wait: bool = False, own: bool = False) -> ReplayResult:
-        """Deliver the spool (``own``: only this process's records); ``wait``: queue behind a
-        replay in progress instead of leaving the records to it."""
+        """Deliver the spool (``own``: only this process's records), and before that move what
+        processes that are gone left in the journal into it; ``wait``: queue behind a replay in
+        progress instead of leaving the records to it."""
         if not self._replaying.acquire(blocking=wait):
             return ReplayResult(remaining=len(self.spool.pending()))
         try:
+            if not own:
+                recover(self.journal.segment.folder, self.spool, self.journal.segment)
             try:
                 store = self.backend
             except Exception as exc:  # still unreachable: everything stays spooled

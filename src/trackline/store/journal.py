@@ -1,56 +1,71 @@
-"""Remote writes never wait: the background sender of an HTTP store's journal.
+"""Tracked writes never wait: the journal between a tracked call and its store.
 
-A tracked call against a team server appends its record to the spool (``spool.py``: the journal
-*is* the spool, with its exactly-once replay and quarantine) and returns. This thread sends what
-the process appended, in batches, to the store's batch endpoint. The fail-safe wrapper owns the
-circuit: when a pass finds the server unavailable the circuit opens and the sender idles until
-the probe reaches the server again.
+A write appends the record to this process's segment file (``segment.py``: one line, one
+``os.write``) and to an in-memory queue, and returns. A background thread
+(``trackline-journal``) delivers the queue in batches — after a 5 ms pause that lets a burst
+fill one batch, or at once when ``BATCH`` records wait — through ``deliver``, which writes them
+in one transaction, quarantines what the store refuses and moves into the spool what it cannot
+deliver now. Then the delivered segment is deleted.
 
-``flush`` waits (bounded) until everything appended before the call was sent: before a read,
-so a process reads its own writes, and at interpreter exit.
+``flush`` waits (bounded) until everything appended before the call was delivered: before a
+read, so a process reads its own writes, and at interpreter exit.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from pathlib import Path
 
 from .._exit import before_thread_pools_exit
-from .spool import ReplayResult
+from ..model.runs import PipelineRun, TaskRun
+from .segment import Segment
 
-__all__ = ["Sender"]
+__all__ = ["Journal", "flush_all"]
 
 log = logging.getLogger("trackline")
 LINGER_S = 0.005  # after a wake-up, let a burst of calls fill one batch
+BATCH = 100  # records that wake the sender at once (and the most it sends per transaction)
+_JOURNALS: weakref.WeakSet[Journal] = weakref.WeakSet()
+
+Record = TaskRun | PipelineRun
 
 
-class Sender:
+class Journal:
     def __init__(
         self,
-        send: Callable[[bool], ReplayResult],
-        failed: Callable[[ReplayResult], None],
-        paused: Callable[[], bool],
+        folder: Path,
+        deliver: Callable[[list[Record], bool], None],
+        *,
+        fsync: bool,
         exit_wait: float,
     ) -> None:
-        self._send = send  # send(own_only) -> result of one pass over the journal
-        self._failed = failed
-        self._paused = paused  # True while the circuit is open
+        self.segment = Segment(folder, fsync)
+        self._deliver = deliver  # deliver(records, full): stored, quarantined or spooled
         self._exit_wait = exit_wait
         self._cond = threading.Condition()
+        self._queue: list[Record] = []
         self._appended = 0  # appends by this process
-        self._sent = 0  # appends known sent (or refused and quarantined)
-        self._full = True  # the first pass also takes records of earlier processes
+        self._sent = 0  # appends delivered (or quarantined, or moved into the spool)
+        self._full = True  # the first pass also delivers what earlier processes left
         self._thread: threading.Thread | None = None
         self._pid = 0
+        _JOURNALS.add(self)
 
-    def appended(self) -> None:
+    def append(self, record: Record) -> None:
         with self._cond:
+            if self._pid != os.getpid():
+                self._start()
+            self.segment.append(record)
+            self._queue.append(record)
             self._appended += 1
-            self._start()
-            self._cond.notify_all()
+            if len(self._queue) == 1 or len(self._queue) >= BATCH:
+                self._cond.notify_all()
 
     def wake(self, *, full: bool = False) -> None:
         with self._cond:
@@ -59,57 +74,80 @@ class Sender:
             self._cond.notify_all()
 
     def flush(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` s until this process's appends so far were sent; False when
-        they were not (the circuit is open, or time ran out)."""
+        """Wait up to ``timeout`` s until this process's appends so far were delivered (or,
+        with the store down, moved into the spool); False when time ran out."""
         deadline = time.monotonic() + timeout
         with self._cond:
             target = self._appended
             if self._sent >= target:
                 return True
-            self._start()
             self._cond.notify_all()
-            while self._sent < target and not self._paused():
+            while self._sent < target:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 self._cond.wait(min(left, 0.05))
             return self._sent >= target
 
+    @property
+    def waiting(self) -> int:
+        return self._appended - self._sent
+
     def _start(self) -> None:
         if self._thread is not None and self._pid == os.getpid():
             return
-        self._pid = os.getpid()  # a forked child has no sender thread: start its own
+        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="trackline-journal", daemon=True)
         self._thread.start()
         before_thread_pools_exit(self._at_exit)
+        atexit.register(self._at_exit)  # Airflow's task runner calls atexit hooks, then _exit
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while (self._sent >= self._appended and not self._full) or self._paused():
+                while not self._queue and not self._full:
                     self._cond.wait(1.0)
+                if len(self._queue) < BATCH:
+                    self._cond.wait(LINGER_S)
                 full, self._full = self._full, False
-            time.sleep(LINGER_S)
-            with self._cond:
-                target = self._appended
+                batch, self._queue = self._queue, []
+                segment = self.segment.rotate()
+                target = self._sent + len(batch)
             try:
-                result = self._send(not full)
-            except Exception as exc:  # noqa: BLE001 - the sender must outlive any surprise
-                log.exception("trackline: journal sender pass failed")
-                result = ReplayResult(error=f"{type(exc).__name__}: {exc}", exc=exc)
-            if result.error is not None:
-                self._failed(result)
-                with self._cond:
-                    self._full = full or self._full
-                continue
+                self._deliver(batch, full)
+            except Exception:  # noqa: BLE001 - the sender must outlive any surprise
+                log.exception("trackline: journal delivery failed; its segment is kept")
+                if segment is not None:  # renamed so that the next recovery takes it
+                    segment.rename(segment.with_name("failed" + segment.name))
+                segment = None
+            if segment is not None:
+                segment.unlink(missing_ok=True)
             with self._cond:
                 self._sent = max(self._sent, target)
                 self._cond.notify_all()
 
     def _at_exit(self) -> None:
-        if not self.flush(self._exit_wait):
+        if self._pid == os.getpid() and not self.flush(self._exit_wait):
             log.warning(
                 "trackline: %d record(s) wait in the journal; the next process or "
                 "`trackline sync` delivers them",
-                self._appended - self._sent,
+                self.waiting,
             )
+
+
+def _after_fork_in_child() -> None:
+    # A lock another thread held at the fork stays held forever in the child, and the parent's
+    # queue is the parent's to deliver: the child starts afresh.
+    for journal in list(_JOURNALS):
+        journal._cond = threading.Condition()
+        journal._queue, journal._appended, journal._sent = [], 0, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def flush_all(timeout: float) -> bool:
+    """Flush every journal of this process (reads through one store see writes made through
+    another configuration of the same process)."""
+    return all(j.flush(timeout) for j in list(_JOURNALS))

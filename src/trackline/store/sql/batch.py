@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ...model.limits import check_pipeline_run, check_task_run
 from ...model.runs import PipelineRun, TaskRun
 from ..quarantine import is_refusal
+from . import fastpath
 from .dialect import insert_ignore
 from .keys import T_RUNS, adopt_events
 
@@ -45,6 +46,8 @@ def write_in_one_transaction(
 ) -> list[Exception | None]:
     outcomes: list[Exception | None] = [_check(r) for r in records]
     valid = [(i, r) for i, r in enumerate(records) if outcomes[i] is None]
+    if store.engine.dialect.name == "sqlite":
+        valid = _sqlite_new_at_once(store, valid)
     try:
         with store._write() as conn, conn.begin():
             try:
@@ -81,6 +84,33 @@ def _check(record: TaskRun | PipelineRun) -> Exception | None:
             return exc
         raise
     return None
+
+
+def _sqlite_new_at_once(store: SqlStore, valid: list[tuple[int, TaskRun | PipelineRun]]) -> list:
+    """Insert the batch's new task runs on SQLite with prepared statements in one transaction
+    (``fastpath.py``); return the records left for the general path. Any error there rolls the
+    fast transaction back and leaves every record to the general path, which refuses records
+    one by one."""
+    ids = Counter(r.id for _, r in valid if isinstance(r, TaskRun))
+    fast = {
+        r.id
+        for _, r in valid
+        if isinstance(r, TaskRun) and ids[r.id] == 1 and not any(a.files for a in r.artifacts)
+    }
+    if not fast:
+        return valid
+    raw = store.engine.raw_connection()
+    try:
+        runs = [r for _, r in valid if r.id in fast]
+        stored = fastpath.insert_new_task_runs(raw.driver_connection, runs, store._envs_written)
+    except Exception as exc:
+        if not is_refusal(exc):
+            raise
+        return valid
+    finally:
+        raw.close()
+    written = fast - {r.id for r in stored}
+    return [(i, r) for i, r in valid if r.id not in written or not isinstance(r, TaskRun)]
 
 
 def _new_at_once(store: SqlStore, conn, records: list) -> list[TaskRun | PipelineRun]:

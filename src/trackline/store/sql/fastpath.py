@@ -18,7 +18,7 @@ from ...model.runs import Artifact, TaskRun, utcnow
 from .locations import location_rows
 from .searchindex import latest_tuples, typed_param
 
-__all__ = ["insert_new_task_run", "artifact_rows"]
+__all__ = ["insert_new_task_runs", "artifact_rows"]
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -142,125 +142,140 @@ def artifact_rows(run: TaskRun) -> list[Artifact]:
     return arts
 
 
-def insert_new_task_run(dbapi_conn: Any, run: TaskRun, env_known: bool) -> bool:
-    """Insert ``run`` in one ``BEGIN IMMEDIATE`` transaction; False (nothing written) if it
-    exists."""
+def insert_new_task_runs(dbapi_conn: Any, runs: list[TaskRun], envs: set[str]) -> list[TaskRun]:
+    """Insert ``runs`` in one ``BEGIN IMMEDIATE`` transaction; return those that exist already
+    (nothing of them written: they take the merge path). ``envs``: environment digests known to
+    be stored; the ones written here are added after the commit."""
     cur = dbapi_conn.cursor()
     cur.execute("BEGIN IMMEDIATE")
     try:
         seq = cur.execute(_NEXT_RUN_SEQ).fetchone()[0]
-        cur.execute(
-            _INSERT_RUN,
-            (
-                seq,
-                run.id,
-                run.name,
-                run.pipeline,
-                run.pipeline_run_id,
-                run.parent_id,
-                run.status,
-                _ts(run.started_at),
-                _ts(run.ended_at),
-                run.duration_s,
-                _ts(run.heartbeat_at),
-                run.host,
-                run.pid,
-                run.code_digest,
-                _code(run.code),
-                run.environment.digest if run.environment else None,
-                run.resources.model_dump_json() if run.resources else None,
-                _js(run.external_ids or None),
-                run.error.type if run.error else None,
-                run.error.message if run.error else None,
-                run.error.traceback if run.error else None,
-            ),
-        )
-        if cur.rowcount == 0:
-            cur.execute("ROLLBACK")
-            return False
-        # Events may name this run before its record exists (a model registered inside the
-        # task): they take its key now. One probe of the events primary key; usually no rows.
-        cur.execute(_ADOPT_EVENTS, (seq, run.id))
-        if run.environment is not None and not env_known:
-            cur.execute(
-                _INSERT_ENV,
-                (
-                    run.environment.digest,
-                    run.environment.model_dump_json(),
-                    _ts(utcnow()),
-                ),
-            )
-        arts = artifact_rows(run)
-        if arts:
-            cur.executemany(
-                _INSERT_ART,
-                [
-                    (
-                        a.digest,
-                        a.kind,
-                        a.uri,
-                        a.name,
-                        a.size_bytes,
-                        a.media_type,
-                        a.rows,
-                        _js([c.model_dump() for c in a.columns]) if a.columns else None,
-                        _js(a.profile),
-                        _ts(a.created_at),
-                    )
-                    for a in arts
-                ],
-            )
-            named = [(a.name, a.digest) for a in arts if a.name]
-            if named:
-                cur.executemany(_NAME_ART, named)
-        events = [(run.id, "input", r.digest, r.name, seq, r.digest) for r in run.inputs]
-        events += [(run.id, "output", r.digest, r.name, seq, r.digest) for r in run.outputs]
-        if events:
-            cur.executemany(_INSERT_EVENT, events)
-        locations = location_rows(run)
-        if locations:
-            cur.executemany(
-                _INSERT_LOC,
-                [
-                    (
-                        r["task_run_id"],
-                        r["direction"],
-                        r["artifact_digest"],
-                        r["uri"],
-                        r["slot"],
-                        _ts(r["seen_at"]),
-                    )
-                    for r in locations
-                ],
-            )
-        if run.params:
-            cur.executemany(
-                _INSERT_PARAM,
-                [(run.id, k, _js(v), *typed_param(v)) for k, v in run.params.items()],
-            )
-        if run.metrics:
-            # Fixed-width UTC text sorts like the times themselves, so "last" is decided on it.
-            stamped = [_ts(m.timestamp) for m in run.metrics]
-            cur.executemany(
-                _INSERT_METRIC,
-                [
-                    (m.id, run.id, m.key, None if m.value != m.value else m.value, m.step, ts)
-                    for m, ts in zip(run.metrics, stamped)
-                ],
-            )
-            cur.executemany(
-                _INSERT_LATEST,
-                [
-                    (run.id, *latest)
-                    for latest in latest_tuples(
-                        (m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)
-                    )
-                ],
-            )
+        stored: list[TaskRun] = []
+        known = set(envs)
+        for run in runs:
+            if _insert(cur, run, seq, known):
+                seq += 1
+                if run.environment is not None:
+                    known.add(run.environment.digest)
+            else:
+                stored.append(run)
         cur.execute("COMMIT")
-        return True
     except BaseException:
         cur.execute("ROLLBACK")
         raise
     finally:
         cur.close()
+    envs |= known
+    return stored
+
+
+def _insert(cur: Any, run: TaskRun, seq: int, envs: set[str]) -> bool:
+    """One new run inside the caller's transaction; False (nothing written) if it exists."""
+    cur.execute(
+        _INSERT_RUN,
+        (
+            seq,
+            run.id,
+            run.name,
+            run.pipeline,
+            run.pipeline_run_id,
+            run.parent_id,
+            run.status,
+            _ts(run.started_at),
+            _ts(run.ended_at),
+            run.duration_s,
+            _ts(run.heartbeat_at),
+            run.host,
+            run.pid,
+            run.code_digest,
+            _code(run.code),
+            run.environment.digest if run.environment else None,
+            run.resources.model_dump_json() if run.resources else None,
+            _js(run.external_ids or None),
+            run.error.type if run.error else None,
+            run.error.message if run.error else None,
+            run.error.traceback if run.error else None,
+        ),
+    )
+    if cur.rowcount == 0:
+        return False
+    # Events may name this run before its record exists (a model registered inside the
+    # task): they take its key now. One probe of the events primary key; usually no rows.
+    cur.execute(_ADOPT_EVENTS, (seq, run.id))
+    if run.environment is not None and run.environment.digest not in envs:
+        cur.execute(
+            _INSERT_ENV,
+            (
+                run.environment.digest,
+                run.environment.model_dump_json(),
+                _ts(utcnow()),
+            ),
+        )
+    arts = artifact_rows(run)
+    if arts:
+        cur.executemany(
+            _INSERT_ART,
+            [
+                (
+                    a.digest,
+                    a.kind,
+                    a.uri,
+                    a.name,
+                    a.size_bytes,
+                    a.media_type,
+                    a.rows,
+                    _js([c.model_dump() for c in a.columns]) if a.columns else None,
+                    _js(a.profile),
+                    _ts(a.created_at),
+                )
+                for a in arts
+            ],
+        )
+        named = [(a.name, a.digest) for a in arts if a.name]
+        if named:
+            cur.executemany(_NAME_ART, named)
+    events = [(run.id, "input", r.digest, r.name, seq, r.digest) for r in run.inputs]
+    events += [(run.id, "output", r.digest, r.name, seq, r.digest) for r in run.outputs]
+    if events:
+        cur.executemany(_INSERT_EVENT, events)
+    locations = location_rows(run)
+    if locations:
+        cur.executemany(
+            _INSERT_LOC,
+            [
+                (
+                    r["task_run_id"],
+                    r["direction"],
+                    r["artifact_digest"],
+                    r["uri"],
+                    r["slot"],
+                    _ts(r["seen_at"]),
+                )
+                for r in locations
+            ],
+        )
+    if run.params:
+        cur.executemany(
+            _INSERT_PARAM,
+            [(run.id, k, _js(v), *typed_param(v)) for k, v in run.params.items()],
+        )
+    if run.metrics:
+        # Fixed-width UTC text sorts like the times themselves, so "last" is decided on it.
+        stamped = [_ts(m.timestamp) for m in run.metrics]
+        cur.executemany(
+            _INSERT_METRIC,
+            [
+                (m.id, run.id, m.key, None if m.value != m.value else m.value, m.step, ts)
+                for m, ts in zip(run.metrics, stamped)
+            ],
+        )
+        cur.executemany(
+            _INSERT_LATEST,
+            [
+                (run.id, *latest)
+                for latest in latest_tuples(
+                    (m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)
+                )
+            ],
+        )
+    return True

@@ -7,6 +7,7 @@ checking an up-to-date store costs one ``SELECT`` of ``alembic_version``.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,6 +60,9 @@ def current(engine: Engine) -> str | None:
 _PG_LOCK_KEY = 0x7472_6163_6B6C_696E  # "trackline" truncated to 8 bytes
 
 
+_IN_PROCESS = threading.Lock()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the migrations in one transaction that excludes every other migrating process.
 
@@ -68,7 +72,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """
     from alembic import command
 
-    with engine.connect().execution_options(trackline_write=True) as conn, conn.begin():
+    # Alembic keeps the running migration's context in module globals: two threads of one
+    # process migrating two stores at once (a reader and the journal's sender) would mix them.
+    with (
+        _IN_PROCESS,
+        engine.connect().execution_options(trackline_write=True) as conn,
+        conn.begin(),
+    ):
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         # On SQLite, ``trackline_write`` makes the transaction BEGIN IMMEDIATE: the same exclusion.

@@ -149,15 +149,13 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
     def _write_new_sqlite(self, run: TaskRun) -> bool:
         if any(a.files for a in run.artifacts):
             return False  # folder manifests take the SQLAlchemy path (written once per folder)
-        env_known = run.environment is None or run.environment.digest in self._envs_written
         raw = self.engine.raw_connection()
         try:
-            written = fastpath.insert_new_task_run(raw.driver_connection, run, env_known)
+            return not fastpath.insert_new_task_runs(
+                raw.driver_connection, [run], self._envs_written
+            )
         finally:
             raw.close()
-        if written and run.environment is not None:
-            self._envs_written.add(run.environment.digest)
-        return written
 
     def _write_children(
         self, conn: sa.Connection, runs: Sequence[TaskRun], new: bool = False

@@ -1,0 +1,172 @@
+"""The journal in front of a direct store (issue 18): a tracked call returns after a local append,
+a background sender delivers batches, and nothing that returned is lost or stored twice."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import trackline
+from trackline import tracked_task
+from trackline.config import settings
+from trackline.store import get_store
+from trackline.store.quarantine import list_quarantined
+from trackline.store.sql.store import SqlStore
+
+CALLS = """
+import json, os, signal, sys, time
+from trackline import pipeline_run, tracked_task
+from trackline.store import get_store
+
+# Killed before its sender delivered anything (on a busy machine it may deliver some first).
+get_store().journal._deliver = lambda records, full: time.sleep(3600)
+
+@tracked_task
+def step(i: int) -> int:
+    return i * i
+
+with pipeline_run("journal-kill") as pipe:
+    out = [step(i) for i in range(int(sys.argv[1]))]
+print(json.dumps({"pipeline_run_id": pipe.id}), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # after every call returned, before any exit flush
+"""
+
+
+def _count(url: str, sql: str, **params) -> int:
+    store = SqlStore(url)
+    try:
+        with store.engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar_one()
+    finally:
+        store.close()
+
+
+def test_reads_in_the_process_see_its_calls(trackline_env):
+    @tracked_task(name="add")
+    def add(a: int, b: int = 2) -> int:
+        return a + b
+
+    for i in range(30):
+        add(i)
+    client = trackline.connect()
+    runs = [client.run(r.id) for r in client.runs(name="add", limit=100)]
+    assert len(runs) == 30
+    assert {r.params["a"] for r in runs} == set(range(30))
+    assert all(r.params["b"] == 2 for r in runs)
+
+
+def test_killed_process_loses_nothing_and_the_next_reader_delivers_once(trackline_env):
+    url = settings().store_url
+    done = subprocess.run(
+        [sys.executable, "-c", CALLS, "40"],
+        env={**os.environ, "TRACKLINE_HOME": str(trackline_env)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pipe = json.loads(done.stdout)["pipeline_run_id"]
+    journal = settings().spool_path / "journal"
+    assert list(journal.glob("*.jsonl")), "the killed process left its segment"
+    assert _count(url, "SELECT count(*) FROM task_runs WHERE pipeline_run_id = :p", p=pipe) == 0
+
+    runs = trackline.connect().runs(pipeline_run_id=pipe, limit=1000)  # a read recovers it
+    assert len(runs) == 40
+    assert _count(url, "SELECT count(*) FROM task_runs WHERE pipeline_run_id = :p", p=pipe) == 40
+    assert _count(url, "SELECT count(DISTINCT id) FROM task_runs") == _count(
+        url, "SELECT count(*) FROM task_runs"
+    )
+    assert not list(journal.glob("*.jsonl"))
+    # Delivering the same records again (a segment deleted too late) changes nothing.
+    get_store().replay_spool(wait=True)
+    assert _count(url, "SELECT count(*) FROM task_runs WHERE pipeline_run_id = :p", p=pipe) == 40
+
+
+def test_a_torn_line_is_quarantined_and_the_rest_delivered(trackline_env):
+    @tracked_task(name="one")
+    def one(i: int) -> int:
+        return i
+
+    one(1)
+    get_store().flush()
+    run = trackline.connect().runs(name="one")[0]
+    good = run.model_copy(update={"id": "f" * 32, "params": {"i": 2}})
+    journal = settings().spool_path / "journal"
+    journal.mkdir(parents=True, exist_ok=True)
+    dead = _dead_pid()
+    segment = journal / f"{dead}-deadbeef-000001.jsonl"
+    line = json.dumps(
+        {
+            "kind": "task_run",
+            "env": None,
+            "record": json.loads(good.model_dump_json(exclude={"environment"})),
+            "artifacts": [],
+        }
+    )
+    segment.write_text(line + "\n" + '{"kind": "task_run", "rec')  # killed mid-line (disk full)
+
+    assert trackline.connect().run("f" * 32).params == {"i": 2}
+    reasons = [q.reason for q in list_quarantined(settings().spool_path)]
+    assert any("unreadable journal line" in r for r in reasons), reasons
+    assert not segment.exists()
+
+
+def test_journal_off_writes_in_the_call(trackline_env, monkeypatch):
+    monkeypatch.setenv("TRACKLINE_JOURNAL", "0")
+
+    @tracked_task(name="sync_step")
+    def sync_step(i: int) -> int:
+        return i
+
+    sync_step(7)
+    # Read by a separate store object, with no flush of this process's journal.
+    url = settings().store_url
+    assert _count(url, "SELECT count(*) FROM task_runs WHERE name = 'sync_step'") == 1
+
+
+def test_forked_child_delivers_its_own_calls(trackline_env):
+    @tracked_task(name="forked")
+    def forked(i: int) -> int:
+        return i
+
+    forked(0)  # the parent's journal thread is running when the child is forked
+    pid = os.fork()
+    if pid == 0:  # the child: calls, then a normal exit (the exit flush delivers)
+        try:
+            for i in range(1, 11):
+                forked(i)
+        finally:
+            os._exit(0) if get_store().flush(30) else os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    client = trackline.connect()
+    assert sorted(client.run(r.id).params["i"] for r in client.runs(name="forked")) == list(
+        range(11)
+    )
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_delivered_segments_are_deleted(trackline_env):
+    @tracked_task(name="named")
+    def named(i: int) -> int:
+        return i
+
+    for i in range(250):  # more than one batch
+        named(i)
+    store = get_store()
+    assert store.flush()
+    folder: Path = store.journal.segment.folder
+    assert folder == settings().spool_path / "journal"
+    assert not list(folder.glob("*.jsonl"))
+    assert len(trackline.connect().runs(name="named", limit=1000)) == 250
