@@ -47,8 +47,15 @@ def main() -> None:
         "openlineage": lambda: openlineage_bench.main(300 if quick else 2000),
         "search": lambda: search.main(2_000 if quick else 100_000, 2_000 if quick else 100_000),
     }
+    import os
+
+    from trackline.config import clear_override
+
     for name, step in steps.items():
         if only is None or name in only:
+            clear_override()  # each benchmark chooses its own store
+            for var in ("TRACKLINE_STORE", "TRACKLINE_TOKEN"):
+                os.environ.pop(var, None)
             step()
     here = Path(__file__).parent
     save(here / "results.json", None if quick else here / "history.csv")
