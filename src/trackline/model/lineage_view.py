@@ -33,6 +33,10 @@ def merge_graphs(
     extra_nodes: Iterable[LineageNode] = (),
     extra_edges: Iterable[LineageEdge] = (),
 ) -> LineageGraph:
+    graphs = list(graphs)
+    extra_nodes, extra_edges = list(extra_nodes), list(extra_edges)
+    if len(graphs) == 1 and not extra_nodes and not extra_edges:
+        return graphs[0]  # one closure: already deduplicated and ordered
     nodes: dict[str, LineageNode] = {}
     edges: dict[tuple, LineageEdge] = {}
     for g in graphs:
@@ -56,18 +60,17 @@ def merge_graphs(
 def group_producers(graph: LineageGraph, pipeline_run_id: str | None = None) -> list[LineageGroup]:
     """One group per (artifact, task name) with more than one producing run."""
     runs = {n.id: n for n in graph.nodes if n.type == "task_run"}
-    by_key: dict[tuple[str, str], list[LineageNode]] = {}
+    by_key: dict[tuple[str, str], dict[str, LineageNode]] = {}
     for e in graph.edges:
         if e.type != "output" or e.source not in runs:
             continue
         node = runs[e.source]
-        bucket = by_key.setdefault((e.target, node.name or ""), [])
-        if node not in bucket:
-            bucket.append(node)
+        by_key.setdefault((e.target, node.name or ""), {})[node.id] = node
     groups = []
-    for (artifact, name), members in sorted(by_key.items()):
-        if len(members) < 2:
+    for (artifact, name), found in sorted(by_key.items()):
+        if len(found) < 2:
             continue
+        members = list(found.values())
         members.sort(
             key=lambda n: (
                 not (pipeline_run_id and n.pipeline_run_id == pipeline_run_id),

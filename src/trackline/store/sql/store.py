@@ -35,6 +35,7 @@ from ...model.runs import (
     TaskRun,
     utcnow,
 )
+from ...model.trusted import bulk
 from ...query.spec import Search, SearchResult
 from ..protocols import LocationStore, RunStore, SearchStore
 from . import fastpath
@@ -425,7 +426,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
     ) -> LineageGraph:
         """From a run, an artifact, a pipeline run (the union of its task runs' closures) or the
         bytes of a file inside a recorded folder (through the folders that held it)."""
-        with self.engine.connect() as conn:
+        with bulk(), self.engine.connect() as conn:  # bulk: tens of thousands of records
             # A whole run id (the usual case) in one round trip; prefixes, artifacts (which may
             # be files inside recorded folders) and pipeline runs as below.
             found = _lineage.exact_root(conn, ref) if valid_ref(ref) else None
@@ -433,6 +434,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
                 root, _, seq = found
                 graph = _lineage.closure(conn, root, "task_run", direction, depth, seq)
                 context = next((n.pipeline_run_id for n in graph.nodes if n.id == root), None)
+            elif found is not None:  # a whole artifact digest: no prefix lookups
+                graph, context = self._artifact_or_pipeline_lineage(
+                    conn, ref, direction, depth, found=found
+                )
             else:
                 try:
                     row = self._resolve(conn, T_RUNS, T_RUNS.c.id, ref, "run")
@@ -441,7 +446,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
                 except NotFound:
                     graph, context = self._artifact_or_pipeline_lineage(conn, ref, direction, depth)
             graph = self._join_locations(conn, graph, direction, depth)
-        graph.groups = group_producers(graph, context)
+            graph.groups = group_producers(graph, context)
         return graph
 
     def _join_locations(
@@ -453,8 +458,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         mark = "%s" if conn.dialect.name == "postgresql" else "?"
         cur = conn.connection.driver_connection.cursor()
         try:
+            # Only an artifact with a location can share one (the closure read every uri).
             seen = {n.id for n in graph.nodes if n.type == "artifact"}
-            frontier, graphs, joins = set(seen), [graph], []
+            frontier = {n.id for n in graph.nodes if n.type == "artifact" and n.uri}
+            graphs, joins = [graph], []
             while frontier:
                 pairs = same_location(cur, mark, frontier)
                 joins += [
@@ -464,8 +471,9 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
                 seen |= new
                 found = [_lineage.closure(conn, d, "artifact", direction, depth) for d in new]
                 graphs += found
-                frontier = {n.id for g in found for n in g.nodes if n.type == "artifact"} - seen
-                seen |= frontier
+                reached = [n for g in found for n in g.nodes if n.type == "artifact"]
+                frontier = {n.id for n in reached if n.uri} - seen
+                seen |= {n.id for n in reached}
         finally:
             cur.close()
         if not joins:
@@ -473,12 +481,16 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         return merge_graphs(graph.root, direction, depth, graphs, extra_edges=joins)
 
     def _artifact_or_pipeline_lineage(
-        self, conn, ref, direction, depth
+        self, conn, ref, direction, depth, found: tuple | None = None
     ) -> tuple[LineageGraph, str | None]:
-        try:
-            digest = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact").digest
-        except NotFound:
-            digest = None
+        if found is not None:
+            digest = found[0]
+        else:
+            try:
+                art = self._resolve(conn, T_ARTIFACTS, T_ARTIFACTS.c.digest, ref, "artifact")
+                digest = art.digest
+            except NotFound:
+                digest = None
         if digest is None:
             try:
                 pipe = self._resolve(conn, T_PIPES, T_PIPES.c.id, ref, "pipeline run")
@@ -494,7 +506,8 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         if digest is None and not folders:
             raise NotFound(f"no run, pipeline run or artifact {ref!r}")
         root = digest or ref
-        graphs = [_lineage.closure(conn, root, "artifact", direction, depth)] if digest else []
+        seq = found[2] if found is not None else None
+        graphs = [_lineage.closure(conn, root, "artifact", direction, depth, seq)] if digest else []
         extra_nodes, extra_edges = [], []
         if folders:
             # The file's bytes were read or written as part of these folders.
