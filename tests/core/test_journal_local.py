@@ -170,3 +170,34 @@ def test_delivered_segments_are_deleted(trackline_env):
     assert folder == settings().spool_path / "journal"
     assert not list(folder.glob("*.jsonl"))
     assert len(trackline.connect().runs(name="named", limit=1000)) == 250
+
+
+LIVE = """
+import sys, time
+from trackline import tracked_task
+from trackline.store import get_store
+
+journal = get_store().journal
+deliver = journal._deliver
+journal._deliver = lambda records, full: (time.sleep(0.3), deliver(records, full))  # slow store
+step = tracked_task(name="live-step")(lambda i: i)
+for i in range(25):
+    step(i)
+print("returned", flush=True)
+time.sleep(30)  # alive, its sender still delivering, when the parent reads
+"""
+
+
+def test_a_read_waits_for_what_live_processes_appended_before_it(trackline_env):
+    child = subprocess.Popen(
+        [sys.executable, "-c", LIVE],
+        env={**os.environ, "TRACKLINE_HOME": str(trackline_env)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "returned"
+        assert len(trackline.connect().runs(name="live-step", limit=100)) == 25
+    finally:
+        child.kill()
+        child.wait()

@@ -35,13 +35,14 @@ from .journal import BATCH, Journal, flush_all
 from .observers import notify_finished
 from .protocols import BatchRunStore, RunStore, SearchStore
 from .quarantine import is_permanent_config_error, is_refusal, quarantine
-from .segment import has_foreign, recover
+from .segment import has_foreign, recover, wait_for_live
 from .spool import ReplayResult, Spool, _outcome
 
 __all__ = ["FailSafeStore"]
 
 log = logging.getLogger("trackline")
 _REPORTED: set[str] = set()  # permanent configuration errors already reported by this process
+LIVE_WAIT_S = 1.0  # how long a read waits for other live processes' journaled writes
 
 
 class FailSafeStore(RunStore):
@@ -100,6 +101,9 @@ class FailSafeStore(RunStore):
         wait = self.settings.journal_read_wait if timeout is None else timeout
         done = flush_all(wait)
         segment = self.journal.segment
+        # Other processes on this machine writing here: what they appended before this read
+        # is delivered within milliseconds; wait for that (briefly: a stuck one is not waited for).
+        wait_for_live(segment.folder, segment, min(wait, LIVE_WAIT_S))
         if not self.circuit_open and (
             self.spool.has_pending() or has_foreign(segment.folder, segment)
         ):  # spooled during an outage, or left by a process that is gone

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..model.runs import Artifact, Environment, PipelineRun, TaskRun
 from .quarantine import quarantine
 
-__all__ = ["Segment", "recover", "has_foreign"]
+__all__ = ["Segment", "recover", "has_foreign", "wait_for_live"]
 
 log = logging.getLogger("trackline")
 STALE_S = 600.0  # a live process delivers its segment within seconds; ten minutes means stuck
@@ -135,6 +135,33 @@ def has_foreign(folder: Path, own: Segment | None) -> bool:
             return any(_orphaned(e, own, now) for e in it)
     except FileNotFoundError:
         return False
+
+
+def wait_for_live(folder: Path, own: Segment | None, timeout: float) -> bool:
+    """Wait up to ``timeout`` s until the segments other live processes hold now are gone: a
+    segment exists only until its records are delivered (later appends go to new segments), so
+    then everything those processes appended before this call is in the store."""
+    now = time.time()
+    try:
+        with os.scandir(folder) as it:
+            live = [
+                Path(e.path)
+                for e in it
+                if e.name.endswith(".jsonl")
+                and not (own is not None and own.owns(e.name))
+                and not _orphaned(e, own, now)
+            ]
+    except FileNotFoundError:
+        return True
+    deadline = time.monotonic() + timeout
+    while live:
+        live = [p for p in live if p.exists()]
+        if not live:
+            break
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)
+    return True
 
 
 def recover(folder: Path, spool, own: Segment | None) -> int:
