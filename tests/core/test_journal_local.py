@@ -201,3 +201,50 @@ def test_a_read_waits_for_what_live_processes_appended_before_it(trackline_env):
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_journal_that_cannot_be_written_falls_back_to_writing_in_the_call(trackline_env, caplog):
+    journal = settings().spool_path / "journal"
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    journal.write_text("a file where the journal folder should be")  # mkdir fails: ENOTDIR
+
+    @tracked_task(name="no-journal")
+    def step(i: int) -> int:
+        return i
+
+    assert [step(i) for i in range(3)] == [0, 1, 2]
+    # Stored in the call: a separate reader sees them without any flush.
+    url = settings().store_url
+    assert _count(url, "SELECT count(*) FROM task_runs WHERE name = 'no-journal'") == 3
+    assert caplog.text.count("cannot append to the journal") == 1
+
+
+def test_a_write_torn_by_a_full_disk_does_not_spoil_the_next_line(tmp_path, monkeypatch):
+    from trackline.model.runs import TaskRun
+    from trackline.store import segment as seg
+    from trackline.store.spool import Spool
+
+    s = seg.Segment(tmp_path / "journal", fsync=False)
+    runs = [TaskRun(id=f"{i:032x}", name="torn", status="success") for i in range(3)]
+    s.append(runs[0])
+    real_write = os.write
+
+    def half_then_full(fd, data):  # half the line reaches the file, then the disk is full
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(seg.os, "write", half_then_full)
+    try:
+        s.append(runs[1])
+    except OSError:
+        pass
+    monkeypatch.setattr(seg.os, "write", real_write)
+    s.append(runs[2])
+    path = s.rotate()
+    dead = path.with_name(f"{_dead_pid()}-deadbeef-000001.jsonl")
+    path.rename(dead)
+    spool = Spool(tmp_path / "spool")
+    assert seg.recover(tmp_path / "journal", spool, None) == 2
+    assert sorted(p.name.split("-")[2] for p in spool.pending()) == [runs[0].id, runs[2].id]
+    reasons = [q.reason for q in list_quarantined(spool.path)]
+    assert len(reasons) == 1 and "unreadable journal line" in reasons[0]

@@ -45,6 +45,12 @@ _REPORTED: set[str] = set()  # permanent configuration errors already reported b
 LIVE_WAIT_S = 1.0  # how long a read waits for other live processes' journaled writes
 
 
+def _report_once(key: str, message: str, *args: object) -> None:
+    if key not in _REPORTED:
+        _REPORTED.add(key)
+        log.warning(message, *args)
+
+
 class FailSafeStore(RunStore):
     def __init__(
         self,
@@ -114,8 +120,20 @@ class FailSafeStore(RunStore):
         self, record: TaskRun | PipelineRun, write: Callable[[RunStore], None]
     ) -> None:
         if self.journaled():
-            self.journal.append(record)
-            return
+            try:
+                self.journal.append(record)
+                return
+            except Exception as exc:  # noqa: BLE001 - disk full, a read-only home: write now
+                if self.settings.strict:
+                    raise
+                _report_once(
+                    f"journal|{self.spool.path}|{type(exc).__name__}",
+                    "trackline: cannot append to the journal in %s (%s: %s); records are "
+                    "written to the store in the call instead",
+                    self.journal.segment.folder,
+                    type(exc).__name__,
+                    exc,
+                )
         if self.circuit_open:
             if self.settings.strict:
                 raise StoreUnavailable(

@@ -64,22 +64,33 @@ class Segment:
         self._pid = 0
         self._n = 0
         self._envs: set[str] = set()
+        self._torn = False
 
     def append(self, record: TaskRun | PipelineRun) -> None:
         if self._fd is None or self._pid != os.getpid():
             self._open()
-        data = memoryview(_encode(record, self._envs))
-        while data:
-            data = data[os.write(self._fd, data) :]
-        if self.fsync:
-            os.fsync(self._fd)
+        envs = set(self._envs)
+        line = _encode(record, envs)
+        if self._torn:  # end the line a failed write left half-written (quarantined if read)
+            line = b"\n" + line
+        data = memoryview(line)
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+            if self.fsync:
+                os.fsync(self._fd)
+        except BaseException:
+            self._torn = True
+            raise
+        self._torn = False
+        self._envs = envs
 
     def rotate(self) -> Path | None:
         """Close the segment and return its path; the next append starts a new one."""
         path = self._path
         if self._fd is not None and self._pid == os.getpid():
             os.close(self._fd)
-        self._fd, self._path, self._envs = None, None, set()
+        self._fd, self._path, self._envs, self._torn = None, None, set(), False
         return path
 
     def _open(self) -> None:
