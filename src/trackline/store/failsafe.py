@@ -110,10 +110,13 @@ class FailSafeStore(RunStore):
         # Other processes on this machine writing here: what they appended before this read
         # is delivered within milliseconds; wait for that (briefly: a stuck one is not waited for).
         wait_for_live(segment.folder, segment, min(wait, LIVE_WAIT_S))
-        if not self.circuit_open and (
-            self.spool.has_pending() or has_foreign(segment.folder, segment)
-        ):  # spooled during an outage, or left by a process that is gone
-            done = self.replay_spool(wait=True).error is None and done
+        if not self.circuit_open:
+            if self.spool.has_pending() or has_foreign(segment.folder, segment):
+                # spooled during an outage, or left by a process that is gone
+                done = self.replay_spool(wait=True).error is None and done
+            else:
+                with self._replaying:  # a replay in progress (the sender's) finishes first
+                    pass
         return done and not self.circuit_open
 
     def _guarded_write(
@@ -358,5 +361,6 @@ class FailSafeStore(RunStore):
         return backend
 
     def close(self) -> None:
+        self.journal.close(self.settings.journal_exit_wait)
         if self._backend is not None:
             self._backend.close()

@@ -54,12 +54,14 @@ class Journal:
         self._sent = 0  # appends delivered (or quarantined, or moved into the spool)
         self._full = True  # the first pass also delivers what earlier processes left
         self._thread: threading.Thread | None = None
+        self._closed = False
         self._pid = 0
         _JOURNALS.add(self)
 
     def append(self, record: Record) -> None:
         with self._cond:
-            if self._pid != os.getpid():
+            self._closed = False
+            if self._pid != os.getpid() or self._thread is None:
                 self._start()
             self.segment.append(record)
             self._queue.append(record)
@@ -89,6 +91,15 @@ class Journal:
                 self._cond.wait(min(left, 0.05))
             return self._sent >= target
 
+    def close(self, timeout: float) -> bool:
+        """Deliver what waits (up to ``timeout`` s) and let the thread end; True when all of
+        it was delivered. A later append starts the thread again."""
+        done = self.flush(timeout)
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        return done
+
     @property
     def waiting(self) -> int:
         return self._appended - self._sent
@@ -96,16 +107,20 @@ class Journal:
     def _start(self) -> None:
         if self._thread is not None and self._pid == os.getpid():
             return
+        if self._pid != os.getpid():  # once per process: the exit hooks
+            before_thread_pools_exit(self._at_exit)
+            atexit.register(self._at_exit)  # Airflow's task runner runs these, then _exit
         self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="trackline-journal", daemon=True)
         self._thread.start()
-        before_thread_pools_exit(self._at_exit)
-        atexit.register(self._at_exit)  # Airflow's task runner calls atexit hooks, then _exit
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 while not self._queue and not self._full:
+                    if self._closed:  # under the lock: the next append starts a new thread
+                        self._thread = None
+                        return
                     self._cond.wait(1.0)
                 if len(self._queue) < BATCH:
                     self._cond.wait(LINGER_S)
