@@ -15,8 +15,8 @@ as invalid is quarantined at once (``quarantine.py``), never left to block the s
 Tracked writes never wait: unless strict, a write is appended to the journal (``journal.py``:
 this process's segment file and an in-memory queue) and a background sender delivers it in
 batches, one transaction each; what it cannot deliver moves into the spool. Reads first wait
-(bounded) until this process's appends were delivered. Strict mode keeps every write synchronous.
-
+(bounded) until this process's appends, and what other live processes on this machine had
+appended, were delivered. Strict mode (or ``TRACKLINE_JOURNAL=0``) keeps writes synchronous.
 """
 
 from __future__ import annotations
@@ -268,22 +268,21 @@ class FailSafeStore(RunStore):
                     raise
         return [_outcome(backend, r) for r in records]
 
-    def replay_spool(self, *, wait: bool = False, own: bool = False) -> ReplayResult:
-        """Deliver the spool (``own``: only this process's records), and before that move what
-        processes that are gone left in the journal into it; ``wait``: queue behind a replay in
-        progress instead of leaving the records to it."""
+    def replay_spool(self, *, wait: bool = False) -> ReplayResult:
+        """Deliver the spool, and before that move what processes that are gone left in the
+        journal into it; ``wait``: queue behind a replay in progress instead of leaving the
+        records to it."""
         if not self._replaying.acquire(blocking=wait):
             return ReplayResult(remaining=len(self.spool.pending()))
         try:
-            if not own:
-                recover(self.journal.segment.folder, self.spool, self.journal.segment)
+            recover(self.journal.segment.folder, self.spool, self.journal.segment)
             try:
                 store = self.backend
             except Exception as exc:  # still unreachable: everything stays spooled
                 return ReplayResult(
                     remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}"
                 )
-            return self.spool.replay(store, own=own)
+            return self.spool.replay(store)
         finally:
             self._replaying.release()
 
@@ -344,8 +343,8 @@ class FailSafeStore(RunStore):
         self.flush()
         return self.backend.lineage(ref, direction, depth)
 
-    # Reads see this process's own writes: the journal is flushed first (bounded; past the
-    # bound, or with the circuit open, the read goes ahead without them).
+    # Reads see what was written before them: ``flush`` first (bounded; past the bound, or with
+    # the store down, the read goes ahead without them).
     # Searches are reads: forwarded to the backend, never spooled, errors raised.
     def search_runs(self, search: Search) -> SearchResult:
         return self._searcher().search_runs(search)

@@ -5,7 +5,7 @@ of trackline at a team server. One ``requests.Session`` per store reuses connect
 connections and 502/503/504 answers are retried with exponential backoff (writes too: they are
 idempotent by record id). Errors come back as the same ``TracklineError`` classes the SQL store
 raises, mapped by their stable code. Tracked writes do not come here one by one: the fail-safe
-wrapper journals them (``journal_writes``) and its sender hands them to ``write_records``, one
+wrapper journals them (``journal.py``) and its sender hands them to ``write_records``, one
 request per batch with an outcome per record.
 
 The registry side (``RegistryStore``, ``AuditStore``) maps one method to one endpoint. Registry
@@ -134,8 +134,6 @@ class HttpStore(
     LocationStore,
     HttpMonitoring,
 ):
-    journal_writes = True  # tracked writes return after a local append (store/journal.py)
-
     def __init__(
         self, url: str, settings: Settings | None = None, *, token: str | None = None
     ) -> None:

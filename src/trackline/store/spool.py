@@ -10,10 +10,10 @@ A record the store refuses as invalid never blocks the ones behind it: it is qua
 its reason (``quarantine.py``) and a reduced, valid form of it is delivered instead. Only an
 unavailable store stops a replay.
 
-The spool is also the journal of an HTTP store (``journal.py``): every record is appended here
-and sent in batches. A file name carries the writing process's pid, so a process's sender takes
-its own records (read-your-writes stays exact while other processes journal into the same
-folder) and a claim left by a killed process is recovered at once, not after a timeout.
+Records reach the spool from the journal (``journal.py``, ``segment.py``): what its sender could
+not deliver, and what a process that is gone left in its segment. A file name carries the
+writing process's pid, so a claim left by a killed process is recovered at once, not after a
+timeout.
 """
 
 from __future__ import annotations
@@ -80,17 +80,13 @@ class Spool:
         os.replace(tmp, final)
         return final
 
-    def pending(self, *, own: bool = False) -> list[Path]:
-        """Spooled files in order; ``own``: only those this process wrote."""
-        mine = f"-p{os.getpid()}r"
+    def pending(self) -> list[Path]:
+        """Spooled files in order."""
         try:
             entries = [
                 e
                 for e in os.scandir(self.path)
-                if e.name.endswith(".json")
-                and not e.name.startswith(".")
-                and (not own or mine in e.name)
-                and e.is_file()
+                if e.name.endswith(".json") and not e.name.startswith(".") and e.is_file()
             ]
         except FileNotFoundError:
             return []
@@ -103,19 +99,18 @@ class Spool:
         except FileNotFoundError:
             return False
 
-    def replay(self, store: RunStore, *, own: bool = False) -> ReplayResult:
-        """Deliver spooled records to ``store`` in the order they were spooled (``own``: only
-        this process's), in batches when the store takes them."""
-        if not own:
-            self._recover_stale()
+    def replay(self, store: RunStore) -> ReplayResult:
+        """Deliver spooled records to ``store`` in the order they were spooled, in batches when
+        the store takes them."""
+        self._recover_stale()
         result = ReplayResult()
-        paths = self.pending(own=own)
+        paths = self.pending()
         size = BATCH if isinstance(store, BatchRunStore) else 1
         for start in range(0, len(paths), size):
             claimed = self._claim(paths[start : start + size], result)
             if claimed and not self._send(store, claimed, result):
                 break
-        result.remaining = len(self.pending(own=own))
+        result.remaining = len(self.pending())
         return result
 
     def _claim(self, paths: list[Path], result: ReplayResult) -> list[tuple[Path, Path, object]]:
