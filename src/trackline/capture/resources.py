@@ -74,6 +74,24 @@ class _Proc:
         return int(os.pread(self.statm_fd, 128, 0).split()[1]) * self.page
 
 
+def _cpu() -> tuple[float, float]:
+    """(user, system) CPU seconds of this process. ``getrusage`` counts in microseconds;
+    ``os.times`` (the fallback where there is no ``resource`` module) in clock ticks of 10 ms,
+    which a short call can fall between entirely."""
+    if _getrusage is not None:
+        r = _getrusage(_RUSAGE_SELF)
+        return r.ru_utime, r.ru_stime
+    t = os.times()
+    return t.user, t.system
+
+
+try:
+    from resource import RUSAGE_SELF as _RUSAGE_SELF
+    from resource import getrusage as _getrusage
+except ImportError:  # not on Unix
+    _getrusage = None
+    _RUSAGE_SELF = 0
+
 _reader: _Proc | None = None
 REUSE_S = 0.001
 _last: tuple[float, tuple[int, int] | None, int] = (-1.0, None, 0)  # (monotonic, io, rss)
@@ -103,7 +121,7 @@ def _rss() -> int:
 class ResourceMeter:
     def __init__(self) -> None:
         self.t0 = time.monotonic()
-        self.cpu0 = os.times()
+        self.cpu0 = _cpu()
         at, io, rss = _last
         if self.t0 - at > REUSE_S or _reader is None or _reader.pid != os.getpid():
             io, rss = _io(), _rss()
@@ -111,13 +129,13 @@ class ResourceMeter:
         self.peak_rss = rss
         self.samples: list[ResourceSample] = []
         self.gpu_peak: dict[str, Any] | None = None
-        self._last_cpu = (self.t0, self.cpu0.user + self.cpu0.system)
+        self._last_cpu = (self.t0, self.cpu0[0] + self.cpu0[1])
 
     def sample(self) -> None:
         """Called from the background sampler for long calls."""
         now = time.monotonic()
-        cpu = os.times()
-        total = cpu.user + cpu.system
+        cpu = _cpu()
+        total = cpu[0] + cpu[1]
         dt = now - self._last_cpu[0]
         pct = 100.0 * (total - self._last_cpu[1]) / dt if dt > 0 else 0.0
         self._last_cpu = (now, total)
@@ -145,7 +163,7 @@ class ResourceMeter:
 
     def finish(self) -> ResourceUsage:
         global _last
-        cpu = os.times()
+        cpu = _cpu()
         io, rss = _io(), _rss()
         _last = (time.monotonic(), io, rss)
         self.peak_rss = max(self.peak_rss, rss)
@@ -156,8 +174,8 @@ class ResourceMeter:
         return construct(
             ResourceUsage,
             {
-                "cpu_user_s": round(cpu.user - self.cpu0.user, 6),
-                "cpu_system_s": round(cpu.system - self.cpu0.system, 6),
+                "cpu_user_s": round(cpu[0] - self.cpu0[0], 6),
+                "cpu_system_s": round(cpu[1] - self.cpu0[1], 6),
                 "peak_rss_bytes": int(self.peak_rss),
                 "io_read_bytes": (io[0] - self.io0[0]) if io and self.io0 else None,
                 "io_write_bytes": (io[1] - self.io0[1]) if io and self.io0 else None,
