@@ -74,6 +74,14 @@ class _Proc:
         return int(os.pread(self.statm_fd, 128, 0).split()[1]) * self.page
 
 
+try:
+    from resource import RUSAGE_SELF as _RUSAGE_SELF
+    from resource import getrusage as _getrusage
+except ImportError:  # not on Unix
+    _getrusage = None
+    _RUSAGE_SELF = 0
+
+
 def _cpu() -> tuple[float, float]:
     """(user, system) CPU seconds of this process. ``getrusage`` counts in microseconds;
     ``os.times`` (the fallback where there is no ``resource`` module) in clock ticks of 10 ms,
@@ -84,13 +92,6 @@ def _cpu() -> tuple[float, float]:
     t = os.times()
     return t.user, t.system
 
-
-try:
-    from resource import RUSAGE_SELF as _RUSAGE_SELF
-    from resource import getrusage as _getrusage
-except ImportError:  # not on Unix
-    _getrusage = None
-    _RUSAGE_SELF = 0
 
 _reader: _Proc | None = None
 REUSE_S = 0.001

@@ -33,10 +33,10 @@ from ..model.runs import TERMINAL, Artifact, LineageGraph, PipelineRun, RunQuery
 from ..query.spec import Search, SearchResult
 from .journal import BATCH, Journal, flush_all
 from .observers import notify_finished
-from .protocols import BatchRunStore, RunStore, SearchStore
+from .protocols import RunStore, SearchStore
 from .quarantine import is_permanent_config_error, is_refusal, quarantine
-from .segment import has_foreign, recover, wait_for_live
-from .spool import ReplayResult, Spool, _outcome
+from .segment import others, recover, wait_until_gone
+from .spool import ReplayResult, Spool, deliver_batch
 
 __all__ = ["FailSafeStore"]
 
@@ -106,12 +106,12 @@ class FailSafeStore(RunStore):
         True when all of it is in the store."""
         wait = self.settings.journal_read_wait if timeout is None else timeout
         done = flush_all(wait)
-        segment = self.journal.segment
+        live, orphaned = others(self.journal.segment.folder, self.journal.segment)
         # Other processes on this machine writing here: what they appended before this read
         # is delivered within milliseconds; wait for that (briefly: a stuck one is not waited for).
-        wait_for_live(segment.folder, segment, min(wait, LIVE_WAIT_S))
+        wait_until_gone(live, min(wait, LIVE_WAIT_S))
         if not self.circuit_open:
-            if self.spool.has_pending() or has_foreign(segment.folder, segment):
+            if orphaned or self.spool.has_pending():
                 # spooled during an outage, or left by a process that is gone
                 done = self.replay_spool(wait=True).error is None and done
             else:
@@ -243,7 +243,7 @@ class FailSafeStore(RunStore):
         while start < len(records) and not self.circuit_open:
             chunk = records[start : start + BATCH]
             try:
-                outcomes = self._write_batch(chunk)
+                outcomes = deliver_batch(self.backend, chunk)
             except Exception as exc:  # noqa: BLE001 - unavailable: the rest waits in the spool
                 self._failures = max(self._failures, self.failure_threshold - 1)
                 self._failed(exc, self.spool.path)
@@ -257,16 +257,6 @@ class FailSafeStore(RunStore):
             self.spool.put(record, durable=self.settings.journal_fsync)
         if not self.circuit_open and (full or (start > 0 and self.spool.has_pending())):
             self.replay_spool(wait=True)
-
-    def _write_batch(self, records: list[TaskRun | PipelineRun]) -> list:
-        backend = self.backend
-        if isinstance(backend, BatchRunStore) and len(records) > 1:
-            try:
-                return backend.write_records(records)
-            except Exception as exc:
-                if not is_refusal(exc):  # the batch itself refused (too large, an old server)
-                    raise
-        return [_outcome(backend, r) for r in records]
 
     def replay_spool(self, *, wait: bool = False) -> ReplayResult:
         """Deliver the spool, and before that move what processes that are gone left in the

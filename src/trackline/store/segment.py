@@ -26,7 +26,7 @@ from pathlib import Path
 from ..model.runs import Artifact, Environment, PipelineRun, TaskRun
 from .quarantine import quarantine
 
-__all__ = ["Segment", "recover", "has_foreign", "wait_for_live"]
+__all__ = ["Segment", "others", "recover", "wait_until_gone"]
 
 log = logging.getLogger("trackline")
 STALE_S = 600.0  # a live process delivers its segment within seconds; ten minutes means stuck
@@ -138,36 +138,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def has_foreign(folder: Path, own: Segment | None) -> bool:
-    """True when a segment of a process that is gone (or stuck) waits in ``folder``."""
-    try:
-        with os.scandir(folder) as it:
-            now = time.time()
-            return any(_orphaned(e, own, now) for e in it)
-    except FileNotFoundError:
-        return False
-
-
-def wait_for_live(folder: Path, own: Segment | None, timeout: float) -> bool:
-    """Wait up to ``timeout`` s until the segments other live processes hold now are gone: a
-    segment exists only until its records are delivered (later appends go to new segments), so
-    then everything those processes appended before this call is in the store."""
+def others(folder: Path, own: Segment | None) -> tuple[list[Path], bool]:
+    """Other processes' segments in ``folder``, in one scan: those of live processes, and
+    whether any process that is gone (or stuck) left one."""
+    live: list[Path] = []
+    orphaned = False
     now = time.time()
     try:
         with os.scandir(folder) as it:
-            live = [
-                Path(e.path)
-                for e in it
-                if e.name.endswith(".jsonl")
-                and not (own is not None and own.owns(e.name))
-                and not _orphaned(e, own, now)
-            ]
+            for e in it:
+                if _orphaned(e, own, now):
+                    orphaned = True
+                elif e.name.endswith(".jsonl") and not (own is not None and own.owns(e.name)):
+                    live.append(Path(e.path))
     except FileNotFoundError:
-        return True
+        pass
+    return live, orphaned
+
+
+def wait_until_gone(segments: list[Path], timeout: float) -> bool:
+    """Wait up to ``timeout`` s until ``segments`` (other live processes') are gone: a segment
+    exists only until its records are delivered (later appends go to new segments), so then
+    everything those processes had appended is in the store."""
     deadline = time.monotonic() + timeout
-    while live:
-        live = [p for p in live if p.exists()]
-        if not live:
+    while segments:
+        segments = [p for p in segments if p.exists()]
+        if not segments:
             break
         if time.monotonic() >= deadline:
             return False

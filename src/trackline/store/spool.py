@@ -30,7 +30,7 @@ from ..model.runs import PipelineRun, TaskRun
 from .protocols import BatchRunStore, RunStore
 from .quarantine import is_refusal, quarantine, reduced_record
 
-__all__ = ["Spool", "ReplayResult"]
+__all__ = ["Spool", "ReplayResult", "deliver_batch"]
 
 log = logging.getLogger("trackline.spool")
 
@@ -131,20 +131,9 @@ class Spool:
     def _send(self, store, claimed: list, result: ReplayResult) -> bool:
         """Deliver claimed records; False (all of them unclaimed) when the store is
         unavailable."""
-        records = [r for _, _, r in claimed]
         try:
-            if isinstance(store, BatchRunStore) and len(records) > 1:
-                outcomes = store.write_records(records)
-            else:
-                outcomes = [_outcome(store, records[0])]
+            outcomes = deliver_batch(store, [r for _, _, r in claimed])
         except Exception as exc:
-            if is_refusal(exc) and len(records) > 1:  # the batch itself (too large, old server)
-                for i, one in enumerate(claimed):
-                    if not self._send(store, [one], result):
-                        for path, claim, _ in claimed[i + 1 :]:
-                            os.replace(claim, path)
-                        return False
-                return True
             for path, claim, _ in claimed:
                 os.replace(claim, path)
             result.error, result.exc = f"{type(exc).__name__}: {exc}", exc
@@ -214,6 +203,20 @@ def _dead(claim_name: str) -> bool:
     except OSError:  # alive, someone else's
         return False
     return False
+
+
+def deliver_batch(store, records: list[TaskRun | PipelineRun]) -> list[BaseException | None]:
+    """Write ``records``: one outcome per record, ``None`` when written, else the refusal.
+    A batch store takes them in one call; a batch it refuses as a whole (too large, an older
+    server) goes record by record. Raises when the store is unavailable (resending is safe:
+    writes are idempotent)."""
+    if isinstance(store, BatchRunStore) and len(records) > 1:
+        try:
+            return store.write_records(records)
+        except Exception as exc:
+            if not is_refusal(exc):
+                raise
+    return [_outcome(store, r) for r in records]
 
 
 def _outcome(store, record: TaskRun | PipelineRun) -> BaseException | None:

@@ -91,12 +91,7 @@ def _sqlite_new_at_once(store: SqlStore, valid: list[tuple[int, TaskRun | Pipeli
     (``fastpath.py``); return the records left for the general path. Any error there rolls the
     fast transaction back and leaves every record to the general path, which refuses records
     one by one."""
-    ids = Counter(r.id for _, r in valid if isinstance(r, TaskRun))
-    fast = {
-        r.id
-        for _, r in valid
-        if isinstance(r, TaskRun) and ids[r.id] == 1 and not any(a.files for a in r.artifacts)
-    }
+    fast = {r.id for r in _once([r for _, r in valid]) if not any(a.files for a in r.artifacts)}
     if not fast:
         return valid
     raw = store.engine.raw_connection()
@@ -116,10 +111,9 @@ def _sqlite_new_at_once(store: SqlStore, valid: list[tuple[int, TaskRun | Pipeli
 def _new_at_once(store: SqlStore, conn, records: list) -> list[TaskRun | PipelineRun]:
     """Insert the batch's new task runs with one statement per table (PostgreSQL); return the
     records left for the one-record path, in order."""
-    ids = Counter(r.id for r in records if isinstance(r, TaskRun))
-    once = [r for r in records if isinstance(r, TaskRun) and ids[r.id] == 1]
+    once = _once(records)
     if conn.dialect.name != "postgresql" or len(once) < 2:
-        return records  # SQLite takes new rows' keys as max + 1: one statement per row there
+        return records  # SQLite: new runs went in through the fast path already
     store._environments_in(conn, once)
     rows = [_task_row(r) for r in once]
     stmt = insert_ignore(conn, T_RUNS, ["id"]).returning(T_RUNS.c.id)
@@ -129,6 +123,13 @@ def _new_at_once(store: SqlStore, conn, records: list) -> list[TaskRun | Pipelin
         adopt_events(conn, [r.id for r in fresh])
         store._write_children(conn, fresh, new=True)
     return [r for r in records if not (isinstance(r, TaskRun) and r.id in new)]
+
+
+def _once(records: Sequence[TaskRun | PipelineRun]) -> list[TaskRun]:
+    """The task runs with one record in the batch: the rest (a snapshot and its final record)
+    go through the one-record path in order."""
+    ids = Counter(r.id for r in records if isinstance(r, TaskRun))
+    return [r for r in records if isinstance(r, TaskRun) and ids[r.id] == 1]
 
 
 def _one(store: SqlStore, conn, record: TaskRun | PipelineRun) -> None:
