@@ -206,3 +206,12 @@ def test_aggregate_errors():
         parse_aggs("avg")
     with pytest.raises(QueryError, match="needs a numeric field"):
         parse_aggs("sum(name)")
+
+
+def test_paging_a_grouped_search_is_refused_not_ignored():
+    from trackline.query.spec import Search
+
+    for extra in ({"offset": 10}, {"total": True}):
+        with pytest.raises(QueryError, match="page through runs, not groups"):
+            Search(group_by="name", **extra).parsed()
+    assert Search(group_by="name", agg="count").parsed().offset == 0

@@ -75,8 +75,8 @@ class PipelineRecorder:
         """Tell the started-run observers (OpenLineage's START) that this run started, once."""
         if not self._announced:
             self._announced = True
-            record = self.record.model_copy()
-            notify_started("pipeline_run", lambda: (record, None), self.settings)
+            # Copied only for an observer that wants it (emission off costs nothing here).
+            notify_started("pipeline_run", lambda: (self.record.model_copy(), None), self.settings)
 
     def finish(self, status: str = RunStatus.SUCCESS.value) -> PipelineRun:
         heartbeat.unregister(self)

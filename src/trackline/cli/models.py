@@ -345,7 +345,7 @@ def history(ctx, name, alias, at_text, as_json):
         ],
     )
     if at is not None:
-        wanted = [alias] if alias else sorted({e.alias for e in found.events} | set(found.held))
+        wanted = [alias] if alias else sorted({e.alias for e in found.events})
         for a in wanted:
             held = found.held.get(a)
             where = f"{name}/{held}" if held is not None else "no version"

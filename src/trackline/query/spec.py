@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..errors import QueryError
 from .ast import Agg, Expr, OrderKey
 from .ast import Field as QField
 from .parser import parse_aggs, parse_columns, parse_order_by, parse_where
@@ -75,6 +76,11 @@ class Search(BaseModel):
         order = parse_order_by(self.order_by, s) if self.order_by is not None else []
         group = parse_columns(self.group_by, s) if self.group_by is not None else []
         aggs = parse_aggs(self.agg, s) if self.agg is not None else []
+        if (group or aggs) and (self.offset or self.total):
+            raise QueryError(
+                "offset and total page through runs, not groups: leave them out with "
+                "group_by or agg (every group fits in one answer up to the limit)"
+            )
         if self.columns is not None:
             cols, explicit = parse_columns(self.columns, s), True
         else:

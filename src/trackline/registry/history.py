@@ -9,21 +9,18 @@ from ..store import StoreArg
 from .refs import check_alias, check_name
 from .store import registry_store
 
-__all__ = ["model_history", "held_at"]
+__all__ = ["model_history"]
 
 
-def held_at(events: list[AliasEvent], at: datetime | None = None) -> dict[str, int]:
-    """Which version each alias pointed at after the last move at or before ``at``.
+def _held(events: list[AliasEvent]) -> dict[str, int]:
+    """Which version each alias pointed at after the last of ``events``.
 
     Only ``alias.moved`` entries change an alias; refusals and lost races never did.
     """
     held: dict[str, int] = {}
     for e in events:
-        if e.action != "alias.moved" or e.version is None:
-            continue
-        if at is not None and e.at > at:
-            break
-        held[e.alias] = e.version
+        if e.action == "alias.moved" and e.version is not None:
+            held[e.alias] = e.version
     return held
 
 
@@ -45,4 +42,4 @@ def model_history(
     events = registry_store(store).alias_events(name, alias)
     if at is not None:
         events = [e for e in events if e.at <= at]
-    return ModelHistory(name=name, alias=alias, at=at, events=events, held=held_at(events))
+    return ModelHistory(name=name, alias=alias, at=at, events=events, held=_held(events))

@@ -438,10 +438,7 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
     found: list[dict[str, Any]] = []
 
     def run(conds: list[Any], order_by: list[Any], limit: int, offset: int) -> None:
-        stmt = sa.select(*base_cols, *outs).select_from(c.from_clause())
-        for cond in conds:
-            if cond is not None:
-                stmt = stmt.where(cond)
+        stmt = _where(sa.select(*base_cols, *outs).select_from(c.from_clause()), conds)
         stmt = stmt.order_by(*order_by, c.base.c.id).limit(limit)
         if offset:
             stmt = stmt.offset(offset)
@@ -472,11 +469,15 @@ def _rows(conn: sa.Connection, c: _Compiler, fields: list[Field]) -> list[dict[s
     return found
 
 
-def _count(conn: sa.Connection, c: _Compiler, conds: list[Any]) -> int:
-    stmt = sa.select(sa.func.count()).select_from(c.from_clause())
+def _where(stmt: sa.Select, conds: list[Any]) -> sa.Select:
     for cond in conds:
         if cond is not None:
             stmt = stmt.where(cond)
+    return stmt
+
+
+def _count(conn: sa.Connection, c: _Compiler, conds: list[Any]) -> int:
+    stmt = _where(sa.select(sa.func.count()).select_from(c.from_clause()), conds)
     return int(conn.execute(stmt).scalar_one())
 
 
