@@ -65,12 +65,28 @@ async def _on_store_refused(request: Request, exc: StatementError) -> JSONRespon
     if isinstance(exc, OperationalError):
         return await _on_db_down(request, exc)
     log.warning("store refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
-    reason = str(exc.orig).splitlines()[0][:300] if exc.orig else type(exc).__name__
-    if isinstance(exc, IntegrityError):
-        return error_response(409, "conflict", f"the store refused the write: {reason}")
-    if isinstance(exc, DataError) or isinstance(exc.orig, (ValueError, UnicodeError)):
-        return error_response(422, "invalid_input", f"the store refused a value: {reason}")
+    if isinstance(exc, (IntegrityError, DataError)) or isinstance(
+        exc.orig, (ValueError, UnicodeError)
+    ):
+        return error_response(*store_refusal(exc))
     return await _on_other(request, exc)
+
+
+def store_refusal(exc: Exception) -> tuple[int, str, str]:
+    """Status, code and message of a value the database refused: an integrity error is a
+    conflict with what is stored, anything else a value it cannot hold."""
+    orig = getattr(exc, "orig", None) or exc
+    reason = str(orig).splitlines()[0][:300] if str(orig) else type(exc).__name__
+    if isinstance(exc, IntegrityError):
+        return 409, "conflict", f"the store refused the write: {reason}"
+    return 422, "invalid_input", f"the store refused a value: {reason}"
+
+
+def validation_summary(errs: list[dict], shown: int = 5) -> str:
+    """``loc: message; …`` of the first ``shown`` validation errors, and how many more."""
+    summary = "; ".join(f"{_where(tuple(e['loc']))}: {_msg(e)}" for e in errs[:shown])
+    more = f" (and {len(errs) - shown} more)" if len(errs) > shown else ""
+    return summary + more
 
 
 async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,9 +96,9 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
         detail = (first.get("ctx") or {}).get("error", "")
         return error_response(400, "invalid_input", f"malformed JSON body: {detail}".rstrip(": "))
     plain = [{"loc": [str(p) for p in e["loc"]], "msg": _msg(e), "type": e["type"]} for e in errs]
-    summary = "; ".join(f"{_where(tuple(e['loc']))}: {_msg(e)}" for e in errs[:5])
-    more = f" (and {len(errs) - 5} more)" if len(errs) > 5 else ""
-    return error_response(422, "invalid_input", f"invalid request: {summary}{more}", plain)
+    return error_response(
+        422, "invalid_input", f"invalid request: {validation_summary(errs)}", plain
+    )
 
 
 async def _on_http(request: Request, exc: HTTPException) -> JSONResponse:

@@ -21,6 +21,7 @@ from ...model.runs import PipelineRun, TaskRun, utcnow
 from ..access import Role, allows
 from ..auth import require
 from ..context import get_ctx
+from ..errors import store_refusal, validation_summary
 from ..schemas import (
     BatchIn,
     BatchOut,
@@ -138,17 +139,12 @@ def write_records(body: RecordsIn, request: Request, _=WRITE) -> RecordsOut:
 
 def _detail(exc: Exception) -> ErrorDetail:
     if isinstance(exc, ValidationError):
-        first = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-        return ErrorDetail(code=InvalidInput.code, message=f"invalid record: {first}")
+        summary = validation_summary(exc.errors(), 3)
+        return ErrorDetail(code=InvalidInput.code, message=f"invalid record: {summary}")
     if isinstance(exc, TracklineError):
         return ErrorDetail(code=exc.code, message=str(exc)[:2000])
-    from sqlalchemy.exc import IntegrityError
-
-    orig = getattr(exc, "orig", None) or exc
-    reason = str(orig).splitlines()[0][:300] if str(orig) else type(exc).__name__
-    if isinstance(exc, IntegrityError):
-        return ErrorDetail(code=Conflict.code, message=f"the store refused the write: {reason}")
-    return ErrorDetail(code=InvalidInput.code, message=f"the store refused a value: {reason}")
+    _, code, message = store_refusal(exc)
+    return ErrorDetail(code=code, message=message)
 
 
 @router.post("/heartbeat", status_code=204)

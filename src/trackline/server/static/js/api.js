@@ -19,6 +19,11 @@ export function startNavigation() {
 
 export const isAbort = (err) => err && err.name === "AbortError";
 
+// A request the page can do without: ``fallback`` when it fails, but leaving the page still
+// stops the page (the abort is rethrown, so nothing draws under the newer URL).
+export const apiOr = (path, params, fallback) =>
+  api(path, params).catch((err) => { if (isAbort(err)) throw err; return fallback; });
+
 export async function api(path, params = {}, { signal = navigation.signal } = {}) {
   const qs = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {

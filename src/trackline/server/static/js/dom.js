@@ -124,9 +124,13 @@ export function sortHeader(label, { key, dir, onSort }) {
   }, label);
 }
 
-// A table whose columns sort on click (in the browser; pass onSort to sort on the server).
-// cols: [{key, label, value(row), render(row), sortable}]. Returns the scrolling box.
-export function sortableTable(cols, rows, { id, sort, onSort } = {}) {
+// A model version's registry link text ("churn v3 (production)") and address.
+export const versionText = (v) => `${v.name} v${v.version}${(v.aliases || []).length ? ` (${v.aliases.join(", ")})` : ""}`;
+export const versionHref = (v) => `#/models/${encodeURIComponent(v.name)}/${v.version}`;
+
+// A table whose columns sort on click, in the browser (the runs page sorts on the server with
+// sortHeader). cols: [{key, label, value(row), render(row), sortable}]. Returns the scrolling box.
+export function sortableTable(cols, rows, { id, sort } = {}) {
   let state = sort || null;
   const table = h("table", { id });
   const thead = h("thead");
@@ -134,7 +138,7 @@ export function sortableTable(cols, rows, { id, sort, onSort } = {}) {
   table.append(thead, tbody);
   function draw(refocus) {
     const sorted = [...rows];
-    if (state && !onSort) {
+    if (state) {
       const col = cols.find((c) => c.key === state.key);
       const get = col.value || ((r) => r[col.key]);
       sorted.sort((a, b) => {
@@ -147,8 +151,7 @@ export function sortableTable(cols, rows, { id, sort, onSort } = {}) {
       ? h("th", { "data-key": c.key }, c.label)
       : sortHeader(c.label, { key: c.key, dir: state && state.key === c.key ? state.dir : null, onSort: (dir) => {
         state = { key: c.key, dir };
-        if (onSort) onSort(c.key, dir);
-        else draw(c.key);
+        draw(c.key);
       } }))));
     tbody.replaceChildren(...sorted.map((r) => h("tr", {}, cols.map((c) => h("td", {}, c.render ? c.render(r) : (r[c.key] ?? "") === "" ? "" : val(r[c.key]))))));
     if (refocus) thead.querySelector(`th[data-key="${CSS.escape(refocus)}"]`).focus();

@@ -1,7 +1,7 @@
 // One artifact: where its bytes were seen, which runs wrote and read it, the model versions it
 // is, and for tables the stored profile (rows, nulls, histograms, top values).
 import { api } from "../api.js";
-import { badge, fmtBytes, fmtTime, h, kv, short } from "../dom.js";
+import { badge, fmtBytes, fmtTime, h, kv, short, versionHref, versionText } from "../dom.js";
 import { columnView } from "./profile.js";
 
 const runLink = (n) => h("a", { href: `#/runs/${encodeURIComponent(n.id)}` }, `${n.name || "run"}#${short(n.id).slice(0, 6)}`);
@@ -34,7 +34,7 @@ export async function renderArtifact(view, ref) {
       ["Size", fmtBytes(art.size_bytes)], ["Rows", art.rows ?? (p ? p.rows : undefined)], ["Media type", art.media_type],
       ["First seen (UTC)", fmtTime(art.created_at)],
       ["Model versions", versions.length ? h("span", { id: "artifact-models" }, versions.flatMap((v, i) => [i ? ", " : "",
-        h("a", { href: `#/models/${encodeURIComponent(v.name)}/${v.version}` }, `${v.name} v${v.version}${v.aliases.length ? ` (${v.aliases.join(", ")})` : ""}`)])) : ""],
+        h("a", { href: versionHref(v) }, versionText(v))])) : ""],
       ["Lineage", h("a", { href: `#/lineage/${encodeURIComponent(art.digest)}?direction=both`, id: "artifact-lineage" }, "graph")],
       ["Impact", h("a", { href: `#/lineage/${encodeURIComponent(art.digest)}?direction=downstream&impact=1`, id: "artifact-impact" }, "what it fed")]]),
     h("h2", {}, "Written by"), runsTable("producers", producers),

@@ -11,7 +11,7 @@ export async function renderArtifacts(view, params) {
   const sel = h("select", { id: "f-kind", onchange: () => go("/artifacts", { kind: sel.value }) },
     KINDS.map((k) => h("option", { value: k, selected: k === kind }, k || "any kind")));
   view.replaceChildren(h("h1", {}, "Artifacts"), h("div", { class: "filters" }, h("label", {}, "Kind", sel)),
-    h("div", { class: "scroll-x" }, sortableTable([
+    sortableTable([
       { key: "name", label: "Name", render: (a) => h("a", { href: `#/lineage/${encodeURIComponent(a.digest)}?direction=both` }, a.name || short(a.digest)) },
       { key: "details", label: "Details", sortable: false, render: (a) => h("a", { href: `#/artifacts/${encodeURIComponent(a.digest)}`, class: "artifact-link" }, a.rows !== null && a.rows !== undefined ? "profile" : "details") },
       { key: "kind", label: "Kind" },
@@ -20,5 +20,5 @@ export async function renderArtifacts(view, params) {
       { key: "created_at", label: "First seen (UTC)", render: (a) => fmtTime(a.created_at) },
       { key: "digest", label: "Digest", render: (a) => h("span", { class: "mono" }, short(a.digest)) },
       { key: "uri", label: "URI", render: (a) => h("span", { class: "mono" }, a.uri || "") },
-    ], arts, { id: "artifacts-table", sort: { key: "created_at", dir: "desc" } })));
+    ], arts, { id: "artifacts-table", sort: { key: "created_at", dir: "desc" } }));
 }

@@ -12,12 +12,12 @@ export async function renderAudit(view, params) {
   view.replaceChildren(h("h1", {}, "Audit log"),
     h("form", { class: "filters", onsubmit: (ev) => { ev.preventDefault(); go("/audit", { outcome: outSel.value, actor: actorIn.value }); } },
       h("label", {}, "Outcome", outSel), h("label", {}, "Actor", actorIn), h("button", { type: "submit" }, "Filter")),
-    h("div", { class: "scroll-x" }, sortableTable([
+    sortableTable([
       { key: "at", label: "When (UTC)", render: (e) => fmtTime(e.at) },
       { key: "actor", label: "Actor" },
       { key: "action", label: "Action", render: (e) => h("span", { class: "mono" }, e.action) },
       { key: "target", label: "Target" },
       { key: "outcome", label: "Outcome", render: (e) => h("span", { class: `badge ${e.outcome === "denied" ? "failed" : "success"}` }, e.outcome) },
       { key: "detail", label: "Detail", sortable: false, render: (e) => h("span", { class: "mono" }, e.detail ? JSON.stringify(e.detail) : "") },
-    ], events, { id: "audit-table", sort: { key: "at", dir: "desc" } })));
+    ], events, { id: "audit-table", sort: { key: "at", dir: "desc" } }));
 }

@@ -2,8 +2,8 @@
 // inspect, double-click to re-root. Readable at 200 nodes: runs of one task that wrote the same
 // bytes fold into one node ("featurize ×12"), labels are names shortened from the middle and
 // hidden when zoomed out (hover shows them), and this pipeline run's nodes stand out.
-import { api } from "../api.js";
-import { fmtValue, h, kv, short } from "../dom.js";
+import { api, apiOr } from "../api.js";
+import { fmtValue, h, kv, short, versionHref, versionText } from "../dom.js";
 import { go } from "../nav.js";
 
 const STATUS_COLORS = { success: "#1f8a4c", failed: "#c0392b", crashed: "#c0392b", running: "#2f5bd3" };
@@ -98,16 +98,25 @@ async function modelLinks(digest) {
   const slot = document.getElementById("node-models");
   if (!slot || !versions.length) return;
   slot.replaceChildren("Model version: ", ...versions.flatMap((v, i) => [i ? ", " : "",
-    h("a", { href: `#/models/${encodeURIComponent(v.name)}/${v.version}`, class: "open-model" },
-      `${v.name} v${v.version}${v.aliases.length ? ` (${v.aliases.join(", ")})` : ""}`)]));
+    h("a", { href: versionHref(v), class: "open-model" }, versionText(v))]));
+}
+
+// The registry's versions of one artifact, asked once per page (the impact list and the graph
+// labels want the same ones).
+function versionLookup() {
+  const asked = new Map();
+  return (digest) => {
+    if (!asked.has(digest)) asked.set(digest, apiOr("/model-versions", { digest }, []));
+    return asked.get(digest);
+  };
 }
 
 // Impact of an artifact: the model versions downstream, and which of them hold an alias now.
-async function impact(graph) {
+async function impact(graph, versionsOf) {
   const models = graph.nodes.filter((n) => n.type === "artifact" && (n.kind === "model" || (n.name || "").startsWith("model")));
-  const found = (await Promise.all(models.map((n) => api("/model-versions", { digest: n.id }).catch(() => [])))).flat();
+  const found = (await Promise.all(models.map((n) => versionsOf(n.id)))).flat();
   return h("div", { class: "card", id: "impact" }, h("h2", {}, "Impact: model versions it fed"),
-    found.length ? h("ul", {}, found.map((v) => h("li", {}, h("a", { href: `#/models/${encodeURIComponent(v.name)}/${v.version}` }, `${v.name} v${v.version}`),
+    found.length ? h("ul", {}, found.map((v) => h("li", {}, h("a", { href: versionHref(v) }, `${v.name} v${v.version}`),
       v.aliases.length ? [" ", h("span", { class: "badge pass" }, v.aliases.join(", "))] : h("span", { class: "muted" }, " (no alias)"))))
       : h("p", { class: "muted" }, "No registered model version is downstream."));
 }
@@ -164,6 +173,7 @@ export async function renderLineage(view_, ref, params) {
     h("form", { onsubmit: (ev) => { ev.preventDefault(); find(search.value); } }, search, h("button", { type: "submit" }, "Find")));
   const summary = h("p", { class: "muted", id: "lineage-summary" });
   const list = h("tbody");
+  const versionsOf = versionLookup();
   const state = { expanded: new Set(), versions: new Map(), cy: null, toggle: (key) => { state.expanded.has(key) ? state.expanded.delete(key) : state.expanded.add(key); draw(); } };
 
   function zoom(f) {
@@ -218,21 +228,21 @@ export async function renderLineage(view_, ref, params) {
   view_.replaceChildren(...[
     h("h1", {}, "Lineage of ", h("span", { class: "mono", id: "lineage-root" }, short(graph.root))),
     form, summary, legend(), tools,
-    params.get("impact") ? await impact(graph) : null,
+    params.get("impact") ? await impact(graph, versionsOf) : null,
     h("div", { class: "lineage" }, container, panel), tip,
     h("h2", {}, "Nodes"), h("div", { class: "scroll-x" }, h("table", { id: "lineage-nodes" },
       h("thead", {}, h("tr", {}, ["Node", "Type", "Kind / status", "Id"].map((c) => h("th", {}, c)))), list))].filter(Boolean));
   draw();
-  labelModels(graph, state);
+  labelModels(graph, state, versionsOf).catch(() => {});  // rejected only when the page was left
 }
 
 // Model artifacts are labelled by the version they are ("churn v3 (production)"); few per graph.
-async function labelModels(graph, state) {
+async function labelModels(graph, state, versionsOf) {
   const models = graph.nodes.filter((n) => n.type === "artifact" && n.kind === "model").slice(0, 50);
-  const found = await Promise.all(models.map((n) => api("/model-versions", { digest: n.id }).catch(() => [])));
+  const found = await Promise.all(models.map((n) => versionsOf(n.id)));
   models.forEach((n, i) => {
     const v = found[i][0];
-    if (v) state.versions.set(n.id, `${v.name} v${v.version}${v.aliases.length ? ` (${v.aliases.join(", ")})` : ""}`);
+    if (v) state.versions.set(n.id, versionText(v));
   });
   if (!state.versions.size || state.cy.destroyed()) return;
   for (const [id, text] of state.versions) {

@@ -10,13 +10,13 @@ const verdict = (v) => h("span", { class: `badge ${v === "pass" ? "success" : "f
 export async function renderModels(view) {
   const models = await api("/models");
   view.replaceChildren(h("h1", {}, "Models"),
-    models.length ? h("div", { class: "scroll-x" }, sortableTable([
+    models.length ? sortableTable([
       { key: "name", label: "Model", render: (m) => h("a", { href: `#/models/${encodeURIComponent(m.name)}`, class: "model-link" }, m.name) },
       { key: "versions", label: "Versions" },
       { key: "latest_version", label: "Latest", render: (m) => h("a", { href: verHref(m.name, m.latest_version) }, `v${m.latest_version}`) },
       { key: "aliases", label: "Aliases", sortable: false, render: (m) => Object.entries(m.aliases).map(([a, v]) => `${a} → v${v}`).join(", ") },
       { key: "updated_at", label: "Updated (UTC)", render: (m) => fmtTime(m.updated_at) },
-    ], models, { id: "models-table", sort: { key: "name", dir: "asc" } }))
+    ], models, { id: "models-table", sort: { key: "name", dir: "asc" } })
       : h("p", { class: "muted" }, "No models registered yet (trackline.register_model or `trackline models register`)."));
 }
 
@@ -25,7 +25,7 @@ export async function renderModel(view, name) {
     api(`/models/${encodeURIComponent(name)}/versions`), api(`/models/${encodeURIComponent(name)}/aliases`)]);
   view.replaceChildren(h("h1", {}, "Model ", h("span", { id: "model-name" }, name)),
     h("p", { id: "model-aliases" }, "Aliases: ", Object.entries(aliases).map(([a, v]) => `${a} → v${v}`).join(", ") || "none"),
-    h("div", { class: "scroll-x" }, sortableTable([
+    sortableTable([
       { key: "version", label: "Version", render: (v) => h("a", { href: verHref(name, v.version), class: "version-link" }, `v${v.version}`) },
       { key: "aliases", label: "Aliases", sortable: false, render: (v) => v.aliases.join(", ") },
       { key: "digest", label: "Digest", render: (v) => h("a", { href: lineageHref(v.digest), class: "mono" }, short(v.digest)) },
@@ -33,7 +33,7 @@ export async function renderModel(view, name) {
       { key: "tags", label: "Tags", sortable: false, render: (v) => Object.entries(v.tags).map(([k, x]) => `${k}=${x}`).join(", ") },
       { key: "created_at", label: "Registered (UTC)", render: (v) => fmtTime(v.created_at) },
       { key: "actor", label: "By" },
-    ], versions, { id: "versions-table", sort: { key: "version", dir: "desc" } })));
+    ], versions, { id: "versions-table", sort: { key: "version", dir: "desc" } }));
 }
 
 // Observed vs threshold for one rule: the policy keeps min/max, the result what was seen (and,
@@ -114,7 +114,7 @@ function whyProduction(mv, events, decisions) {
   }));
 }
 
-async function chainBadge() {
+function chainBadge() {
   const slot = h("span", { id: "chain-badge", class: "badge" }, "checking audit chain…");
   api("/audit/verify").then((r) => {
     slot.className = `badge ${r.ok ? "pass" : "fail"}`;
@@ -140,7 +140,7 @@ export async function renderVersion(view, name, version) {
     api(`/models/${encodeURIComponent(name)}/history`)]);
   const evalIds = new Set(evals.map((e) => e.id));
   view.replaceChildren(
-    h("h1", {}, h("a", { href: `#/models/${encodeURIComponent(name)}` }, name), " ", h("span", { id: "version-ref" }, `v${mv.version}`), " ", await chainBadge()),
+    h("h1", {}, h("a", { href: `#/models/${encodeURIComponent(name)}` }, name), " ", h("span", { id: "version-ref" }, `v${mv.version}`), " ", chainBadge()),
     kv([["Aliases", h("span", { id: "version-aliases" }, mv.aliases.join(", ") || "none")],
       ["Digest", h("a", { class: "mono", href: artHref(mv.digest) }, short(mv.digest))], ["URI", mv.uri], ["Kind", mv.kind],
       ["Run", mv.run_id ? h("a", { href: `#/runs/${encodeURIComponent(mv.run_id)}`, id: "version-run" }, mv.run_id) : "not recorded"],
@@ -152,13 +152,13 @@ export async function renderVersion(view, name, version) {
     h("h2", {}, "Gate decisions"),
     h("div", { id: "decisions" }, decisions.length ? decisions.map((d) => decisionCard(d, evalIds)) : h("p", { class: "muted" }, "none")),
     h("h2", {}, "Evaluations"),
-    evals.length ? h("div", { class: "scroll-x" }, sortableTable([
+    evals.length ? sortableTable([
       { key: "dataset_name", label: "Dataset", render: (e) => h("a", { href: artHref(e.dataset_digest), id: `evaluation-${e.id}` }, e.dataset_name || short(e.dataset_digest)) },
       { key: "metrics", label: "Metrics", sortable: false, render: (e) => h("span", { class: "mono" }, Object.entries(e.metrics).map(([k, v]) => `${k}=${fmtNum(v)}`).join(", ")) },
       { key: "slices", label: "Slices", sortable: false, render: (e) => Object.keys(e.slices).join(", ") },
       { key: "created_at", label: "When (UTC)", render: (e) => fmtTime(e.created_at) },
       { key: "actor", label: "By" },
       { key: "run_id", label: "Run", render: (e) => (e.run_id ? h("a", { href: `#/runs/${encodeURIComponent(e.run_id)}` }, short(e.run_id)) : "") },
-    ], evals, { id: "evaluations-table", sort: { key: "created_at", dir: "desc" } })) : h("p", { class: "muted" }, "none"),
+    ], evals, { id: "evaluations-table", sort: { key: "created_at", dir: "desc" } }) : h("p", { class: "muted" }, "none"),
     h("h2", {}, "Evaluation slices"), slicesTable(evals));
 }

@@ -1,7 +1,7 @@
 // Monitoring: drift reports (per-column score vs threshold with its ± bound, reference vs current
 // histograms from the stored profiles), a column's score over successive reports, and trigger
 // firings with what they started.
-import { api } from "../api.js";
+import { api, apiOr } from "../api.js";
 import { lineChart } from "../charts.js";
 import { badge, fmtTime, fmtValue, h, kv, short } from "../dom.js";
 import { bars, binCounts, decodeSketch, edgesFor, range } from "./profile.js";
@@ -84,7 +84,7 @@ function trend(column, report, reports) {
 }
 
 async function sideProfiles(ref) {
-  return Promise.all(ref.digests.slice(0, 50).map((d) => api(`/artifacts/${encodeURIComponent(d)}`).then((a) => a.profile).catch(() => null)));
+  return Promise.all(ref.digests.slice(0, 50).map((d) => apiOr(`/artifacts/${encodeURIComponent(d)}`, {}, null).then((a) => (a ? a.profile : null))));
 }
 
 // Reference vs current of one column, on shared bins, summed over each side's artifacts.

@@ -1,7 +1,7 @@
 // One pipeline run: its tasks on a time line, every task's params and metrics side by side, and
 // the way to its lineage (highlighting this run's nodes).
-import { api } from "../api.js";
-import { badge, fmtDuration, fmtTime, fmtValue, h, kv, short } from "../dom.js";
+import { api, apiOr } from "../api.js";
+import { badge, fmtDuration, fmtTime, fmtValue, h, kv, short, versionHref } from "../dom.js";
 
 const runHref = (id) => `#/runs/${encodeURIComponent(id)}`;
 const ms = (iso) => (iso ? Date.parse(iso) : null);
@@ -49,13 +49,13 @@ function grid(tasks) {
 // digest (a version is registered from the bytes a task wrote, in or after the task).
 async function producedVersions(tasks) {
   const digests = [...new Set(tasks.flatMap((t) => (t.outputs || []).filter((o) => o.kind === "model").map((o) => o.digest)))];
-  const found = await Promise.all(digests.map((d) => api("/model-versions", { digest: d }).catch(() => [])));
+  const found = await Promise.all(digests.map((d) => apiOr("/model-versions", { digest: d }, [])));
   const seen = new Map();
   for (const v of found.flat()) seen.set(`${v.name}/${v.version}`, v);
   const versions = [...seen.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
   if (!versions.length) return h("p", { class: "muted", id: "produced-versions" }, "No registered model version came from this run.");
   return h("ul", { id: "produced-versions" }, versions.map((v) => h("li", {},
-    h("a", { href: `#/models/${encodeURIComponent(v.name)}/${v.version}` }, `${v.name} v${v.version}`),
+    h("a", { href: versionHref(v) }, `${v.name} v${v.version}`),
     (v.aliases || []).length ? ` (${v.aliases.join(", ")})` : "")));
 }
 
@@ -68,12 +68,11 @@ export async function renderPipeline(view, id) {
     return { ...full, last: lastMetrics(full) };
   }));
   const produced = await producedVersions(tasks);
-  const first = tasks.find((t) => (t.outputs || []).length || (t.inputs || []).length) || tasks[0];
   view.replaceChildren(
     h("h1", {}, "Pipeline run ", h("span", { id: "pipeline-name" }, pr.pipeline), " ", badge(pr.status)),
     kv([["Id", h("span", { class: "mono", id: "pipeline-run-id" }, pr.id)], ["Started (UTC)", fmtTime(pr.started_at)],
       ["Duration", fmtDuration(pr.duration_s)], ["Host", pr.host], ["Tasks", String(tasks.length)],
-      ["Lineage", first ? h("a", { id: "pipeline-lineage", href: `#/lineage/${encodeURIComponent(pr.id)}?direction=both&pipeline_run=${encodeURIComponent(pr.id)}` }, "this run's data and models") : "no tasks"],
+      ["Lineage", tasks.length ? h("a", { id: "pipeline-lineage", href: `#/lineage/${encodeURIComponent(pr.id)}?direction=both&pipeline_run=${encodeURIComponent(pr.id)}` }, "this run's data and models") : "no tasks"],
       ["Other runs", h("a", { href: `#/runs?pipeline=${encodeURIComponent(pr.pipeline)}` }, `of ${pr.pipeline}`)],
       ["Config", Object.keys(pr.config || {}).length ? h("span", { class: "mono" }, JSON.stringify(pr.config)) : ""]]),
     h("h2", {}, "Tasks over time"), tasks.length ? timeline(tasks, pr) : h("p", { class: "muted" }, "No task runs recorded."),
