@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -29,6 +30,10 @@ def _deep(levels: int) -> dict:
 
 def _run(run_id: str = "r1", **kw) -> TaskRun:
     return TaskRun(id=run_id, name=kw.pop("name", "step"), status=kw.pop("status", "success"), **kw)
+
+
+def _m(metric_id: str, key: str, **kw) -> Metric:
+    return Metric(id=metric_id, key=key, value=1.0, **kw)
 
 
 def test_json_checks_are_iterative_and_repair_cuts_at_the_limit():
@@ -56,6 +61,16 @@ def test_json_checks_are_iterative_and_repair_cuts_at_the_limit():
         (_run(pid=2**31), "pid"),
         (_run(metrics=[Metric(key="k", value=1.0)]), "metrics.0.id"),
         (_run(metrics=[Metric(id="m", key="k", value=1.0, step=2**63)]), "metrics.0.step"),
+        # A key is checked once per run and plain ids skip the full check: the rest still is.
+        (_run(metrics=[_m("a", "k"), _m("b", "k\x00")]), "metrics.1.key"),
+        (_run(metrics=[_m("a", "k"), _m("b", "k" * 513)]), "metrics.1.key"),
+        (_run(metrics=[_m("a", "k"), _m("a\x00", "k")]), "metrics.1.id"),
+        (_run(metrics=[_m("é" * 65, "k")]), "metrics.0.id"),
+        (_run(metrics=[_m("a", "k"), _m("a", "k")]), "metrics.1.id"),
+        (
+            _run(metrics=[_m("a", "k", timestamp=datetime(1899, 12, 31, tzinfo=UTC))]),
+            "metrics.0.timestamp",
+        ),
         (PipelineRun(id="p1", pipeline="p", config=_deep(100)), "config"),
     ],
 )

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from ...errors import Conflict
 from ...model.runs import RunStatus
 from .dialect import utc
+from .searchindex import chunks
 
 __all__ = ["Fold", "fold_into", "metric_conflicts"]
 
@@ -139,9 +140,10 @@ def metric_conflicts(conn: sa.Connection, table: sa.Table, run_id: str, metrics:
     ids = [m.id for m in metrics]
     stored = {
         r.id: r
+        for part in chunks(ids)
         for r in conn.execute(
             sa.select(table.c.id, table.c.key, table.c.value, table.c.step).where(
-                table.c.task_run_id == run_id, table.c.id.in_(ids)
+                table.c.task_run_id == run_id, table.c.id.in_(part)
             )
         )
     }

@@ -19,7 +19,15 @@ import sqlalchemy as sa
 
 from .tables import MetricLatestRow, MetricRow
 
-__all__ = ["PARAM_TEXT_MAX", "latest_rows", "latest_tuples", "refresh_latest", "typed_param"]
+__all__ = [
+    "IN_CHUNK",
+    "PARAM_TEXT_MAX",
+    "chunks",
+    "latest_rows",
+    "latest_tuples",
+    "refresh_latest",
+    "typed_param",
+]
 
 # Longer strings are kept in ``value`` but not searchable by value: btree index entries are
 # bounded (PostgreSQL refuses rows over ~2.7 kB), and a key with megabyte values is no filter.
@@ -87,20 +95,81 @@ def latest_rows(
     ]
 
 
-def refresh_latest(conn: sa.Connection, run_id: str, keys: Sequence[str]) -> None:
-    """Recompute the latest rows of ``keys`` of one run from its whole metric history (merges)."""
-    keys = sorted(set(keys))
-    if not keys:
+# Bound parameters per IN list: SQLite builds before 3.32 allow 999 per statement, later ones
+# 32,766, psycopg 65,535; a run may send more metrics than that in one record.
+IN_CHUNK = 500
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> None:
+    """Fold ``metrics``, just added to run ``run_id``'s history, into its latest rows.
+
+    The stored row already folds the earlier history, so only the new metrics are read (a long
+    run merges a snapshot every heartbeat: re-reading its whole history each time grew with the
+    run). Min and max combine; the last value is the new one unless the stored one has a higher
+    step. Where both have the same step, the history decides in SQL (newest timestamp, then
+    highest id) — the same order as ``latest_tuples``. Metrics that were already stored (a
+    replay) change nothing: none can have a higher step than the stored last value."""
+    fresh = latest_tuples((m.key, m.value, m.step, m.timestamp, m.id) for m in metrics)
+    if not fresh:
         return
-    m = T_METRICS
-    history = conn.execute(
-        sa.select(m.c.key, m.c.value, m.c.step, m.c.timestamp, m.c.id).where(
-            m.c.task_run_id == run_id, m.c.key.in_(keys)
+    keys = sorted(k for k, *_ in fresh)
+    stored: dict[str, Any] = {}
+    for part in chunks(keys):
+        for r in conn.execute(
+            sa.select(T_LATEST).where(T_LATEST.c.task_run_id == run_id, T_LATEST.c.key.in_(part))
+        ):
+            stored[r.key] = r
+    rows = []
+    for key, value, step, ts, lo, hi in fresh:
+        old = stored.get(key)
+        if old is not None:
+            lo, hi = _fold(min, lo, old.min_value), _fold(max, hi, old.max_value)
+            mine, theirs = _rank(step), _rank(old.step)
+            if theirs > mine:
+                value, step, ts = old.value, old.step, old.timestamp
+            elif theirs == mine:
+                value, step, ts = _last_at_step(conn, run_id, key, mine) or (value, step, ts)
+        rows.append(
+            {
+                "task_run_id": run_id,
+                "key": key,
+                "value": value,
+                "step": step,
+                "timestamp": ts,
+                "min_value": lo,
+                "max_value": hi,
+            }
         )
-    ).all()
-    rows = latest_rows(run_id, [tuple(r) for r in history])
-    conn.execute(
-        sa.delete(T_LATEST).where(T_LATEST.c.task_run_id == run_id, T_LATEST.c.key.in_(keys))
-    )
-    if rows:
-        conn.execute(sa.insert(T_LATEST), rows)
+    for part in chunks(keys):
+        conn.execute(
+            sa.delete(T_LATEST).where(T_LATEST.c.task_run_id == run_id, T_LATEST.c.key.in_(part))
+        )
+    conn.execute(sa.insert(T_LATEST), rows)
+
+
+def _rank(step: int | None) -> int:
+    return -1 if step is None else step
+
+
+def _fold(pick: Any, a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else pick(a, b)
+
+
+def _last_at_step(conn: sa.Connection, run_id: str, key: str, rank: int) -> tuple | None:
+    m = T_METRICS
+    row = conn.execute(
+        sa.select(m.c.value, m.c.step, m.c.timestamp)
+        .where(
+            m.c.task_run_id == run_id,
+            m.c.key == key,
+            sa.func.coalesce(m.c.step, -1) == rank,
+        )
+        .order_by(m.c.timestamp.is_(None), m.c.timestamp.desc(), m.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row.value, row.step, row.timestamp)

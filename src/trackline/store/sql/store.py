@@ -217,7 +217,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
                 conn.execute(sa.insert(T_LATEST), rows)
         else:
             for run in runs:
-                refresh_latest(conn, run.id, [m.key for m in run.metrics])
+                refresh_latest(conn, run.id, run.metrics)
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         check_pipeline_run(run)
