@@ -14,11 +14,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ...model.runs import Artifact, TaskRun, utcnow
+from ...model.runs import Artifact, Metric, TaskRun, utcnow
 from .locations import location_rows
 from .searchindex import latest_tuples, typed_param
 
-__all__ = ["insert_new_task_runs", "artifact_rows"]
+__all__ = ["insert_new_task_runs", "insert_metrics", "artifact_rows"]
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -260,15 +260,7 @@ def _insert(cur: Any, run: TaskRun, seq: int, envs: set[str]) -> bool:
             [(run.id, k, _js(v), *typed_param(v)) for k, v in run.params.items()],
         )
     if run.metrics:
-        # Fixed-width UTC text sorts like the times themselves, so "last" is decided on it.
-        stamped = [_ts(m.timestamp) for m in run.metrics]
-        cur.executemany(
-            _INSERT_METRIC,
-            [
-                (m.id, run.id, m.key, None if m.value != m.value else m.value, m.step, ts)
-                for m, ts in zip(run.metrics, stamped)
-            ],
-        )
+        stamped = insert_metrics(cur, run.id, run.metrics)
         cur.executemany(
             _INSERT_LATEST,
             [
@@ -279,3 +271,18 @@ def _insert(cur: Any, run: TaskRun, seq: int, envs: set[str]) -> bool:
             ],
         )
     return True
+
+
+def insert_metrics(cur: Any, run_id: str, metrics: list[Metric]) -> list[str | None]:
+    """Insert ``metrics`` of run ``run_id`` (those it holds already are left as they are) with
+    the caller's cursor, inside its transaction; their timestamps as stored. Fixed-width UTC
+    text sorts like the times themselves, so "last" can be decided on it."""
+    stamped = [_ts(m.timestamp) for m in metrics]
+    cur.executemany(
+        _INSERT_METRIC,
+        [
+            (m.id, run_id, m.key, None if m.value != m.value else m.value, m.step, ts)
+            for m, ts in zip(metrics, stamped)
+        ],
+    )
+    return stamped
