@@ -1,11 +1,10 @@
 """Metric writes per second: batched (one run, many log_metric calls) and one per transaction.
 
-The aim's baseline is what a script without trackline does to store the same metrics: plain
-``sqlite3`` ``executemany`` of the rows trackline stores for each metric (run id, a unique id,
-key, value, step, UTC time), each row made in the loop as the values arrive, into a table of the
-same shape as trackline's (primary key ``(task_run_id, id)``, index ``(task_run_id, key)``), one
-commit. The floor beside it — constant rows into a four-column table — shows what is left for
-any per-metric work at all; it is reported, not aimed at.
+The aim's baseline is the one the issue measured: plain ``sqlite3`` ``executemany`` of constant
+rows into a four-column table, one commit — the floor of any per-metric work. Beside it, for
+context and not as the aim: a plain script storing the same rows trackline stores for each metric
+(run id, a unique id, key, value, step, UTC time), each row made as the values arrive, into a
+table of the same shape (primary key ``(task_run_id, id)``, index ``(task_run_id, key)``).
 """
 
 from __future__ import annotations
@@ -95,28 +94,29 @@ def main(n: int = 20_000, rounds: int = 3) -> None:
         merged.append(tracked("long", wait=heartbeat.FIRST_BEAT_S * 2 + 0.1))
         floors.append(floor(round_))
     batched, base = statistics.median(rates), statistics.median(bases)
+    bottom = statistics.median(floors)
     report(
         "log_metric batched in one run, incl. final commit (median of rounds)",
         batched,
         "metrics/s",
-        "plain sqlite3 executemany of the same rows, same table shape",
-        base,
+        "plain sqlite3 executemany of constant rows, 4-column table",
+        bottom,
         aim="within 2x of the baseline",
-        met=batched * 2 >= base,
+        met=batched * 2 >= bottom,
+    )
+    report(
+        "log_metric batched, against a script storing the same rows",
+        batched,
+        "metrics/s",
+        "executemany of the same rows, same table shape, rows made in the loop",
+        base,
     )
     report(
         "the same in a run past its first heartbeat (record merged)",
         statistics.median(merged),
         "metrics/s",
-        "the same baseline",
+        "executemany of the same rows (as above)",
         base,
-    )
-    report(
-        "log_metric batched, against the floor",
-        batched,
-        "metrics/s",
-        "executemany of constant rows into a 4-column table",
-        statistics.median(floors),
     )
     m = n // 20
     t = time.perf_counter()

@@ -246,6 +246,40 @@ def test_poisoned_spool_on_direct_postgresql(pg_database, tmp_path):
     store.close()
 
 
+def test_a_database_limit_is_the_records_fault_not_an_outage(server):
+    """A value the checks let through but the database cannot index (here: an index a DBA
+    added, on one param key only) is refused with 422 and the reason, never a 503 that sends
+    the client's records into its spool to fail there forever; a batch stores the rest."""
+    import random
+
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server.store.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_dba_note ON params ((value::text)) "
+            "WHERE key = 'dba_note'"
+        )
+    engine.dispose()
+    rnd = random.Random(5)  # incompressible 4-byte characters: an index entry over 2.7 kB
+    wide = "".join(chr(rnd.randint(0x1D400, 0x1D7FF)) for _ in range(1500))
+    poison = task_run()
+    poison.params = {"dba_note": wide}
+    r = _post(server, "/task-runs", body(poison))
+    assert r.status_code == 422, r.text[:300]
+    assert "index row" in r.json()["error"]["message"]
+    good = [task_run(), task_run()]
+    poison.id = uuid.uuid4().hex
+    records = [{"kind": "task_run", "record": body(run)} for run in (good[0], poison, good[1])]
+    r = _post(server, "/records", {"records": records})
+    assert r.status_code == 200, r.text[:300]
+    assert [x["ok"] for x in r.json()["results"]] == [True, False, True]
+    assert "index row" in r.json()["results"][1]["error"]["message"]
+    for run in good:
+        assert _get(server, f"/runs/{run.id}").status_code == 200
+    _reads_work(server)
+
+
 def test_sync_exits_nonzero_and_spool_commands_manage_quarantine(server, tmp_path):
     from .harness import cli
 

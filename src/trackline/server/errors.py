@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Statemen
 from starlette.exceptions import HTTPException
 
 from ..errors import TracklineError
+from ..store.quarantine import over_a_statement_limit
 
 __all__ = ["error_response", "install_error_handlers"]
 
@@ -110,6 +111,9 @@ async def _on_http(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 async def _on_db_down(request: Request, exc: OperationalError) -> JSONResponse:
+    if over_a_statement_limit(exc):  # the request's fault: retrying it would fail forever
+        log.warning("store refused a value on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(*store_refusal(exc))
     log.error("store unavailable: %s", exc)
     return error_response(
         503, "store_unavailable", "the server's store is unavailable; retry later"

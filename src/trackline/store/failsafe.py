@@ -34,7 +34,7 @@ from ..query.spec import Search, SearchResult
 from .journal import BATCH, Journal, flush_all
 from .observers import notify_finished
 from .protocols import RunStore, SearchStore
-from .quarantine import is_permanent_config_error, is_refusal, quarantine
+from .quarantine import describe, is_permanent_config_error, is_refusal, quarantine
 from .segment import others, recover, wait_until_gone
 from .spool import ReplayResult, Spool, deliver_batch
 
@@ -163,14 +163,14 @@ class FailSafeStore(RunStore):
             self.replay_spool()
 
     def _quarantine(self, record: TaskRun | PipelineRun, exc: Exception) -> None:
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = describe(exc)
         path = self.spool.put(record)
         quarantine(self.spool.path, path, path.name, reason)
         log.error(
             "trackline: store %s refused record %s; quarantined (see `trackline spool list`): %s",
             self.url,
             record.id[:80],
-            reason[:1000],
+            reason,
         )
         self.spool.record_refusal(self.backend, record, exc)
 
@@ -192,10 +192,9 @@ class FailSafeStore(RunStore):
         self._failures += 1
         if self._failures < self.failure_threshold:
             log.warning(
-                "trackline: store %s unavailable (%s: %s); record spooled to %s",
+                "trackline: store %s unavailable (%s); record spooled to %s",
                 self.url,
-                type(exc).__name__,
-                exc,
+                describe(exc),
                 path,
             )
             return
@@ -204,12 +203,11 @@ class FailSafeStore(RunStore):
                 return
             self._open = True
         log.warning(
-            "trackline: store %s unavailable %d times in a row (%s: %s); records are spooled "
+            "trackline: store %s unavailable %d times in a row (%s); records are spooled "
             "to %s until a background probe (every %.0f s) reaches it again",
             self.url,
             self._failures,
-            type(exc).__name__,
-            exc,
+            describe(exc),
             self.spool.path,
             self.probe_interval,
         )
@@ -269,9 +267,7 @@ class FailSafeStore(RunStore):
             try:
                 store = self.backend
             except Exception as exc:  # still unreachable: everything stays spooled
-                return ReplayResult(
-                    remaining=len(self.spool.pending()), error=f"{type(exc).__name__}: {exc}"
-                )
+                return ReplayResult(remaining=len(self.spool.pending()), error=describe(exc))
             return self.spool.replay(store)
         finally:
             self._replaying.release()

@@ -33,11 +33,13 @@ from ..model.runs import TERMINAL, ErrorInfo, PipelineRun, RunStatus, TaskRun
 
 __all__ = [
     "QuarantinedRecord",
+    "describe",
     "drop_quarantined",
     "find_quarantined",
     "is_permanent_config_error",
     "is_refusal",
     "list_quarantined",
+    "over_a_statement_limit",
     "quarantine",
     "reduced_record",
     "release_quarantined",
@@ -58,6 +60,42 @@ def is_permanent_config_error(exc: BaseException) -> bool:
     return isinstance(exc, (ArgumentError, NoSuchModuleError))
 
 
+def describe(exc: BaseException, limit: int = 1000) -> str:
+    """``Type: message`` of an error, at most ``limit`` characters: for a database error its
+    own message, without the statement and parameters SQLAlchemy appends (a whole record —
+    megabytes for a large one — in every log line and quarantine reason)."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None and hasattr(exc, "statement"):
+        exc = orig
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# SQLite reports these limits of one statement with the generic SQLITE_ERROR code.
+_SQLITE_STATEMENT_LIMITS = (
+    "too many SQL variables",
+    "too many terms",
+    "too many columns",
+    "too many arguments",
+    "too large",  # "Expression tree is too large"
+    "too complex",  # "LIKE or GLOB pattern too complex"
+)
+
+
+def over_a_statement_limit(exc: BaseException) -> bool:
+    """True when the database refused a statement for a limit of its own (PostgreSQL's
+    ``program_limit_exceeded`` class, e.g. an index entry over 2.7 kB; SQLite's statement
+    limits): a fact about this record's statement, never about the store being down."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state.startswith("54")
+    if getattr(orig, "sqlite_errorname", None) == "SQLITE_ERROR":
+        text = str(orig)
+        return any(limit in text for limit in _SQLITE_STATEMENT_LIMITS)
+    return False
+
+
 def is_refusal(exc: BaseException) -> bool:
     """True when the store refused the record itself (retrying it can never succeed);
     False when the store is merely unavailable (or the client is not allowed in yet)."""
@@ -72,7 +110,9 @@ def is_refusal(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         DBAPIError = OperationalError = ()  # type: ignore[assignment,misc]
     if isinstance(exc, OperationalError):
-        return False  # locked, disk full, connection lost: the record is fine
+        # Locked, disk full, connection lost: the record is fine. Unless it broke a limit of
+        # the statement itself: then it fails the same way on every retry.
+        return over_a_statement_limit(exc)
     if isinstance(exc, DBAPIError):
         return True  # integrity, data, programming errors: this record cannot go in
     if isinstance(exc, TracklineError):

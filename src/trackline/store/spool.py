@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..model.runs import PipelineRun, TaskRun
 from .protocols import BatchRunStore, RunStore
-from .quarantine import is_refusal, quarantine, reduced_record
+from .quarantine import describe, is_refusal, quarantine, reduced_record
 
 __all__ = ["Spool", "ReplayResult", "deliver_batch"]
 
@@ -136,14 +136,14 @@ class Spool:
         except Exception as exc:
             for path, claim, _ in claimed:
                 os.replace(claim, path)
-            result.error, result.exc = f"{type(exc).__name__}: {exc}", exc
+            result.error, result.exc = describe(exc), exc
             return False
         for (path, claim, record), refused in zip(claimed, outcomes, strict=True):
             if refused is None:
                 claim.unlink()
                 result.delivered += 1
                 continue
-            reason = f"{type(refused).__name__}: {refused}"
+            reason = describe(refused)
             quarantine(self.path, claim, path.name, reason)
             result.quarantined.append(f"{path.name}: {reason}")
             log.error("trackline: store refused spooled %s; quarantined: %s", path.name, reason)
@@ -156,13 +156,15 @@ class Spool:
 
         if isinstance(exc, Conflict):
             return  # the run is recorded already; the refused record contradicted it
-        reduced = reduced_record(record, f"{type(exc).__name__}: {str(exc)[:1000]}")
+        reduced = reduced_record(record, describe(exc))
         try:
             _deliver(store, reduced)
         except Exception as again:  # noqa: BLE001
             if is_refusal(again):
                 log.error(
-                    "trackline: even the reduced record of %s was refused: %s", record.id, again
+                    "trackline: even the reduced record of %s was refused: %s",
+                    record.id,
+                    describe(again),
                 )
             else:
                 self.put(reduced)

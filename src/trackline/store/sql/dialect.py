@@ -33,6 +33,8 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def chunks(items: Iterable[Any], size: int = 900) -> Iterator[list[Any]]:
+    """``items`` in slices for IN lists: a record may carry more values than one statement may
+    bind (999 in SQLite builds before 3.32, 32,766 after, 65,535 in psycopg)."""
     batch: list[Any] = []
     for item in items:
         batch.append(item)

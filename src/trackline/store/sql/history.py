@@ -22,8 +22,7 @@ import sqlalchemy as sa
 
 from ...errors import Conflict
 from ...model.runs import RunStatus
-from .dialect import utc
-from .searchindex import chunks
+from .dialect import chunks, utc
 
 __all__ = ["Fold", "fold_into", "metric_conflicts"]
 

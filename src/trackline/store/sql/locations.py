@@ -28,18 +28,22 @@ __all__ = [
 
 T_LOC = ArtifactLocationRow.__table__
 T_FILES = FolderFileRow.__table__
+# Longer URIs (UTF-8 bytes) get no location row: PostgreSQL cannot index a btree entry over
+# ~2.7 kB, and a record must not be refused for it. The artifact keeps its URI all the same.
+LOCATION_URI_BYTES = 2048
 _PK = ["task_run_id", "direction", "artifact_digest", "uri"]
 
 
 def location_rows(run: TaskRun) -> list[dict[str, Any]]:
-    """One row per input/output ref that has a location (paths; in-memory values have none)."""
+    """One row per input/output ref that has a location (paths; in-memory values have none;
+    URIs over ``LOCATION_URI_BYTES`` have none either)."""
     rows = []
     for direction, refs, at in (
         ("input", run.inputs, run.started_at),
         ("output", run.outputs, run.ended_at or run.heartbeat_at or run.started_at),
     ):
         for ref in refs:
-            if ref.uri:
+            if ref.uri and (len(ref.uri) <= 512 or len(ref.uri.encode()) <= LOCATION_URI_BYTES):
                 rows.append(
                     {
                         "task_run_id": run.id,

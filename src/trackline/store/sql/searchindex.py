@@ -17,20 +17,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .dialect import chunks
 from .tables import MetricLatestRow, MetricRow
 
 __all__ = [
-    "IN_CHUNK",
     "PARAM_TEXT_MAX",
-    "chunks",
     "latest_rows",
     "latest_tuples",
     "refresh_latest",
     "typed_param",
 ]
 
-# Longer strings are kept in ``value`` but not searchable by value: btree index entries are
-# bounded (PostgreSQL refuses rows over ~2.7 kB), and a key with megabyte values is no filter.
+# Longer strings (in UTF-8 bytes) are kept in ``value`` but not searchable by value: btree index
+# entries are bounded (PostgreSQL refuses rows over ~2.7 kB), and megabyte values are no filter.
 PARAM_TEXT_MAX = 512
 
 T_LATEST = MetricLatestRow.__table__
@@ -45,11 +44,20 @@ def typed_param(value: Any) -> tuple[float | None, str | None, bool | None]:
         f = float(value)
         return (f if math.isfinite(f) else None), None, None
     if isinstance(value, str):
-        return None, (value if len(value) <= PARAM_TEXT_MAX else None), None
+        return None, _searchable(value), None
     if value is None:
         return None, None, None
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return None, (text if len(text) <= PARAM_TEXT_MAX else None), None
+    return None, _searchable(text), None
+
+
+def _searchable(text: str) -> str | None:
+    """``text`` when it fits an index entry beside a 512-character key in UTF-8 bytes
+    (PostgreSQL refuses btree entries over ~2.7 kB: 512 characters of CJK or emoji are 1.5-2
+    kB), else None."""
+    if len(text) <= PARAM_TEXT_MAX // 4:  # at most 4 bytes per character
+        return text
+    return text if len(text.encode("utf-8", "surrogatepass")) <= PARAM_TEXT_MAX else None
 
 
 def latest_tuples(
@@ -93,16 +101,6 @@ def latest_rows(
         }
         for k, v, step, ts, lo, hi in latest_tuples(metrics)
     ]
-
-
-# Bound parameters per IN list: SQLite builds before 3.32 allow 999 per statement, later ones
-# 32,766, psycopg 65,535; a run may send more metrics than that in one record.
-IN_CHUNK = 500
-
-
-def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> None:
