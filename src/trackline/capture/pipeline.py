@@ -12,6 +12,7 @@ from typing import Any
 
 from ..config import Settings, settings
 from ..model.ids import new_id
+from ..model.plain import plain_mapping
 from ..model.runs import PipelineRun, RunStatus, utcnow
 from ..store import RunStore, get_store
 from ..store.observers import notify_started
@@ -43,8 +44,8 @@ class PipelineRecorder:
         self.record = PipelineRun(
             id=self.id,
             pipeline=pipeline,
-            config=dict(config or {}),
-            external_ids=dict(external_ids or {}),
+            config=plain_mapping(config),
+            external_ids=plain_mapping(external_ids),
             host=_HOST,
             pid=os.getpid(),
         )

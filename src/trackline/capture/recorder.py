@@ -8,7 +8,6 @@ Nothing in here raises into the user's code unless strict mode asks for it.
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import os
 import socket
@@ -24,6 +23,7 @@ from ..config import Settings, settings
 from ..errors import InvalidInput, TracklineError
 from ..model.ids import new_id, next_id
 from ..model.limits import NAME_LEN, TEXT_LEN, clean_text
+from ..model.plain import plain_json, plain_mapping
 from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
 from ..model.trusted import construct
 from ..store import RunStore, get_store
@@ -60,11 +60,9 @@ def failure_status(exc: BaseException) -> str:
 
 
 def _param_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
     if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
+        value = os.fspath(value)
+    return plain_json(value)
 
 
 class RunRecorder:
@@ -111,7 +109,7 @@ class RunRecorder:
         self.parent_id = parent_id or (parent.id if parent and parent.id != self.id else None)
         self._parent = parent if parent is not None and parent.id == self.parent_id else None
         self._announced = False
-        self.external_ids = {**amb.get("external_ids", {}), **(external_ids or {})}
+        self.external_ids = plain_mapping({**amb.get("external_ids", {}), **(external_ids or {})})
         # Values the orchestrator injected into the call (e.g. Airflow's context) are not inputs.
         self.injected: dict[str, Any] = dict(amb.get("injected") or {})
         self.func = func
@@ -260,9 +258,13 @@ class RunRecorder:
             and (isinstance(value, bool) or not isinstance(value, numbers.Real))
         ):
             raise InvalidInput(f"metric {key!r} must be a real number, not {type(value).__name__}")
+        try:
+            number = float(value)
+        except OverflowError:  # an int past float's range (10**400)
+            raise InvalidInput(f"metric {key!r} is beyond the range of a float") from None
         fields = {
             "key": str(key),
-            "value": float(value),
+            "value": number,
             "step": None if step is None else int(step),
             "timestamp": timestamp or utcnow(),
             "id": next_id(),
@@ -325,7 +327,7 @@ class RunRecorder:
     ) -> None:
         home, cache = self.config.home, self.config.hash_cache
         if isinstance(value, os.PathLike):
-            self.params[name] = os.fspath(value)
+            self.params[name] = _param_value(value)
             self.watch_path(name, Path(value), kind=kind, declared=role or frozenset())
             return
         if (
@@ -347,7 +349,7 @@ class RunRecorder:
                     )
             return
         if is_json_value(value) and json_size(value) <= limit:
-            self.params[name] = value
+            self.params[name] = _param_value(value)
         # Containers and long strings also link lineage by digest (e.g. values passed via XCom).
         art = describe(value, kind=kind, home=home, use_cache=cache)
         self.values.setdefault(art.digest, value)

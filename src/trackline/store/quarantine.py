@@ -103,7 +103,10 @@ def is_refusal(exc: BaseException) -> bool:
         return False
     if is_permanent_config_error(exc) or isinstance(exc, (OSError, TimeoutError)):
         return False
-    if isinstance(exc, (InvalidInput, Conflict, ValueError, UnicodeError, RecursionError)):
+    # TypeError, OverflowError: a value no serializer or column takes (a set, 10**400). Were
+    # they taken for an outage, the record would wait in the spool and fail there forever.
+    refusals = (InvalidInput, Conflict, ValueError, UnicodeError, RecursionError, TypeError)
+    if isinstance(exc, (*refusals, ArithmeticError)):
         return True
     try:
         from sqlalchemy.exc import DBAPIError, OperationalError

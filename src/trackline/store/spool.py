@@ -26,6 +26,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model.plain import plain_mapping
 from ..model.runs import PipelineRun, TaskRun
 from .protocols import BatchRunStore, RunStore
 from .quarantine import describe, is_refusal, quarantine, reduced_record
@@ -65,14 +66,21 @@ class Spool:
         would cost milliseconds."""
         kind = "task_run" if isinstance(record, TaskRun) else "pipeline_run"
         self.path.mkdir(parents=True, exist_ok=True)
-        payload = {"kind": kind, "record": record.model_dump(mode="json")}
-        if isinstance(record, TaskRun):  # artifacts are excluded from dumps by default
-            payload["artifacts"] = [a.model_dump(mode="json") for a in record.artifacts]
+        try:
+            text = _dump(kind, record)
+        except Exception as exc:  # noqa: BLE001 - a value JSON cannot hold: kept in plain form
+            log.warning(
+                "trackline: record %s holds values JSON cannot hold (%s); spooled with them "
+                "made plain JSON",
+                record.id,
+                describe(exc),
+            )
+            text = _dump(kind, _plain(record))
         tag = f"p{os.getpid()}r{uuid.uuid4().hex[:8]}"  # no '-': quarantine parses names by it
         name = f"{time.time_ns():020d}-{kind}-{record.id}-{tag}.json"
         tmp = self.path / f".tmp-{name}"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh)
+            fh.write(text)
             fh.flush()
             if durable:
                 os.fsync(fh.fileno())
@@ -238,6 +246,26 @@ def _deliver(store, record: TaskRun | PipelineRun) -> None:
         store.write_task_run(record)
     else:
         store.write_pipeline_run(record)
+
+
+def _dump(kind: str, record: TaskRun | PipelineRun) -> str:
+    payload = {"kind": kind, "record": record.model_dump(mode="json")}
+    if isinstance(record, TaskRun):  # artifacts are excluded from dumps by default
+        payload["artifacts"] = [a.model_dump(mode="json") for a in record.artifacts]
+    return json.dumps(payload)
+
+
+def _plain(record: TaskRun | PipelineRun) -> TaskRun | PipelineRun:
+    """``record`` with its free-form JSON fields made plain (``model/plain.py``): what a record
+    built by hand, not by the recorder, may hold."""
+    update: dict = {"external_ids": plain_mapping(record.external_ids)}
+    if isinstance(record, TaskRun):
+        update["params"] = plain_mapping(record.params)
+        plain = record.model_copy(update=update)
+        plain.artifacts = record.artifacts
+        return plain
+    update["config"] = plain_mapping(record.config)
+    return record.model_copy(update=update)
 
 
 def _load(path: Path) -> TaskRun | PipelineRun:

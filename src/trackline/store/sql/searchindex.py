@@ -41,7 +41,10 @@ def typed_param(value: Any) -> tuple[float | None, str | None, bool | None]:
     if isinstance(value, bool):
         return None, None, value
     if isinstance(value, (int, float)):
-        f = float(value)
+        try:
+            f = float(value)
+        except OverflowError:  # an int past float's range: stored, not comparable as a number
+            return None, None, None
         return (f if math.isfinite(f) else None), None, None
     if isinstance(value, str):
         return None, _searchable(value), None
