@@ -59,12 +59,6 @@ def failure_status(exc: BaseException) -> str:
     return RunStatus.FAILED.value if isinstance(exc, Exception) else RunStatus.CRASHED.value
 
 
-def _param_value(value: Any) -> Any:
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    return plain_json(value)
-
-
 class RunRecorder:
     """Records one task run. Use as a context manager or call ``start()`` / ``finish()``."""
 
@@ -242,7 +236,7 @@ class RunRecorder:
 
     # -- what the run saw -----------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
-        self.params[str(key)] = _param_value(value)
+        self.params[str(key)] = plain_json(value)
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         for k, v in params.items():
@@ -327,7 +321,7 @@ class RunRecorder:
     ) -> None:
         home, cache = self.config.home, self.config.hash_cache
         if isinstance(value, os.PathLike):
-            self.params[name] = _param_value(value)
+            self.params[name] = plain_json(value)
             self.watch_path(name, Path(value), kind=kind, declared=role or frozenset())
             return
         if (
@@ -336,7 +330,7 @@ class RunRecorder:
             or (isinstance(value, float))
             or (isinstance(value, str) and len(value) < _LINK_STR_LEN)
         ):
-            self.params[name] = _param_value(value)
+            self.params[name] = plain_json(value)
             return
         if _element_wise(value):
             self.params[name] = _container_summary(value)
@@ -349,7 +343,7 @@ class RunRecorder:
                     )
             return
         if is_json_value(value) and json_size(value) <= limit:
-            self.params[name] = _param_value(value)
+            self.params[name] = plain_json(value)
         # Containers and long strings also link lineage by digest (e.g. values passed via XCom).
         art = describe(value, kind=kind, home=home, use_cache=cache)
         self.values.setdefault(art.digest, value)
