@@ -7,11 +7,13 @@ from __future__ import annotations
 import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 import sqlalchemy as sa
 
 from trackline.model.runs import Metric, TaskRun
+from trackline.store.sql.dialect import utc
 from trackline.store.sql.searchindex import T_LATEST, latest_tuples
 from trackline.store.sql.store import SqlStore
 
@@ -88,3 +90,20 @@ def test_a_merge_with_more_metrics_than_bound_parameters(tmp_path):
     assert stored.status == "success"
     assert len(stored.metrics) == 5000
     assert _latest(store, "big")["k7"] == (4507.0, 4507, 7.0, 4507.0)
+
+
+def test_a_merged_metric_time_is_stored_in_utc_like_a_new_runs(store_url):
+    """A caller's own timestamp in another zone: the history row and the latest row hold the
+    same instant, whichever path (new run or merge) wrote them."""
+    store = SqlStore(store_url)
+    plus2 = dt_timezone(timedelta(hours=2))
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=plus2)  # 10:00 UTC
+    run = TaskRun(id="tz", name="train", status="running", started_at=T0)
+    store.write_task_run(run)
+    run.metrics = [Metric(id="t1", key="loss", value=1.0, step=1, timestamp=at)]
+    store.write_task_run(run)  # a merge
+    with store.engine.connect() as conn:
+        latest = conn.execute(sa.select(T_LATEST.c.timestamp)).scalar_one()
+    [stored] = store.get_run("tz").metrics
+    assert stored.timestamp == at
+    assert utc(latest) == at

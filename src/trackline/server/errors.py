@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Statemen
 from starlette.exceptions import HTTPException
 
 from ..errors import TracklineError
-from ..store.quarantine import over_a_statement_limit
+from ..store.quarantine import describe, over_a_statement_limit
 
 __all__ = ["error_response", "install_error_handlers"]
 
@@ -112,9 +112,10 @@ async def _on_http(request: Request, exc: HTTPException) -> JSONResponse:
 
 async def _on_db_down(request: Request, exc: OperationalError) -> JSONResponse:
     if over_a_statement_limit(exc):  # the request's fault: retrying it would fail forever
-        log.warning("store refused a value on %s %s: %s", request.method, request.url.path, exc)
+        where = f"{request.method} {request.url.path}"
+        log.warning("store refused a value on %s: %s", where, describe(exc))
         return error_response(*store_refusal(exc))
-    log.error("store unavailable: %s", exc)
+    log.error("store unavailable: %s", describe(exc))
     return error_response(
         503, "store_unavailable", "the server's store is unavailable; retry later"
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .dialect import chunks
+from .dialect import chunks, utc
 from .tables import MetricLatestRow, MetricRow
 
 __all__ = [
@@ -141,7 +141,7 @@ def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> 
                 "key": key,
                 "value": value,
                 "step": step,
-                "timestamp": ts,
+                "timestamp": ts if isinstance(ts, str) else utc(ts),  # as the metric rows: UTC
                 "min_value": lo,
                 "max_value": hi,
             }
