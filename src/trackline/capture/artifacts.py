@@ -229,7 +229,7 @@ def describe_path(
             # Bounded: past the limit the folder is still one digest, its files are not listed.
             files=[FolderFile(path=r, digest=d, size_bytes=n) for r, d, n in manifest] or None,
         )
-    if not path.exists():
+    if not path.is_file():  # gone, or a FIFO, socket or device: known by its location only
         return Artifact(digest=canonical.hash_uri(uri), kind=ArtifactKind.URI, uri=uri)
     suffix = path.suffix.lower()
     tabular = suffix in _TABULAR_SUFFIXES

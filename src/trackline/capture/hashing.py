@@ -42,6 +42,11 @@ class FileChanged(OSError):
     """A file's size or mtime changed while it was read: its digest would be of no one state."""
 
 
+class NotAFile(OSError):
+    """A FIFO, socket or device: no bytes that could be digested (reading would block or never
+    end)."""
+
+
 class FileInfo:
     __slots__ = ("digest", "size", "extra")
 
@@ -143,6 +148,8 @@ def hash_file(
     With ``pending``, the cache entry is appended there for the caller to write in a batch."""
     p = os.fspath(path)
     st = os.stat(p)
+    if not S_ISREG(st.st_mode):  # opening a FIFO blocks; /dev/zero never ends
+        raise NotAFile(f"{p} is not a regular file (a FIFO, socket or device has no bytes to hash)")
     key = f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{os.path.abspath(p)}"
     if use_cache and home is not None:
         hit = _cache.get(key, home)

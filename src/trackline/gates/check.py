@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..audit.actor import current_actor
+from ..errors import ConfigError
 from ..model.ids import new_id
 from ..model.registry import GateDecision, ModelVersion
 from ..registry.models import resolve_model
 from ..registry.store import registry_store
 from ..store import RemoteRules, StoreArg
 from .context import GateContext
-from .policy import EvaluationAgeRule, Policy, load_policy
+from .policy import EvaluationAgeRule, Policy, load_policy, parse_policy
 from .rules import check_rule
 
 __all__ = ["check_gate", "as_policy"]
 
 
-def as_policy(policy: Policy | str | Path) -> tuple[Policy, str | None]:
+def as_policy(policy: Policy | Mapping[str, Any] | str | Path) -> tuple[Policy, str | None]:
+    """A policy, and the file it came from (None when it was given as an object)."""
     if isinstance(policy, Policy):
         return policy, None
+    if isinstance(policy, Mapping):  # the YAML file's content, as a dict
+        return parse_policy(dict(policy)), None
+    if not isinstance(policy, (str, os.PathLike)):
+        raise ConfigError(
+            f"a gate policy is a Policy, a mapping or a YAML file path, not {type(policy).__name__}"
+        )
     return load_policy(policy), str(Path(policy).resolve())
 
 
 def check_gate(
     model_ref: str | ModelVersion,
-    policy: Policy | str | Path,
+    policy: Policy | Mapping[str, Any] | str | Path,
     version: int | str | None = None,
     *,
     store: StoreArg = None,

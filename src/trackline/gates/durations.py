@@ -17,12 +17,18 @@ def parse_duration(text: str | int | float) -> timedelta:
     if isinstance(text, bool):
         raise ValueError("a duration is like 7d, 12h, 30m, 1d12h (or a number of seconds)")
     if isinstance(text, (int, float)):
-        seconds = float(text)
+        try:
+            seconds = float(text)
+        except OverflowError:  # a 400-digit integer
+            seconds = float("inf")
     else:
         compact = str(text).replace(" ", "").lower()
         if not compact or _PART.sub("", compact) != "":
             raise ValueError(f"{text!r} is not a duration: write it like 7d, 12h, 30m, 1d12h or 2w")
         seconds = sum(float(n) * _UNIT[u] for n, u in _PART.findall(compact))
-    if seconds <= 0:
+    if not seconds > 0:  # NaN too
         raise ValueError(f"{text!r}: a duration must be positive")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # .inf, 99999999999w: past timedelta's 999,999,999 days
+        raise ValueError(f"{text!r}: a duration must be under 2 million years") from None

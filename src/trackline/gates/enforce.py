@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import GateFailed
 from ..model.registry import AliasMove, GateDecision
@@ -44,7 +46,7 @@ class GateOutcome:
 
 def enforce_gate(
     model: str,
-    policy: Policy | str | Path,
+    policy: Policy | Mapping[str, Any] | str | Path,
     version: int | str | None = None,
     *,
     promote_to: str | None = None,

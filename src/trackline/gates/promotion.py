@@ -4,11 +4,13 @@ bytes."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..audit.actor import current_actor
-from ..errors import NotFound, PromotionRefused
+from ..errors import InvalidInput, NotFound, PromotionRefused
+from ..model.limits import SHORT_LEN, TEXT_LEN, Checker
 from ..model.registry import AliasMove, Expectation, GateDecision, ModelVersion
 from ..registry.models import resolve_model
 from ..registry.refs import check_alias
@@ -25,15 +27,19 @@ log = logging.getLogger("trackline")
 def _decision(
     s: RegistryStore,
     mv: ModelVersion,
-    policy: Policy | str | Path | None,
+    policy: Policy | Mapping[str, Any] | str | Path | None,
     decision: str | GateDecision | None,
     actor: str,
 ) -> GateDecision | None:
     if policy is not None:
         return check_gate(mv, policy, store=s, actor=actor)
     if isinstance(decision, GateDecision):
-        return decision
+        # Only what the store recorded counts: a decision object built (or edited) in memory
+        # would otherwise move an alias with nothing behind it in the record.
+        decision = decision.id
     if decision is not None:
+        if not isinstance(decision, str):
+            raise InvalidInput(f"decision must be a decision id, not {type(decision).__name__}")
         try:
             return s.get_decision(decision)
         except NotFound:
@@ -76,7 +82,7 @@ def promote(
     version: int | str | None = None,
     *,
     alias: str,
-    policy: Policy | str | Path | None = None,
+    policy: Policy | Mapping[str, Any] | str | Path | None = None,
     decision: str | GateDecision | None = None,
     reason: str | None = None,
     expected: Expectation | Literal["from-decision"] = "from-decision",
@@ -93,6 +99,10 @@ def promote(
     """
     check_alias(alias)
     who = current_actor(actor)
+    c = Checker()  # refused before the gate runs, not by the database after it
+    c.text(("actor",), who, SHORT_LEN, required=True)
+    c.text(("reason",), reason, TEXT_LEN)
+    c.raise_if_any("promotion")
     s = registry_store(store)
     mv = resolve_model(model, version, store=s)
     if isinstance(s, RemoteRules):
@@ -105,7 +115,8 @@ def promote(
             reason=reason,
         )
     d = _decision(s, mv, policy, decision, who)
-    why = refusal(mv, d, decision if isinstance(decision, str) else None)
+    wanted = decision.id if isinstance(decision, GateDecision) else decision
+    why = refusal(mv, d, wanted)
     if why is not None or d is None:
         capability(s, AuditStore).append_audit(  # type: ignore[arg-type]
             "promotion.refused",
@@ -115,7 +126,7 @@ def promote(
             data={
                 "alias": alias,
                 "digest": mv.digest,
-                "decision_id": d.id if d else decision,
+                "decision_id": d.id if d else wanted,
                 "reason": why,
             },
         )

@@ -41,7 +41,10 @@ def validate_metrics(values: Any, where: str) -> dict[str, float]:
                 f"{where}[{key!r}] = {value!r}: evaluation metrics must be numbers, "
                 f"not {type(value).__name__}"
             )
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # 10**400
+            raise InvalidInput(f"{where}[{key!r}] is beyond the range of a float") from None
         if not math.isfinite(number):
             raise InvalidInput(
                 f"{where}[{key!r}] = {number}: evaluation metrics must be finite "
@@ -56,7 +59,12 @@ def _slices(values: Any) -> dict[str, dict[str, float]]:
         return {}
     if not isinstance(values, Mapping):
         raise InvalidInput("slices must map a slice name to a mapping of metrics")
-    return {str(name): validate_metrics(m, f"slices[{name!r}]") for name, m in values.items()}
+    out: dict[str, dict[str, float]] = {}
+    for name, metrics in values.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"slice names must be non-empty strings, not {name!r}")
+        out[name] = validate_metrics(metrics, f"slices[{name!r}]")
+    return out
 
 
 def _dataset(dataset: Any, name: str | None, store: RunStore) -> Artifact:

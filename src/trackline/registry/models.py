@@ -15,6 +15,7 @@ from ..capture.keep import keep_now
 from ..capture.recorder import RunRecorder
 from ..config import settings
 from ..errors import InvalidInput, NotFound
+from ..model.plain import plain_mapping
 from ..model.registry import ModelSummary, ModelVersion
 from ..model.runs import Artifact
 from ..store import RunStore, StoreArg, capability
@@ -119,7 +120,7 @@ def register_model(
         actor=current_actor(actor),
         description=description,
         tags=clean_tags,
-        metadata=metadata,
+        metadata=plain_mapping(metadata),  # numpy values, dates, sets: as params are
     )
 
 

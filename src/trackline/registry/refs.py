@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidInput
+from ..model.limits import INT32_MAX
 
 __all__ = ["ModelRef", "parse_ref", "check_name", "check_alias"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}")
 
 
 class ModelRef:
@@ -25,7 +26,7 @@ class ModelRef:
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInput(
             f"invalid model name {name!r}: use letters, digits, '.', '_' and '-' "
             "(starting with a letter or digit)"
@@ -34,12 +35,22 @@ def check_name(name: str) -> str:
 
 
 def check_alias(alias: str) -> str:
-    if not isinstance(alias, str) or not _NAME.match(alias) or alias.isdigit() or alias == "latest":
+    if (
+        not isinstance(alias, str)
+        or not _NAME.fullmatch(alias)
+        or _is_number(alias)
+        or alias == "latest"
+    ):
         raise InvalidInput(
             f"invalid alias {alias!r}: use letters, digits, '.', '_' and '-', not only digits, "
             "and not 'latest' (it always means the newest version)"
         )
     return alias
+
+
+def _is_number(text: str) -> bool:
+    # ASCII digits only: str.isdigit also takes "²" (int() refuses it) and "٣" (int() reads 3).
+    return text.isascii() and text.isdigit()
 
 
 def parse_ref(ref: str, version: int | str | None = None) -> ModelRef:
@@ -58,12 +69,13 @@ def parse_ref(ref: str, version: int | str | None = None) -> ModelRef:
         if "/" in ref or "@" in ref:
             raise InvalidInput(f"give either {ref!r} or a separate version, not both")
         text = str(version)
-        ref = f"{ref}/{text}" if text.isdigit() else f"{ref}@{text}"
+        ref = f"{ref}/{text}" if _is_number(text) else f"{ref}@{text}"
     if "/" in ref:
         name, _, ver = ref.partition("/")
-        if not ver.isdigit() or int(ver) < 1:
+        if not _is_number(ver) or not 1 <= int(ver) <= INT32_MAX:
             raise InvalidInput(
-                f"invalid model reference {ref!r}: the version after '/' is a number from 1"
+                f"invalid model reference {ref!r}: the version after '/' is a number from 1 "
+                f"to {INT32_MAX}"
             )
         return ModelRef(check_name(name), version=int(ver))
     if "@" in ref:

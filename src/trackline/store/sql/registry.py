@@ -101,6 +101,15 @@ class SqlRegistry(RegistryStore, AuditStore):
         version: int | None,
         data: dict[str, Any],
     ) -> AuditEntry:
+        # Checked here, for every action that appends (a promotion's reason, an actor): a value
+        # the column would store repaired (a NUL) would no longer match the entry's hash.
+        c = Checker()
+        c.text(("action",), action, 64, required=True)
+        c.text(("actor",), actor, SHORT_LEN, required=True)
+        c.text(("model",), model, SHORT_LEN)
+        c.integer(("version",), version, 1, INT32_MAX)
+        c.json(("data",), data)
+        c.raise_if_any("audit entry")
         head = self._lock(conn)
         seq, at = head.seq + 1, utcnow()
         digest = entry_hash(head.hash, seq, at, actor, action, model, version, data)
@@ -120,13 +129,6 @@ class SqlRegistry(RegistryStore, AuditStore):
         return AuditEntry(**row)
 
     def append_audit(self, action, *, actor, model=None, version=None, data=None) -> AuditEntry:
-        c = Checker()
-        c.text(("action",), action, 64, required=True)
-        c.text(("actor",), actor, SHORT_LEN, required=True)
-        c.text(("model",), model, SHORT_LEN)
-        c.integer(("version",), version, 1, INT32_MAX)
-        c.json(("data",), data)
-        c.raise_if_any("audit entry")
         with self._write() as conn, conn.begin():
             return self._append(conn, action, actor, model, version, dict(data or {}))
 
