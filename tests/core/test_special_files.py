@@ -53,3 +53,25 @@ def test_fifos_and_devices_are_recorded_by_location(tmp_path):
         assert kinds["logged"][0] == "uri"
     with pytest.raises(NotAFile, match="not a regular file"):
         hash_file(fifo)
+
+
+def test_a_frame_past_float_range_is_recorded_without_its_profile(use_store):
+    """Its variance overflows: the profile (a bonus for drift checks) is left out, the run and
+    its output are recorded whole instead of being quarantined."""
+    import pandas as pd
+
+    import trackline
+    from trackline.config import settings
+    from trackline.store.quarantine import list_quarantined
+
+    @trackline.tracked_task
+    def make(scale: float) -> pd.DataFrame:
+        return pd.DataFrame({"x": [scale, -scale, 0.0]})
+
+    make(1e160)
+    client = trackline.connect()
+    run = client.run(client.runs()[0].id)
+    assert run.status == "success" and run.params == {"scale": 1e160}
+    [out] = run.outputs
+    assert client.artifact(out.digest).profile is None
+    assert list_quarantined(settings().spool_path) == []

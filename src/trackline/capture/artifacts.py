@@ -6,6 +6,7 @@ its type, with a unique digest so it cannot create false lineage.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import uuid
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import canonical
+from ..model.limits import json_problem
 from ..model.runs import Artifact, ArtifactKind, ColumnInfo, FolderFile
 from . import hashing
 
@@ -293,6 +295,14 @@ def _profile(art: Artifact, value: Any = None, path: Path | None = None) -> None
         profile_artifact(art, mode, cfg.profile_sample_rows, value=value, path=path)
     except Exception:  # noqa: BLE001 - a profile is a bonus, like the schema
         return
+    bad = json_problem(art.profile) if art.profile is not None else None
+    if bad:  # values past float range (1e160 squared), a huge profile: the run keeps the rest
+        logging.getLogger("trackline").warning(
+            "trackline: %s is recorded without its data profile, which %s",
+            art.name or art.digest[:12],
+            bad,
+        )
+        art.profile = None
 
 
 def _frame(value: Any) -> Artifact:

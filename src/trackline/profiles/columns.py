@@ -46,12 +46,14 @@ def numeric(values: np.ndarray, nulls: int, dtype: str, unit: str) -> dict[str, 
             min=None, max=None, mean=None, m2=0.0, sketch=sketch.encode(sketch.build(values))
         )
         return out
-    mean = float(values.mean())
+    with np.errstate(over="ignore"):  # past float range the profile is left out (capture)
+        mean = float(values.mean())
+        m2 = float(np.square(values - mean).sum())
     out.update(
         min=float(values.min()),
         max=float(values.max()),
         mean=mean,
-        m2=float(np.square(values - mean).sum()),
+        m2=m2,
         sketch=sketch.encode(sketch.build(values)),
     )
     return out
