@@ -26,6 +26,31 @@ M = TypeVar("M", bound=BaseModel)
 Labeller = Callable[[Any], str | None]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``safe_load`` that refuses a key given twice in one mapping: YAML keeps the last, so a
+    copy-pasted rule line (``min: 0.1`` then ``min: 0.9``) would change a gate without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # "<<: *base": keys it brings may be
+                continue  # overridden, as YAML intends
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: SafeLoader reports it below
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found the key {key!r} twice",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path, what: str) -> Any:
     """Parse a YAML file; a missing file, unreadable bytes or bad syntax is a ``ConfigError``."""
     p = Path(path)
@@ -36,7 +61,7 @@ def read_yaml(path: str | Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read the {what}: {exc}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""

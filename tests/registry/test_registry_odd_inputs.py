@@ -97,3 +97,17 @@ def test_durations_past_any_calendar_are_a_policy_error(workdir, age):
     path.write_text(f"name: p\nrules:\n  - max_evaluation_age: {age}\n")
     with pytest.raises(ConfigError, match="duration"):
         load_policy(path)
+
+
+def test_a_key_given_twice_in_a_policy_file_is_an_error_not_the_last_one_wins(workdir):
+    path = workdir / "dup.yaml"
+    path.write_text(
+        "name: p\nrules:\n  - metric: accuracy\n    dataset: holdout\n    min: 0.9\n    min: 0.1\n"
+    )
+    with pytest.raises(ConfigError, match="found the key 'min' twice"):
+        load_policy(path)
+    path.write_text(  # a merge key's values may still be overridden, as YAML intends
+        "name: p\nrules:\n  - &b {metric: accuracy, dataset: holdout, min: 0.5}\n"
+        "  - <<: *b\n    min: 0.9\n"
+    )
+    assert [r.min for r in load_policy(path).rules] == [0.5, 0.9]
