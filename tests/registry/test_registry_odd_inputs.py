@@ -111,3 +111,10 @@ def test_a_key_given_twice_in_a_policy_file_is_an_error_not_the_last_one_wins(wo
         "  - <<: *b\n    min: 0.9\n"
     )
     assert [r.min for r in load_policy(path).rules] == [0.5, 0.9]
+
+
+def test_a_model_object_whose_bytes_cannot_be_kept_is_not_registered(use_store):
+    with pytest.raises(InvalidInput, match="cannot be serialised"):
+        trackline.register_model("fn", lambda x: x)
+    with pytest.raises(NotFound):  # nothing was registered (artifacts.md)
+        trackline.resolve_model("fn")

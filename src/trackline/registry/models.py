@@ -93,8 +93,15 @@ def register_model(
     by_digest = isinstance(model, Artifact) or (
         isinstance(model, str) and not os.path.exists(model)
     )
+    value = None if isinstance(model, (str, os.PathLike, Artifact)) else model
     try:
-        keep_now(art, None if isinstance(model, (str, os.PathLike, Artifact)) else model)
+        if not keep_now(art, value) and value is not None:
+            # An object whose bytes cannot be written (a lambda, a generator): a version of it
+            # could never be downloaded or verified again, so none is made.
+            raise InvalidInput(
+                f"cannot register {name}: the {type(model).__name__} object cannot be "
+                "serialised to keep its bytes; save the model to a file and register the file"
+            )
     except InvalidInput as exc:
         # A recorded artifact named by digest whose bytes are nowhere any more: it can still be
         # registered (its lineage is known), but it cannot be downloaded; strict mode refuses.
