@@ -263,3 +263,15 @@ def test_drift_check_runs_are_hidden_from_runs(scored):
     named = json.loads(runner.invoke(cli, ["runs", "--name", "trackline.drift", "--json"]).output)
     assert len(named) == 1
     assert len(trackline.connect().runs(monitoring=False)) == 4
+
+
+def test_values_too_large_for_a_variance_are_said_not_reported_as_no_drift():
+    """Their variance overflows a float: every score would come out 0 (W1 / inf)."""
+    from trackline.errors import InvalidInput
+
+    ref = pd.DataFrame({"x": np.linspace(-1e160, 1e160, 200), "ok": np.arange(200.0)})
+    cur = pd.DataFrame({"x": np.full(200, 1e160), "ok": np.arange(200.0)})
+    with pytest.raises(InvalidInput, match="column 'x'.*too large to measure drift"):
+        trackline.check_drift(ref, cur)
+    ok = trackline.check_drift(ref[["ok"]], cur[["ok"]])
+    assert not ok.drifted

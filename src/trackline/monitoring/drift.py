@@ -168,6 +168,13 @@ def _column(
             detail=detail,
         )
     if kind == "numeric":
+        if not all(math.isfinite(float(side[k])) for side in (ref, cur) for k in ("mean", "m2")):
+            # A variance past float range (values beyond ~1e154) would make every score 0 or
+            # NaN: said, not reported as "no drift".
+            raise InvalidInput(
+                f"column {name!r}: its values are too large to measure drift (their variance "
+                "overflows a float); rescale the column"
+            )
         p, q = _numeric_bins(ref, cur, ref_rows, cur_rows, cfg.bins)
         found = _binned(p, q)
         found["wasserstein"] = _wasserstein(ref, cur)
