@@ -421,16 +421,17 @@ def test_watched_columns(use_store, hook):
     assert out.status == "error" and "does not have: xx" in out.message
 
 
+class _Model:  # module level: a class defined in a test function cannot be pickled
+    coef = [0.3, 0.7]
+
+
 def test_model_degradation_from_registry_evaluations(use_store, hook):
     """Baseline: the production version's evaluations up to its promotion; current: later ones.
     The firing is also in the audit log."""
     from trackline.gates import parse_policy as parse_gate
 
-    class Model:  # any picklable object registers by content
-        coef = [0.3, 0.7]
-
     holdout = _batch(500, 9)
-    trackline.register_model("churn", Model())
+    trackline.register_model("churn", _Model())  # any picklable object registers by content
     for auc in (0.90, 0.91, 0.89):
         trackline.log_evaluation("churn/1", holdout, {"auc": auc}, dataset_name="holdout")
     trackline.promote(
