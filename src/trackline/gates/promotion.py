@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 from ..audit.actor import current_actor
 from ..errors import InvalidInput, NotFound, PromotionRefused
-from ..model.limits import SHORT_LEN, TEXT_LEN, Checker
 from ..model.registry import AliasMove, Expectation, GateDecision, ModelVersion
 from ..registry.models import resolve_model
 from ..registry.refs import check_alias
@@ -99,10 +98,6 @@ def promote(
     """
     check_alias(alias)
     who = current_actor(actor)
-    c = Checker()  # refused before the gate runs, not by the database after it
-    c.text(("actor",), who, SHORT_LEN, required=True)
-    c.text(("reason",), reason, TEXT_LEN)
-    c.raise_if_any("promotion")
     s = registry_store(store)
     mv = resolve_model(model, version, store=s)
     if isinstance(s, RemoteRules):

@@ -15,6 +15,7 @@ import datetime as dt
 import math
 import os
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 __all__ = ["plain_json", "plain_mapping"]
@@ -153,8 +154,6 @@ def _known(item: Any) -> Any:
             return item.model_dump(mode="json")
         if dataclasses.is_dataclass(item) and not isinstance(item, type):
             return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
-        from enum import Enum
-
         if isinstance(item, Enum):
             return item.value
         if module in ("decimal", "uuid", "builtins", "fractions", "ipaddress"):

@@ -26,7 +26,7 @@ from pathlib import Path
 from ..model.runs import Artifact, Environment, PipelineRun, TaskRun
 from .quarantine import quarantine
 
-__all__ = ["Segment", "others", "recover", "wait_until_gone"]
+__all__ = ["Segment", "others", "process_alive", "recover", "wait_until_gone"]
 
 log = logging.getLogger("trackline")
 STALE_S = 600.0  # a live process delivers its segment within seconds; ten minutes means stuck
@@ -117,7 +117,7 @@ def _orphaned(entry: os.DirEntry, own: Segment | None, now: float) -> bool:
     else:
         return False
     try:
-        alive = _alive(int(pid))
+        alive = process_alive(int(pid))
     except ValueError:
         return True
     try:
@@ -126,7 +126,8 @@ def _orphaned(entry: os.DirEntry, own: Segment | None, now: float) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (on this machine: the files name a local pid)."""
     if pid == os.getpid():
         return True
     try:

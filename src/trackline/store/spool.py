@@ -30,6 +30,7 @@ from ..model.plain import plain_mapping
 from ..model.runs import PipelineRun, TaskRun
 from .protocols import BatchRunStore, RunStore
 from .quarantine import describe, is_refusal, quarantine, reduced_record
+from .segment import process_alive
 
 __all__ = ["Spool", "ReplayResult", "deliver_batch"]
 
@@ -204,15 +205,7 @@ def _dead(claim_name: str) -> bool:
         pid = int(claim_name.split("-", 2)[1])
     except ValueError:
         return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive, someone else's
-        return False
-    return False
+    return not process_alive(pid)
 
 
 def deliver_batch(store, records: list[TaskRun | PipelineRun]) -> list[BaseException | None]:

@@ -534,8 +534,8 @@ class SqlRegistry(RegistryStore, AuditStore):
         row = d.model_dump(mode="json")
         row["created_at"] = d.created_at
         with self._write() as conn, conn.begin():
-            self._lock(conn)
-            conn.execute(sa.insert(T_DECISIONS).values(**row))
+            # The audit entry first: its checks refuse an actor the tables cannot hold (a NUL)
+            # as InvalidInput before the decision row meets the database.
             self._append(
                 conn,
                 "gate.decision",
@@ -552,6 +552,7 @@ class SqlRegistry(RegistryStore, AuditStore):
                     "incumbents": d.incumbents,
                 },
             )
+            conn.execute(sa.insert(T_DECISIONS).values(**row))
 
     def get_decision(self, decision_id) -> GateDecision:
         if not valid_ref(decision_id):

@@ -92,18 +92,19 @@ def latest_rows(
     run_id: str, metrics: Iterable[tuple[str, float | None, int | None, datetime | None, Any]]
 ) -> list[dict[str, Any]]:
     """``latest_tuples`` as ``metric_latest`` rows of run ``run_id``."""
-    return [
-        {
-            "task_run_id": run_id,
-            "key": k,
-            "value": v,
-            "step": step,
-            "timestamp": ts,
-            "min_value": lo,
-            "max_value": hi,
-        }
-        for k, v, step, ts, lo, hi in latest_tuples(metrics)
-    ]
+    return [_row(run_id, *latest) for latest in latest_tuples(metrics)]
+
+
+def _row(run_id: str, key: str, value, step, ts, lo, hi) -> dict[str, Any]:
+    return {
+        "task_run_id": run_id,
+        "key": key,
+        "value": value,
+        "step": step,
+        "timestamp": ts if isinstance(ts, str) else utc(ts),  # as the metric rows: UTC
+        "min_value": lo,
+        "max_value": hi,
+    }
 
 
 def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> None:
@@ -135,17 +136,7 @@ def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> 
                 value, step, ts = old.value, old.step, old.timestamp
             elif theirs == mine:
                 value, step, ts = _last_at_step(conn, run_id, key, mine) or (value, step, ts)
-        rows.append(
-            {
-                "task_run_id": run_id,
-                "key": key,
-                "value": value,
-                "step": step,
-                "timestamp": ts if isinstance(ts, str) else utc(ts),  # as the metric rows: UTC
-                "min_value": lo,
-                "max_value": hi,
-            }
-        )
+        rows.append(_row(run_id, key, value, step, ts, lo, hi))
     for part in chunks(keys):
         conn.execute(
             sa.delete(T_LATEST).where(T_LATEST.c.task_run_id == run_id, T_LATEST.c.key.in_(part))
