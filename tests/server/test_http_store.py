@@ -119,3 +119,31 @@ def test_monitoring_runs_are_left_out_on_request(server):
     assert [r["id"] for r in hidden] == [step.id]
     listed = _cli(["runs", "--pipeline", "monitoring-filter", "--all", "--json"], server)
     assert len(listed) == 2
+
+
+def test_metric_series_travel_through_the_server_whole(server, monkeypatch):
+    """NaN, infinities, steps of None and a series split at its size bound arrive as logged."""
+    monkeypatch.setenv("TRACKLINE_STORE", server.url)
+    monkeypatch.setenv("TRACKLINE_TOKEN", server.tokens["writer"])
+    from trackline.model.runs import SERIES_MAX
+
+    odd = [float("nan"), float("inf"), -float("inf"), -0.0, 2.5]
+    with trackline.task_run("remote-series") as rec:
+        for i, v in enumerate(odd):
+            trackline.log_metric("odd", v, step=None if i % 2 else i)
+        for i in range(SERIES_MAX + 3):
+            trackline.log_metric("loss", i / 7, step=i)
+    client = trackline.connect()
+    assert client.store.flush(60)
+    run = client.run(rec.id)
+    got = [m.value for m in run.metrics if m.key == "odd"]
+    assert [repr(v) for v in got] == [repr(v) for v in odd]
+    assert [m.step for m in run.metrics if m.key == "odd"] == [0, None, 2, None, 4]
+    assert [m.value for m in run.metrics if m.key == "loss"] == [
+        i / 7 for i in range(SERIES_MAX + 3)
+    ]
+    stored = SqlStore(server.store)
+    try:
+        assert len(stored.get_run(rec.id).metrics) == len(run.metrics)
+    finally:
+        stored.close()

@@ -60,9 +60,11 @@ def _counts(store_url: str, pipeline_run_id: str) -> tuple[int, int, str | None]
                 {"p": pipeline_run_id},
             ).scalar()
             metrics = conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM metrics m JOIN task_runs t ON t.id = m.task_run_id "
-                    "WHERE t.pipeline_run_id = :p"
+                sa.text(  # every point: single records and series
+                    "SELECT (SELECT count(*) FROM metrics m JOIN task_runs t "
+                    "ON t.id = m.task_run_id WHERE t.pipeline_run_id = :p) + "
+                    "(SELECT coalesce(sum(s.n), 0) FROM metric_series s JOIN task_runs t "
+                    "ON t.id = s.task_run_id WHERE t.pipeline_run_id = :p)"
                 ),
                 {"p": pipeline_run_id},
             ).scalar()

@@ -8,7 +8,6 @@ Nothing in here raises into the user's code unless strict mode asks for it.
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 import socket
 import time
@@ -21,11 +20,10 @@ from typing import Any
 
 from ..config import Settings, settings
 from ..errors import InvalidInput, TracklineError
-from ..model.ids import new_id, next_id
+from ..model.ids import new_id
 from ..model.limits import NAME_LEN, TEXT_LEN, clean_text
 from ..model.plain import plain_json, plain_mapping
-from ..model.runs import Artifact, ArtifactRef, ErrorInfo, Metric, RunStatus, TaskRun, utcnow
-from ..model.trusted import construct
+from ..model.runs import Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun, utcnow
 from ..store import RunStore, get_store
 from ..store.observers import notify_started
 from . import heartbeat
@@ -41,6 +39,7 @@ from .artifacts import (
 from .code import code_identity
 from .context import PIPELINE, RUN
 from .environment import capture_environment
+from .metrics import MetricBuffer
 from .observe import INPUT, PathWatch, path_state
 from .resources import ResourceMeter
 
@@ -116,8 +115,7 @@ class RunRecorder:
         self.inputs: list[ArtifactRef] = []
         self.outputs: list[ArtifactRef] = []
         self.artifacts: dict[str, Artifact] = {}
-        self.metrics: list[Metric] = []
-        self._flushed_metrics = 0
+        self.metrics = MetricBuffer()
         self._token: Token | None = None
         self._watched: list[PathWatch] = []
         self.started_at: datetime | None = None
@@ -149,9 +147,7 @@ class RunRecorder:
 
     def _describe_start(self) -> tuple[TaskRun, TaskRun | None]:
         """The running record and its parent's, built only for an observer that wants them."""
-        flushed = self._flushed_metrics
-        record = self.snapshot()
-        self._flushed_metrics = flushed  # a look, not a write: the metrics still go out
+        record = self.snapshot(take_metrics=False)  # a look, not a write: they still go out
         p = self._parent
         if p is None:
             return record, None
@@ -245,26 +241,7 @@ class RunRecorder:
     def log_metric(
         self, key: str, value: Any, step: int | None = None, timestamp: datetime | None = None
     ) -> None:
-        cls = type(value)
-        if (
-            cls is not float
-            and cls is not int
-            and (isinstance(value, bool) or not isinstance(value, numbers.Real))
-        ):
-            raise InvalidInput(f"metric {key!r} must be a real number, not {type(value).__name__}")
-        try:
-            number = float(value)
-        except OverflowError:  # an int past float's range (10**400)
-            raise InvalidInput(f"metric {key!r} is beyond the range of a float") from None
-        fields = {
-            "key": str(key),
-            "value": number,
-            "step": None if step is None else int(step),
-            "timestamp": timestamp or utcnow(),
-            "id": next_id(),
-        }
-        # Checked above: only a caller-supplied timestamp still needs validating.
-        self.metrics.append(Metric(**fields) if timestamp else construct(Metric, fields))
+        self.metrics.log(key, value, step, timestamp)
 
     def log_artifact(
         self,
@@ -423,14 +400,15 @@ class RunRecorder:
         self.add_artifact(direction, watch.slot, art)
 
     # -- records --------------------------------------------------------------------------
-    def snapshot(self, status: str = RunStatus.RUNNING.value) -> TaskRun:
+    def snapshot(
+        self, status: str = RunStatus.RUNNING.value, *, take_metrics: bool = True
+    ) -> TaskRun:
         digest, code = (
             code_identity(self.func, self.config.capture_source)
             if self.func is not None
             else (None, None)
         )
-        new_metrics = self.metrics[self._flushed_metrics :]
-        self._flushed_metrics = len(self.metrics)
+        series = self.metrics.take(consume=take_metrics)
         return TaskRun(
             id=self.id,
             name=self.name,
@@ -445,7 +423,7 @@ class RunRecorder:
             params=dict(self.params),
             inputs=list(self.inputs),
             outputs=list(self.outputs),
-            metrics=new_metrics,
+            metric_series=series,
             code_digest=digest,
             code=code,
             external_ids=dict(self.external_ids),

@@ -15,6 +15,7 @@ from datetime import UTC
 from typing import Any
 
 from ..errors import InvalidInput
+from .runs import SERIES_MAX
 
 __all__ = [
     "ID_LEN",
@@ -304,6 +305,7 @@ def check_task_run(run: Any, prefix: Iterable[str | int] = ()) -> None:
             c.text((direction, i, "name"), ref.name, NAME_LEN, required=True)
             c.text((direction, i, "digest"), ref.digest, DIGEST_LEN, required=True)
     _check_metrics(c, run.metrics)
+    _check_series(c, run.metric_series)
     for i, a in enumerate(run.artifacts):
         check_artifact(c, ("artifacts", i), a)
     c.raise_if_any(f"task run {str(run.id)[:80]!r}")
@@ -337,6 +339,47 @@ def _check_metrics(c: Checker, metrics: list) -> None:
         if mid in seen:
             c._add(("metrics", i, "id"), f"{mid!r} is used twice in this run", "duplicate")
         seen.add(mid)
+
+
+# A series' points are read back with ids ``f"{id}.{i:06d}"``, which must fit ``ID_LEN``.
+SERIES_ID_LEN = ID_LEN - 7
+_MICROS_1901 = -2_177_452_800_000_000  # 1901-01-01 UTC
+_MICROS_9000 = 221_845_392_000_000_000  # 9000-01-01 UTC
+
+
+def _check_series(c: Checker, series: list) -> None:
+    """The ``metric_series`` part of ``check_task_run``: whole columns at a time (min and max
+    in C), since a series holds thousands of points."""
+    seen: set[str] = set()
+    for i, s in enumerate(series):
+        c.text(("metric_series", i, "id"), s.id, SERIES_ID_LEN, required=True)
+        c.text(("metric_series", i, "key"), s.key, KEY_LEN, required=True)
+        n = len(s.values)
+        if len(s.steps) != n or len(s.times) != n:
+            c._add(
+                ("metric_series", i),
+                f"has {n} values, {len(s.steps)} steps and {len(s.times)} times; "
+                "each point needs all three",
+                "length",
+            )
+            continue
+        if n == 0:
+            c._add(("metric_series", i), "has no points", "too_short", 1)
+        if n > SERIES_MAX:
+            c._add(("metric_series", i), f"has {n} points", "too_long", SERIES_MAX)
+        steps = [x for x in s.steps if x is not None] if None in s.steps else s.steps
+        if steps and (min(steps) < -INT64_MAX or max(steps) > INT64_MAX):
+            c._add(
+                ("metric_series", i, "steps"),
+                f"must be between {-INT64_MAX} and {INT64_MAX}",
+                "int_range",
+                [-INT64_MAX, INT64_MAX],
+            )
+        if s.times and (min(s.times) < _MICROS_1901 or max(s.times) >= _MICROS_9000):
+            c._add(("metric_series", i, "times"), "must fall in the years 1901-8999", "datetime")
+        if s.id in seen:
+            c._add(("metric_series", i, "id"), f"{s.id!r} is used twice in this run", "duplicate")
+        seen.add(s.id)
 
 
 def check_pipeline_run(run: Any, prefix: Iterable[str | int] = ()) -> None:

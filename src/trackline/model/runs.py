@@ -7,11 +7,13 @@ SQL store, the spool, the HTTP store and the CLI's ``--json`` output.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from .trusted import construct
 
 __all__ = [
     "RunStatus",
@@ -21,6 +23,10 @@ __all__ = [
     "Artifact",
     "ArtifactRef",
     "Metric",
+    "MetricSeries",
+    "SERIES_MAX",
+    "point_time",
+    "point_micros",
     "ResourceSample",
     "ResourceUsage",
     "Environment",
@@ -42,6 +48,9 @@ __all__ = [
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RunStatus(StrEnum):
@@ -144,6 +153,52 @@ class Metric(_Record):
         )
 
 
+def point_time(micros: int) -> datetime:
+    """A series point's time (microseconds since 1970-01-01 UTC) as a UTC datetime."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+def point_micros(when: datetime) -> int:
+    """The inverse of ``point_time``; a naive time means UTC."""
+    delta = (when if when.tzinfo is not None else when.replace(tzinfo=UTC)) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+# Points per series record: a long run's series is split, so one stored row stays a few hundred
+# kilobytes and a point's place in it fits the fixed width of its read-back id.
+SERIES_MAX = 10_000
+
+
+class MetricSeries(_Record):
+    """Points of one metric key in columns, as the recorder writes them: no record per point.
+
+    Stored as one row of ``metric_series``; reads return its points in ``TaskRun.metrics``,
+    the ``i``-th with id ``f"{id}.{i:06d}"``. ``values``, ``steps`` and ``times`` (microseconds
+    since 1970-01-01 UTC) have one entry per point."""
+
+    id: str  # client-generated, makes replays idempotent
+    key: str
+    values: list[float]
+    steps: list[int | None]
+    times: list[int]
+
+    def points(self) -> list[Metric]:
+        sid, key, epoch, delta = self.id, self.key, _EPOCH, timedelta  # point_time, inlined
+        return [
+            construct(
+                Metric,
+                {
+                    "key": key,
+                    "value": v,
+                    "step": s,
+                    "timestamp": epoch + delta(microseconds=t),
+                    "id": f"{sid}.{i:06d}",
+                },
+            )
+            for i, (v, s, t) in enumerate(zip(self.values, self.steps, self.times))
+        ]
+
+
 class ResourceSample(_Record):
     t: float  # seconds since the run started
     cpu_percent: float
@@ -210,6 +265,9 @@ class TaskRun(_Record):
     inputs: list[ArtifactRef] = Field(default_factory=list)
     outputs: list[ArtifactRef] = Field(default_factory=list)
     metrics: list[Metric] = Field(default_factory=list)
+    # What the recorder writes: points in columns per key. Reads return every point in
+    # ``metrics`` and leave this empty.
+    metric_series: list[MetricSeries] = Field(default_factory=list)
     resources: ResourceUsage | None = None
     environment: Environment | None = None
     code_digest: str | None = None
@@ -218,6 +276,12 @@ class TaskRun(_Record):
     error: ErrorInfo | None = None
     # Full artifact records for inputs/outputs; filled on write, empty on read.
     artifacts: list[Artifact] = Field(default_factory=list, exclude=True)
+
+    def all_metrics(self) -> list[Metric]:
+        """Every point this record carries: ``metrics`` and the points of ``metric_series``."""
+        if not self.metric_series:
+            return self.metrics
+        return [*self.metrics, *(m for s in self.metric_series for m in s.points())]
 
 
 class PipelineRun(_Record):

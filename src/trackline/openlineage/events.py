@@ -211,9 +211,9 @@ def _task_facets(run: TaskRun, ctx: RunContext, namespace: str, *, final: bool) 
             stackTrace=run.error.traceback,
             producer=P,
         )
-    if run.metrics:
+    if run.metrics or run.metric_series:
         facets["trackline_metrics"] = tf.TracklineMetricsRunFacet(
-            metrics=[_metric(m) for m in run.metrics], producer=P
+            metrics=[_metric(m) for m in run.all_metrics()], producer=P
         )
     if run.resources is not None:
         r = run.resources

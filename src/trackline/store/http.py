@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from pydantic_core import to_json
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -84,6 +85,9 @@ _BY_STATUS: dict[int, type[TracklineError]] = {
     404: NotFound,
     413: PayloadTooLarge,
 }
+
+
+_JSON_BODY = {"Content-Type": "application/json"}
 
 
 def _session(retries: int, token: str | None, *, replay: bool = True) -> requests.Session:
@@ -157,9 +161,18 @@ class HttpStore(
         replay: bool = True,
     ) -> requests.Response:
         session = self._session if replay else self._once
+        # NaN and the infinities as the strings pydantic reads back (records dumped with
+        # mode="json" keep them as floats, which plain JSON cannot carry).
+        body = None if json is None else to_json(json, inf_nan_mode="strings")
+        headers = None if json is None else _JSON_BODY
         try:
             resp = session.request(
-                method, self._api + path, json=json, params=params, timeout=self._timeout
+                method,
+                self._api + path,
+                data=body,
+                headers=headers,
+                params=params,
+                timeout=self._timeout,
             )
         except requests.RequestException as exc:
             raise StoreUnavailable(f"trackline server {self.url} unreachable: {exc}") from exc

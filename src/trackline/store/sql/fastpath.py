@@ -17,6 +17,7 @@ from typing import Any
 from ...model.runs import Artifact, Metric, TaskRun, utcnow
 from .locations import location_rows
 from .searchindex import latest_tuples, typed_param
+from .series import INSERT_SERIES, series_tuple
 
 __all__ = ["insert_new_task_runs", "insert_metrics", "artifact_rows"]
 
@@ -259,14 +260,18 @@ def _insert(cur: Any, run: TaskRun, seq: int, envs: set[str]) -> bool:
             _INSERT_PARAM,
             [(run.id, k, _js(v), *typed_param(v)) for k, v in run.params.items()],
         )
-    if run.metrics:
-        stamped = insert_metrics(cur, run.id, run.metrics)
+    if run.metrics or run.metric_series:
+        stamped = insert_metrics(cur, run.id, run.metrics) if run.metrics else []
+        if run.metric_series:
+            cur.executemany(INSERT_SERIES, [series_tuple(run.id, s) for s in run.metric_series])
         cur.executemany(
             _INSERT_LATEST,
             [
                 (run.id, *latest)
                 for latest in latest_tuples(
-                    (m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)
+                    ((m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)),
+                    run.metric_series,
+                    _ts,
                 )
             ],
         )

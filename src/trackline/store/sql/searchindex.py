@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from ...model.runs import MetricSeries, point_time
 from .dialect import chunks, utc
+from .series import series_rows
 from .tables import MetricLatestRow, MetricRow
 
 __all__ = [
@@ -34,6 +36,7 @@ PARAM_TEXT_MAX = 512
 
 T_LATEST = MetricLatestRow.__table__
 T_METRICS = MetricRow.__table__
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def typed_param(value: Any) -> tuple[float | None, str | None, bool | None]:
@@ -65,12 +68,24 @@ def _searchable(text: str) -> str | None:
 
 def latest_tuples(
     metrics: Iterable[tuple[str, float | None, int | None, Any, Any]],
+    series: Iterable[MetricSeries] = (),
+    stamp: Callable[[datetime], Any] = lambda t: t,
 ) -> list[tuple[str, float | None, int | None, Any, float | None, float | None]]:
     """``(key, value, step, timestamp, min, max)`` per key of ``(key, value, step, timestamp,
-    id)`` tuples (timestamps as datetimes or as fixed-width text). The last value has the
-    highest step (none counts as -1), then the newest timestamp, then the highest id. NaN
-    counts as a value for "last" but not for min/max."""
+    id)`` tuples (timestamps as datetimes or as fixed-width text) and of the points of
+    ``series`` (their times made comparable by ``stamp``). The last value has the highest step
+    (none counts as -1), then the newest timestamp, then the highest id. NaN counts as a value
+    for "last" but not for min/max."""
     best: dict[str, list[Any]] = {}
+    for s in series:
+        order, value, step, ts, lo, hi = _series_latest(s, stamp)
+        cur = best.get(s.key)
+        if cur is None:
+            best[s.key] = [order, value, step, ts, lo, hi]
+            continue
+        if order >= cur[0]:
+            cur[0], cur[1], cur[2], cur[3] = order, value, step, ts
+        cur[4], cur[5] = _fold(min, lo, cur[4]), _fold(max, hi, cur[5])
     for key, value, step, ts, mid in metrics:
         v = None if value is None or value != value else float(value)
         order = (-1 if step is None else step, ts is not None, ts or 0, mid or "")
@@ -88,11 +103,32 @@ def latest_tuples(
     return [(k, c[1], c[2], c[3], c[4], c[5]) for k, c in best.items()]
 
 
+def _series_latest(s: MetricSeries, stamp: Callable[[datetime], Any]) -> tuple:
+    """``(order, value, step, timestamp, min, max)`` of one series, whole columns at a time:
+    the same answer as folding its points one by one (a point's id ascends with its index)."""
+    steps = s.steps
+    ranks = [-1 if x is None else x for x in steps] if None in steps else steps
+    rank, micros, i = max(zip(ranks, s.times, range(len(steps))))
+    ts = stamp(point_time(micros))
+    value = s.values[i]
+    finite = [v for v in s.values if v == v]
+    return (
+        (rank, True, ts, f"{s.id}.{i:06d}"),
+        None if value != value else value,
+        steps[i],
+        ts,
+        min(finite, default=None),
+        max(finite, default=None),
+    )
+
+
 def latest_rows(
-    run_id: str, metrics: Iterable[tuple[str, float | None, int | None, datetime | None, Any]]
+    run_id: str,
+    metrics: Iterable[tuple[str, float | None, int | None, datetime | None, Any]],
+    series: Iterable[MetricSeries] = (),
 ) -> list[dict[str, Any]]:
     """``latest_tuples`` as ``metric_latest`` rows of run ``run_id``."""
-    return [_row(run_id, *latest) for latest in latest_tuples(metrics)]
+    return [_row(run_id, *latest) for latest in latest_tuples(metrics, series)]
 
 
 def _row(run_id: str, key: str, value, step, ts, lo, hi) -> dict[str, Any]:
@@ -107,16 +143,21 @@ def _row(run_id: str, key: str, value, step, ts, lo, hi) -> dict[str, Any]:
     }
 
 
-def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> None:
-    """Fold ``metrics``, just added to run ``run_id``'s history, into its latest rows.
+def refresh_latest(
+    conn: sa.Connection, run_id: str, metrics: Sequence[Any], series: Sequence[MetricSeries] = ()
+) -> None:
+    """Fold ``metrics`` and ``series``, just added to run ``run_id``'s history, into its
+    latest rows.
 
     The stored row already folds the earlier history, so only the new metrics are read (a long
     run merges a snapshot every heartbeat: re-reading its whole history each time grew with the
     run). Min and max combine; the last value is the new one unless the stored one has a higher
-    step. Where both have the same step, the history decides in SQL (newest timestamp, then
-    highest id) — the same order as ``latest_tuples``. Metrics that were already stored (a
+    step, then the newer one; where both have the same step and time, the stored history
+    decides (highest id) — the same order as ``latest_tuples``. Metrics that were already stored (a
     replay) change nothing: none can have a higher step than the stored last value."""
-    fresh = latest_tuples((m.key, m.value, m.step, m.timestamp, m.id) for m in metrics)
+    fresh = latest_tuples(
+        ((m.key, m.value, m.step, utc(m.timestamp), m.id) for m in metrics), series
+    )
     if not fresh:
         return
     keys = sorted(k for k, *_ in fresh)
@@ -135,13 +176,24 @@ def refresh_latest(conn: sa.Connection, run_id: str, metrics: Sequence[Any]) -> 
             if theirs > mine:
                 value, step, ts = old.value, old.step, old.timestamp
             elif theirs == mine:
-                value, step, ts = _last_at_step(conn, run_id, key, mine) or (value, step, ts)
+                # The stored row is the newest of its step: only a time tie needs the history
+                # (a metric logged without a step ties on every heartbeat).
+                newer, older = _when(ts), _when(old.timestamp)
+                if older > newer:
+                    value, step, ts = old.value, old.step, old.timestamp
+                elif older == newer:
+                    value, step, ts = _last_at_step(conn, run_id, key, mine) or (value, step, ts)
         rows.append(_row(run_id, key, value, step, ts, lo, hi))
     for part in chunks(keys):
         conn.execute(
             sa.delete(T_LATEST).where(T_LATEST.c.task_run_id == run_id, T_LATEST.c.key.in_(part))
         )
     conn.execute(sa.insert(T_LATEST), rows)
+
+
+def _when(ts: datetime | None) -> tuple[bool, datetime]:
+    """A timestamp's place in the "last value" order: none comes before any time."""
+    return (ts is not None, utc(ts) or _EPOCH)
 
 
 def _rank(step: int | None) -> int:
@@ -153,9 +205,11 @@ def _fold(pick: Any, a: float | None, b: float | None) -> float | None:
 
 
 def _last_at_step(conn: sa.Connection, run_id: str, key: str, rank: int) -> tuple | None:
+    """The last of the stored points of ``key`` at step ``rank``: newest timestamp, then
+    highest id, over both tables (a series' points are read whole: ties are rare)."""
     m = T_METRICS
     row = conn.execute(
-        sa.select(m.c.value, m.c.step, m.c.timestamp)
+        sa.select(m.c.value, m.c.step, m.c.timestamp, m.c.id)
         .where(
             m.c.task_run_id == run_id,
             m.c.key == key,
@@ -164,4 +218,16 @@ def _last_at_step(conn: sa.Connection, run_id: str, key: str, rank: int) -> tupl
         .order_by(m.c.timestamp.is_(None), m.c.timestamp.desc(), m.c.id.desc())
         .limit(1)
     ).first()
-    return None if row is None else (row.value, row.step, row.timestamp)
+    best = None
+    if row is not None:
+        ts = utc(row.timestamp)
+        best = ((ts is not None, ts or _EPOCH, row.id), (row.value, row.step, row.timestamp))
+    for s in series_rows(conn, run_id, key):
+        for i, (step, micros) in enumerate(zip(s.steps, s.times)):
+            if (-1 if step is None else step) == rank:
+                ts = point_time(micros)
+                order = (True, ts, f"{s.id}.{i:06d}")
+                if best is None or order > best[0]:
+                    value = s.values[i]
+                    best = (order, (None if value != value else value, step, ts))
+    return None if best is None else best[1]

@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 import psutil
@@ -54,6 +55,7 @@ from .openlineage import SqlOpenLineage
 from .registry import SqlRegistry
 from .rows import artifact_from_row, artifact_row
 from .searchindex import T_LATEST, latest_rows, refresh_latest, typed_param
+from .series import insert_series, series_conflicts, series_rows
 from .tables import (
     ArtifactRow,
     EnvironmentRow,
@@ -127,6 +129,8 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         fold = Fold.MERGED if new else fold_into(conn, T_RUNS, row)
         if not new and run.metrics:
             metric_conflicts(conn, T_METRICS, run.id, run.metrics)
+        if not new and run.metric_series:
+            series_conflicts(conn, run.id, run.metric_series)
         if fold is Fold.STALE:  # a late snapshot of a finished run adds only its metrics
             run = run.model_copy(update={"inputs": [], "outputs": [], "params": {}})
             run.artifacts = []
@@ -190,44 +194,28 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
         params = [_param_row(run.id, k, v) for run in runs for k, v in run.params.items()]
         if params:
             conn.execute(insert_ignore(conn, T_PARAMS, ["task_run_id", "key"]), params)
-        if not any(run.metrics for run in runs):
+        if not any(run.metrics or run.metric_series for run in runs):
             return
-        if conn.dialect.name == "sqlite":  # SQLAlchemy's per-row work costs twice the insert
-            cur = conn.connection.driver_connection.cursor()
-            try:
-                for run in runs:
-                    fastpath.insert_metrics(cur, run.id, run.metrics)
-            finally:
-                cur.close()
-        else:
-            conn.execute(
-                insert_ignore(conn, T_METRICS, ["task_run_id", "id"]),
-                [
-                    {
-                        "id": m.id,
-                        "task_run_id": run.id,
-                        "key": m.key,
-                        "value": None if m.value != m.value else m.value,
-                        "step": m.step,
-                        "timestamp": m.timestamp,
-                    }
-                    for run in runs
-                    for m in run.metrics
-                ],
-            )
+        for run in runs:
+            if run.metric_series:
+                insert_series(conn, run.id, run.metric_series)
+        if any(run.metrics for run in runs):
+            _insert_metric_rows(conn, runs)
         if new:  # no history yet: the batch is the whole story
             rows = [
                 row
                 for run in runs
                 for row in latest_rows(
-                    run.id, ((m.key, m.value, m.step, m.timestamp, m.id) for m in run.metrics)
+                    run.id,
+                    ((m.key, m.value, m.step, utc(m.timestamp), m.id) for m in run.metrics),
+                    run.metric_series,
                 )
             ]
             if rows:
                 conn.execute(sa.insert(T_LATEST), rows)
         else:
             for run in runs:
-                refresh_latest(conn, run.id, run.metrics)
+                refresh_latest(conn, run.id, run.metrics, run.metric_series)
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         check_pipeline_run(run)
@@ -367,6 +355,10 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
                     .order_by(T_METRICS.c.key, T_METRICS.c.timestamp)
                 )
             ]
+            series = series_rows(conn, run.id)
+            if series:  # one history: both tables' points, by key, then time (stable)
+                run.metrics += [m for s in series for m in s.points()]
+                run.metrics.sort(key=attrgetter("key", "timestamp"))
             env_digest = row._mapping["environment_digest"]
             if env_digest:
                 data = conn.execute(
@@ -638,3 +630,30 @@ def _pipeline_run(m: Any) -> PipelineRun:
     data["config"] = repair_json(data["config"]) or {}
     data["external_ids"] = repair_json(data["external_ids"]) or {}
     return PipelineRun.model_validate(data)
+
+
+def _insert_metric_rows(conn: sa.Connection, runs: Sequence[TaskRun]) -> None:
+    """Points written one record each (``metrics``), those a run holds already left alone."""
+    if conn.dialect.name == "sqlite":  # SQLAlchemy's per-row work costs twice the insert
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            for run in runs:
+                fastpath.insert_metrics(cur, run.id, run.metrics)
+        finally:
+            cur.close()
+    else:
+        conn.execute(
+            insert_ignore(conn, T_METRICS, ["task_run_id", "id"]),
+            [
+                {
+                    "id": m.id,
+                    "task_run_id": run.id,
+                    "key": m.key,
+                    "value": None if m.value != m.value else m.value,
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                }
+                for run in runs
+                for m in run.metrics
+            ],
+        )

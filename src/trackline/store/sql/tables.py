@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    Text,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -22,6 +33,7 @@ __all__ = [
     "ArtifactRow",
     "EventRow",
     "MetricRow",
+    "MetricSeriesRow",
     "MetricLatestRow",
     "EnvironmentRow",
     "metadata",
@@ -181,6 +193,26 @@ class MetricRow(SQLModel, table=True):
     value: float | None = Field(default=None, sa_column=Column(Float))
     step: int | None = Field(default=None, sa_column=Column(BigInteger))
     timestamp: datetime | None = _ts()
+
+
+class MetricSeriesRow(SQLModel, table=True):
+    """Points of one metric key in columns, as the recorder logs them (migration 0014).
+
+    ``metrics`` holds points written one record each (hand-built records, earlier clients);
+    a run's history is both tables. The columns are JSON arrays of one entry per point: values
+    (NaN and infinities as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``), steps (or
+    null) and times in microseconds since 1970-01-01 UTC. The ``i``-th point reads back with id
+    ``f"{id}.{i:06d}"``."""
+
+    __tablename__ = "metric_series"
+    __table_args__ = (Index("ix_metric_series_run_key", "task_run_id", "key"),)
+    task_run_id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(max_length=512)
+    n: int = Field(sa_column=Column(Integer, nullable=False))
+    vals: str = Field(sa_column=Column(Text, nullable=False))
+    steps: str = Field(sa_column=Column(Text, nullable=False))
+    times: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class MetricLatestRow(SQLModel, table=True):
