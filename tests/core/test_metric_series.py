@@ -273,3 +273,28 @@ def test_a_run_past_its_first_heartbeat_keeps_every_point(use_store):
     assert [m.value for m in run.metrics] == [float(i) for i in range(3000)]
     found = trackline.connect().search_runs(where="metrics.loss = 2999")
     assert [r["id"] for r in found.rows] == [rec.id]
+
+
+def test_a_run_writes_its_points_before_they_make_a_record_too_large(use_store, monkeypatch):
+    """Past ``SNAPSHOT_POINTS`` unwritten points a run writes a running record on its own (a
+    team server refuses bodies over 32 MiB): no series is written with more points than that."""
+    from trackline.capture import metrics
+
+    monkeypatch.setattr(metrics, "SNAPSHOT_POINTS", 1000)
+    with trackline.task_run("tight-loop") as rec:
+        for i in range(3500):
+            trackline.log_metric("loss" if i % 2 else "acc", float(i), step=i)
+    get_store().flush()
+    store = SqlStore(use_store)
+    try:
+        with store.engine.connect() as conn:
+            sizes = conn.execute(
+                sa.text("SELECT n FROM metric_series WHERE task_run_id = :r"), {"r": rec.id}
+            ).scalars()
+            sizes = sorted(sizes)
+        assert sum(sizes) == 3500 and len(sizes) >= 8 and max(sizes) <= 500
+        run = store.get_run(rec.id)
+        assert sorted(m.value for m in run.metrics) == [float(i) for i in range(3500)]
+        assert run.status == "success"
+    finally:
+        store.close()

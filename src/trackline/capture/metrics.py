@@ -29,12 +29,20 @@ __all__ = ["MetricBuffer"]
 _WHEN = TypeAdapter(datetime)
 
 
+# Points a run may hold before it writes a running record on its own, between heartbeats: a
+# record stays a few megabytes (a team server refuses bodies over 32 MiB by default; a tight
+# loop logs half a million points a second).
+SNAPSHOT_POINTS = 100_000
+
+
 class MetricBuffer:
     def __init__(self) -> None:
         self._points: dict[str, list[tuple[float, int | None, int]]] = {}
+        self.pending = 0  # points logged since the last take (a trigger, not an exact count)
 
-    def log(self, key: Any, value: Any, step: Any = None, timestamp: Any = None) -> None:
-        """Check one point and keep it; raises ``InvalidInput`` for what cannot be a metric."""
+    def log(self, key: Any, value: Any, step: Any = None, timestamp: Any = None) -> bool:
+        """Check one point and keep it; raises ``InvalidInput`` for what cannot be a metric.
+        True when ``SNAPSHOT_POINTS`` wait: time to write them."""
         cls = type(value)
         if (
             cls is not float
@@ -55,10 +63,14 @@ class MetricBuffer:
         if points is None:
             points = self._points.setdefault(key, [])
         points.append((number, step, when))
+        self.pending += 1
+        return self.pending >= SNAPSHOT_POINTS
 
     def take(self, consume: bool = True) -> list[MetricSeries]:
         """The points logged since the last take, as series; ``consume=False``: only a look."""
         series = []
+        if consume:
+            self.pending = 0
         for key, points in list(self._points.items()):
             taken = points[:]
             if not taken:

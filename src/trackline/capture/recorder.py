@@ -241,7 +241,8 @@ class RunRecorder:
     def log_metric(
         self, key: str, value: Any, step: int | None = None, timestamp: datetime | None = None
     ) -> None:
-        self.metrics.log(key, value, step, timestamp)
+        if self.metrics.log(key, value, step, timestamp) and self.started_at and not self.finished:
+            self._guard(lambda: self.store.write_task_run(self.snapshot()))
 
     def log_artifact(
         self,
