@@ -172,6 +172,9 @@ def test_a_series_id_stored_with_other_points_is_refused(store_url):
         (dict(times=[point_micros(datetime(9999, 1, 1))]), "metric_series.0.times"),
         (dict(times=[point_micros(datetime(1800, 1, 1))]), "metric_series.0.times"),
         (dict(key="k\x00"), "metric_series.0.key"),
+        (dict(key="λ\ud800"), "metric_series.0.key"),  # a lone surrogate
+        (dict(key="k" * 513), "metric_series.0.key"),
+        (dict(id="s\x00"), "metric_series.0.id"),
         (dict(id="x" * 58), "metric_series.0.id"),
     ],
 )
@@ -184,6 +187,11 @@ def test_a_series_that_cannot_be_stored_is_refused_by_field(series, where):
     with pytest.raises(InvalidInput) as err:
         check_task_run(run)
     assert any(".".join(e["loc"]) == where for e in err.value.errors), err.value.errors
+
+
+def test_a_series_with_a_key_of_any_script_passes():
+    s = MetricSeries(id="s1", key="точность λ 精度", values=[1.0], steps=[0], times=[US0])
+    check_task_run(TaskRun(id="r", name="t", metric_series=[s]))
 
 
 def test_a_series_id_used_twice_in_one_record_is_refused():

@@ -78,13 +78,17 @@ class MetricBuffer:
             if consume:
                 del points[: len(taken)]
             for start in range(0, len(taken), SERIES_MAX):
-                values, steps, times = zip(*taken[start : start + SERIES_MAX])
+                if len(taken) == 1:  # a metric logged once per run (or per heartbeat)
+                    ((value, step, when),) = taken
+                    values, steps, times = [value], [step], [when]
+                else:
+                    values, steps, times = map(list, zip(*taken[start : start + SERIES_MAX]))
                 fields = {
                     "id": next_id(),
                     "key": key,
-                    "values": list(values),
-                    "steps": list(steps),
-                    "times": list(times),
+                    "values": values,
+                    "steps": steps,
+                    "times": times,
                 }
                 series.append(construct(MetricSeries, fields))  # checked point by point above
         return series

@@ -14,7 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ...model.runs import Artifact, Metric, TaskRun, utcnow
+from ...model.runs import Artifact, Metric, TaskRun, point_time, utcnow
 from .locations import location_rows
 from .searchindex import latest_tuples, typed_param
 from .series import INSERT_SERIES, series_tuple
@@ -33,6 +33,20 @@ def _ts(value: datetime | None) -> str | None:
             value = value.astimezone(UTC)
         value = value.replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")
+
+
+_second: list = [None, ""]  # the last whole second formatted, and its text
+
+
+def _micros_ts(micros: int) -> str:
+    """``_ts`` of a series point's time (microseconds since 1970 UTC), the date and time of
+    day formatted once per second: the points of one run mostly share their seconds."""
+    sec, us = divmod(micros, 1_000_000)
+    cached = _second
+    if cached[0] != sec:
+        cached[1] = _ts(point_time(sec * 1_000_000))[:19]
+        cached[0] = sec
+    return f"{cached[1]}.{us:06d}"
 
 
 _str_json = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str
@@ -271,7 +285,7 @@ def _insert(cur: Any, run: TaskRun, seq: int, envs: set[str]) -> bool:
                 for latest in latest_tuples(
                     ((m.key, m.value, m.step, ts, m.id) for m, ts in zip(run.metrics, stamped)),
                     run.metric_series,
-                    _ts,
+                    _micros_ts,
                 )
             ],
         )

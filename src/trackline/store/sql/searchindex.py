@@ -69,13 +69,13 @@ def _searchable(text: str) -> str | None:
 def latest_tuples(
     metrics: Iterable[tuple[str, float | None, int | None, Any, Any]],
     series: Iterable[MetricSeries] = (),
-    stamp: Callable[[datetime], Any] = lambda t: t,
+    stamp: Callable[[int], Any] = point_time,
 ) -> list[tuple[str, float | None, int | None, Any, float | None, float | None]]:
     """``(key, value, step, timestamp, min, max)`` per key of ``(key, value, step, timestamp,
     id)`` tuples (timestamps as datetimes or as fixed-width text) and of the points of
-    ``series`` (their times made comparable by ``stamp``). The last value has the highest step
-    (none counts as -1), then the newest timestamp, then the highest id. NaN counts as a value
-    for "last" but not for min/max."""
+    ``series`` (their times, in microseconds, made comparable by ``stamp``). The last value has
+    the highest step (none counts as -1), then the newest timestamp, then the highest id. NaN
+    counts as a value for "last" but not for min/max."""
     best: dict[str, list[Any]] = {}
     for s in series:
         order, value, step, ts, lo, hi = _series_latest(s, stamp)
@@ -103,22 +103,28 @@ def latest_tuples(
     return [(k, c[1], c[2], c[3], c[4], c[5]) for k, c in best.items()]
 
 
-def _series_latest(s: MetricSeries, stamp: Callable[[datetime], Any]) -> tuple:
+def _series_latest(s: MetricSeries, stamp: Callable[[int], Any]) -> tuple:
     """``(order, value, step, timestamp, min, max)`` of one series, whole columns at a time:
     the same answer as folding its points one by one (a point's id ascends with its index)."""
-    steps = s.steps
-    ranks = [-1 if x is None else x for x in steps] if None in steps else steps
-    rank, micros, i = max(zip(ranks, s.times, range(len(steps))))
-    ts = stamp(point_time(micros))
-    value = s.values[i]
-    finite = [v for v in s.values if v == v]
+    steps, values = s.steps, s.values
+    if len(values) == 1:  # a metric logged once per run (or per heartbeat)
+        i, step, value = 0, steps[0], values[0]
+        rank, micros = (-1 if step is None else step), s.times[0]
+        lo = hi = None if value != value else value
+    else:
+        ranks = [-1 if x is None else x for x in steps] if None in steps else steps
+        rank, micros, i = max(zip(ranks, s.times, range(len(steps))))
+        step, value = steps[i], values[i]
+        finite = [v for v in values if v == v]
+        lo, hi = min(finite, default=None), max(finite, default=None)
+    ts = stamp(micros)
     return (
         (rank, True, ts, f"{s.id}.{i:06d}"),
         None if value != value else value,
-        steps[i],
+        step,
         ts,
-        min(finite, default=None),
-        max(finite, default=None),
+        lo,
+        hi,
     )
 
 
