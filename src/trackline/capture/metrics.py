@@ -1,18 +1,22 @@
 """A run's metrics as they are logged: points in columns per key, no record per point.
 
 ``log_metric`` in a training loop is called tens of thousands of times per run, so a point is
-one checked tuple appended to its key's list; records (``MetricSeries``, one per key and up to
-``SERIES_MAX`` points) are built only when the run writes a snapshot or its final record.
+a float and two ints appended to its key's three lists — no object per point for the cyclic
+garbage collector to count, whose collections over a large heap cost more than the loop — and
+records (``MetricSeries``, one per key and up to ``SERIES_MAX`` points) are built only when the
+run writes a snapshot or its final record.
 
-Thread safety without a lock: the heartbeat thread takes the points while the run's thread logs.
-Taking copies a key's list and deletes that many points from its front, two atomic list
-operations, so a point appended in between stays for the next take; a point is one tuple, so
-no take can see part of one.
+Logging takes no lock while the heartbeat thread takes points: a point is appended to values,
+then steps, then times, so ``len(times)`` points are complete in all three; a take copies that
+many from the front of each list and deletes them (atomic list operations), and a point appended
+meanwhile stays for the next take. Takes hold a lock against each other (the heartbeat's and the
+run's own final one).
 """
 
 from __future__ import annotations
 
 import numbers
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -37,7 +41,8 @@ SNAPSHOT_POINTS = 100_000
 
 class MetricBuffer:
     def __init__(self) -> None:
-        self._points: dict[str, list[tuple[float, int | None, int]]] = {}
+        self._points: dict[str, tuple[list[float], list[int | None], list[int]]] = {}
+        self._taking = threading.Lock()
         self.pending = 0  # points logged since the last take (a trigger, not an exact count)
 
     def log(self, key: Any, value: Any, step: Any = None, timestamp: Any = None) -> bool:
@@ -59,38 +64,39 @@ class MetricBuffer:
         when = time.time_ns() // 1000 if timestamp is None else _micros(key, timestamp)
         if type(key) is not str:
             key = str(key)
-        points = self._points.get(key)
-        if points is None:
-            points = self._points.setdefault(key, [])
-        points.append((number, step, when))
+        columns = self._points.get(key)
+        if columns is None:
+            columns = self._points.setdefault(key, ([], [], []))
+        values, steps, times = columns
+        values.append(number)
+        steps.append(step)
+        times.append(when)  # last: the point is complete
         self.pending += 1
         return self.pending >= SNAPSHOT_POINTS
 
     def take(self, consume: bool = True) -> list[MetricSeries]:
         """The points logged since the last take, as series; ``consume=False``: only a look."""
         series = []
-        if consume:
-            self.pending = 0
-        for key, points in list(self._points.items()):
-            taken = points[:]
-            if not taken:
-                continue
+        with self._taking:
             if consume:
-                del points[: len(taken)]
-            for start in range(0, len(taken), SERIES_MAX):
-                if len(taken) == 1:  # a metric logged once per run (or per heartbeat)
-                    ((value, step, when),) = taken
-                    values, steps, times = [value], [step], [when]
-                else:
-                    values, steps, times = map(list, zip(*taken[start : start + SERIES_MAX]))
-                fields = {
-                    "id": next_id(),
-                    "key": key,
-                    "values": values,
-                    "steps": steps,
-                    "times": times,
-                }
-                series.append(construct(MetricSeries, fields))  # checked point by point above
+                self.pending = 0
+            for key, (values, steps, times) in list(self._points.items()):
+                n = len(times)
+                if not n:
+                    continue
+                vs, ss, ts = values[:n], steps[:n], times[:n]
+                if consume:
+                    del values[:n], steps[:n], times[:n]
+                for start in range(0, n, SERIES_MAX):
+                    end = start + SERIES_MAX
+                    fields = {
+                        "id": next_id(),
+                        "key": key,
+                        "values": vs if n <= SERIES_MAX else vs[start:end],
+                        "steps": ss if n <= SERIES_MAX else ss[start:end],
+                        "times": ts if n <= SERIES_MAX else ts[start:end],
+                    }
+                    series.append(construct(MetricSeries, fields))  # checked point by point
         return series
 
 
