@@ -6,12 +6,15 @@ re-raise exactly the class the SQL store would have raised (see ``error_for_code
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "TracklineError",
     "ConfigError",
     "NotFound",
     "AmbiguousRef",
     "InvalidInput",
+    "expect",
     "QueryError",
     "NoActiveRun",
     "StoreUnavailable",
@@ -52,6 +55,18 @@ class InvalidInput(TracklineError, ValueError):
         super().__init__(message)
         # One entry per violated field: {"loc": [...], "msg", "type", "limit"?}.
         self.errors = errors
+
+
+def expect(value: Any, types: type | tuple[type, ...], what: str) -> None:
+    """Refuse an argument of the wrong type with ``InvalidInput`` naming it (``None`` passes:
+    the caller decides what an absent value means)."""
+    if value is not None and not isinstance(value, types):
+        kinds = types if isinstance(types, tuple) else (types,)
+        names = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        raise InvalidInput(f"{what} must be {names}, not {type(value).__name__} {value!r:.80}")
+
+
+_TYPE_NAMES = {str: "text", int: "an integer", float: "a number"}
 
 
 class QueryError(InvalidInput):

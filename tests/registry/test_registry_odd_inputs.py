@@ -12,6 +12,7 @@ import trackline
 from trackline.errors import ConfigError, InvalidInput, NotFound, PromotionRefused
 from trackline.gates import load_policy
 from trackline.model.registry import GateDecision
+from trackline.registry import model_history
 
 PASSING = {"name": "p", "rules": [{"metric": "accuracy", "dataset": "holdout", "min": 0.5}]}
 
@@ -118,3 +119,36 @@ def test_a_model_object_whose_bytes_cannot_be_kept_is_not_registered(use_store):
         trackline.register_model("fn", lambda x: x)
     with pytest.raises(NotFound):  # nothing was registered (artifacts.md)
         trackline.resolve_model("fn")
+
+
+def test_arguments_of_the_wrong_type_get_a_clear_error_and_record_nothing(train, use_store):
+    """Before: raw pydantic ValidationError, AttributeError or TypeError from deep inside, or
+    (``run=5``) an evaluation silently linked to no run."""
+    mv = _evaluated(train)
+    before = trackline.evaluations(mv.ref)
+    bad_evaluations = [
+        {"dataset_name": 5},
+        {"run": 5},
+        {"run": object()},
+    ]
+    for kw in bad_evaluations:
+        args = {"dataset": "holdout.csv", "metrics": {"accuracy": 0.9}, **kw}
+        with pytest.raises(InvalidInput, match=next(iter(kw))):
+            trackline.log_evaluation(mv.ref, **args)
+    assert len(trackline.evaluations(mv.ref)) == len(before)
+    with pytest.raises(InvalidInput, match="actor must be text, not int"):
+        trackline.promote(mv.name, mv.version, alias="production", policy=PASSING, actor=5)
+    with pytest.raises(NotFound):
+        trackline.resolve_model(f"{mv.name}@production")
+    with pytest.raises(InvalidInput, match="at must be a time"):
+        model_history(mv.name, at="garbage")
+    assert model_history(mv.name, at="2020-01-01T00:00:00").events == []
+    for path in (None, 5):
+        with pytest.raises(InvalidInput, match="path"):
+            trackline.verify_model(mv.ref, path)
+    with trackline.task_run("logs") as rec:
+        for kw in ({"name": 5}, {"kind": ["x"]}):
+            with pytest.raises(InvalidInput, match=next(iter(kw))):
+                trackline.log_artifact({"a": 1}, **kw)
+    assert trackline.connect().run(rec.id).outputs == []
+    assert trackline.verify_audit().ok

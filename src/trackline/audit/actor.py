@@ -5,10 +5,13 @@ from __future__ import annotations
 import getpass
 import os
 
+from ..errors import expect
+
 __all__ = ["current_actor"]
 
 
 def current_actor(explicit: str | None = None) -> str:
+    expect(explicit, str, "actor")
     if explicit:
         return explicit
     env = os.environ.get("TRACKLINE_ACTOR")

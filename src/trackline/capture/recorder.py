@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings, settings
-from ..errors import InvalidInput, TracklineError
+from ..errors import InvalidInput, TracklineError, expect
 from ..model.ids import new_id
 from ..model.limits import NAME_LEN, TEXT_LEN, clean_text
 from ..model.plain import plain_json, plain_mapping
@@ -254,6 +254,8 @@ class RunRecorder:
     ) -> Artifact:
         if direction not in ("input", "output"):
             raise InvalidInput(f"direction must be 'input' or 'output', not {direction!r}")
+        expect(name, str, "name")
+        expect(kind, str, "kind")
         if isinstance(value, str) and "://" in value:
             from ..model.canonical import hash_uri
 

@@ -14,7 +14,7 @@ from ..audit.actor import current_actor
 from ..capture.artifacts import describe, describe_path
 from ..capture.context import current_run
 from ..config import settings
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound, expect
 from ..model.ids import new_id
 from ..model.registry import Evaluation, ModelVersion
 from ..model.runs import Artifact
@@ -118,6 +118,13 @@ def log_evaluation(
     evaluation links to that run and the model and dataset become its inputs.
     """
     clean, clean_slices = validate_metrics(metrics, "metrics"), _slices(slices)
+    expect(dataset_name, str, "dataset_name")
+    if (
+        run is not None
+        and not isinstance(run, str)
+        and not isinstance(getattr(run, "id", None), str)
+    ):
+        raise InvalidInput(f"run must be a run id or a run (with an id), not {type(run).__name__}")
     s = registry_store(store)
     mv = resolve_model(model_ref, store=s)
     data = _dataset(dataset, dataset_name, capability(s, RunStore))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..audit.actor import current_actor
 from ..capture.artifacts import describe_path
-from ..errors import InvalidInput
+from ..errors import InvalidInput, expect
 from ..model.registry import ModelVersion, VerifyResult
 from ..store import AuditStore, StoreArg, capability
 from .models import resolve_model
@@ -27,6 +27,9 @@ def verify_model(
     actor: str | None = None,
 ) -> VerifyResult:
     """Hash the bytes at ``path`` afresh and compare them with the version's artifact digest."""
+    expect(path, (str, os.PathLike), "path")
+    if path is None:
+        raise InvalidInput("verify_model needs the path of the deployed file")
     s = registry_store(store)
     mv = resolve_model(ref, store=s)
     p = Path(path)
