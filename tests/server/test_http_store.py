@@ -147,3 +147,35 @@ def test_metric_series_travel_through_the_server_whole(server, monkeypatch):
         assert len(stored.get_run(rec.id).metrics) == len(run.metrics)
     finally:
         stored.close()
+
+
+def test_a_server_that_does_not_list_metric_series_gets_the_points_as_metric_records(server):
+    """A server from before series would ignore ``metric_series`` and store the run without
+    those points: the client asks ``/healthz`` once and, without the feature, sends records."""
+    import requests
+    import sqlalchemy as sa
+
+    from trackline.model.runs import MetricSeries, TaskRun, point_micros, utcnow
+
+    assert "metric_series" in requests.get(server.url + "/healthz", timeout=30).json()["features"]
+    writer = HttpStore(server.url, token=server.tokens["writer"])
+    assert writer._takes_series()
+    writer._series = False  # as an earlier server's /healthz (no "features") leaves it
+    now = point_micros(utcnow())
+    series = MetricSeries(
+        id="old-server", key="loss", values=[0.5, float("nan")], steps=[1, 2], times=[now, now]
+    )
+    run = TaskRun(id="b" * 32, name="to-an-old-server", status="success", metric_series=[series])
+    writer.write_task_run(run)
+    stored = SqlStore(server.store)
+    try:
+        back = stored.get_run(run.id)
+        assert [(m.key, m.step) for m in back.metrics] == [("loss", 1), ("loss", 2)]
+        assert back.metrics[0].value == 0.5 and back.metrics[1].value != back.metrics[1].value
+        with stored.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT count(*) FROM metrics WHERE task_run_id = :r"), {"r": run.id}
+            ).scalar()
+        assert rows == 2  # sent as metric records, as an earlier server stores them
+    finally:
+        stored.close()

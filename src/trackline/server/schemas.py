@@ -141,3 +141,5 @@ class Health(BaseModel):
     status: str
     version: str
     store: str
+    # What clients may send that earlier servers would not store ("metric_series").
+    features: list[str] = ["metric_series"]

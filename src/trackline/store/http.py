@@ -150,6 +150,7 @@ class HttpStore(
         self._timeout = (min(5.0, cfg.http_timeout), cfg.http_timeout)
         self._session = _session(cfg.http_retries, secret)
         self._once = _session(cfg.http_retries, secret, replay=False)
+        self._series: bool | None = None  # the server stores metric series (``_takes_series``)
 
     def _call(
         self,
@@ -182,7 +183,38 @@ class HttpStore(
 
     # -- writes ---------------------------------------------------------------------------
     def write_task_run(self, run: TaskRun) -> None:
-        self._call("POST", "/task-runs", json=_task_run_body(run))
+        self._call("POST", "/task-runs", json=self._task_run_body(run))
+
+    def _record_body(self, record: TaskRun | PipelineRun) -> dict[str, Any]:
+        if isinstance(record, TaskRun):
+            return {"kind": "task_run", "record": self._task_run_body(record)}
+        return {"kind": "pipeline_run", "record": record.model_dump(mode="json")}
+
+    def _task_run_body(self, run: TaskRun) -> dict[str, Any]:
+        # ``artifacts`` is excluded from record dumps; the server needs the full artifact records.
+        body = run.model_dump(mode="json")
+        body["artifacts"] = [a.model_dump(mode="json") for a in run.artifacts]
+        if run.metric_series and not self._takes_series():
+            body["metrics"] += [
+                m.model_dump(mode="json") for s in run.metric_series for m in s.points()
+            ]
+            body["metric_series"] = []
+        return body
+
+    def _takes_series(self) -> bool:
+        """Whether the server stores ``metric_series``: a server from before them would ignore
+        the field and store the run without those points, so it gets them as metric records.
+        Asked once (``/healthz`` lists the server's features); unreachable means unavailable."""
+        if self._series is None:
+            try:
+                health = self._session.get(self.url + "/healthz", timeout=self._timeout)
+                features = health.json().get("features") if health.status_code == 200 else None
+            except (requests.RequestException, ValueError) as exc:
+                raise StoreUnavailable(f"trackline server {self.url} unreachable: {exc}") from exc
+            if features is None and health.status_code != 200:
+                raise _error(health)
+            self._series = "metric_series" in (features or [])
+        return self._series
 
     def write_pipeline_run(self, run: PipelineRun) -> None:
         self._call("POST", "/pipeline-runs", json=run.model_dump(mode="json"))
@@ -194,12 +226,12 @@ class HttpStore(
         order."""
         body = {
             "pipeline_runs": [p.model_dump(mode="json") for p in pipeline_runs],
-            "task_runs": [_task_run_body(t) for t in task_runs],
+            "task_runs": [self._task_run_body(t) for t in task_runs],
         }
         return self._call("POST", "/batch", json=body).json()["written"]
 
     def write_records(self, records: Sequence[TaskRun | PipelineRun]) -> list[Exception | None]:
-        body = {"records": [_record_body(r) for r in records]}
+        body = {"records": [self._record_body(r) for r in records]}
         results = self._call("POST", "/records", json=body).json()["results"]
         return [
             None if r["ok"] else error_for_code(r["error"]["code"])(r["error"]["message"])
@@ -517,16 +549,3 @@ class HttpStore(
 
 def _seg(ref: str) -> str:
     return quote(ref, safe="")
-
-
-def _record_body(record: TaskRun | PipelineRun) -> dict[str, Any]:
-    if isinstance(record, TaskRun):
-        return {"kind": "task_run", "record": _task_run_body(record)}
-    return {"kind": "pipeline_run", "record": record.model_dump(mode="json")}
-
-
-def _task_run_body(run: TaskRun) -> dict[str, Any]:
-    # ``artifacts`` is excluded from record dumps; the server needs the full artifact records.
-    body = run.model_dump(mode="json")
-    body["artifacts"] = [a.model_dump(mode="json") for a in run.artifacts]
-    return body
