@@ -210,3 +210,24 @@ def test_an_event_written_before_its_run_joins_the_graph_when_the_run_is_stored(
         ("trainer", model.digest, "model:clf"),
         (data, "trainer", "data"),
     }
+
+
+def test_nodes_read_over_two_connections_give_the_same_graph(graph, monkeypatch):
+    """On PostgreSQL a large closure reads its run and artifact nodes on two connections at
+    once (``PARALLEL_NODES``); forced on for this small graph, every answer is unchanged."""
+    from trackline.store.sql import lineage as sql_lineage
+
+    store, runs = graph
+    cases = [
+        ("p07s4", "upstream", None),
+        ("p07s2", "both", None),
+        (_sha("ref-1"), "downstream", None),
+        (_sha("p3-s2"), "both", 4),
+    ]
+    one = [store.lineage(*case).model_dump() for case in cases]
+    monkeypatch.setattr(sql_lineage, "PARALLEL_NODES", 1)
+    for case, expected in zip(cases, one):
+        g = store.lineage(*case)
+        assert g.model_dump() == expected
+        nodes, edges = _oracle(runs, *case)
+        assert {n.id for n in g.nodes} == nodes and len(g.edges) == len(edges)

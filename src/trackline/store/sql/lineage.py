@@ -16,6 +16,7 @@ produced them. ``both`` is the union of the upstream and the downstream closure.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,10 @@ _NODES = {
     "artifact": "SELECT seq, digest, kind, name, uri FROM artifacts WHERE seq {op}",
 }
 
+
+# From this many nodes the PostgreSQL node read is split over two connections (below it, one
+# round trip costs less than a second connection and a thread).
+PARALLEL_NODES = 5_000
 
 _PG_WALK = (
     "SELECT run_seq, art_seq, is_input, slot FROM trackline_walk(%s::bigint, %s, %s, %s::integer)"
@@ -129,17 +134,21 @@ def closure(
                 ways = [True, False] if direction == "both" else [direction == "upstream"]
                 for upstream in ways:
                     _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges)
-            if postgres and runs and arts:  # both kinds in one round trip
+            if postgres and len(runs) + len(arts) >= PARALLEL_NODES:
+                run_nodes, art_nodes, ordered = _pg_nodes_in_parallel(conn, cur, runs, arts, edges)
+            elif postgres and runs and arts:  # both kinds in one round trip
                 cur.execute(_PG_NODES, [_keys(True, runs), _keys(True, arts)])
                 rows = cur.fetchall()
                 run_nodes = [(*r[1:5], r[7], r[8]) for r in rows if r[0] == 0]
                 art_nodes = [(r[1], r[2], r[5], r[3], r[6]) for r in rows if r[0] == 1]
+                ordered = sorted(edges)
             else:
                 run_nodes = _read_nodes(cur, postgres, "task_run", runs)
                 art_nodes = _read_nodes(cur, postgres, "artifact", arts)
+                ordered = sorted(edges)
         finally:
             cur.close()
-        return _graph(root, direction, depth, run_nodes, art_nodes, edges)
+        return _graph(root, direction, depth, run_nodes, art_nodes, ordered)
 
 
 def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges) -> None:
@@ -174,6 +183,43 @@ def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges
         hops += 1
 
 
+def _pg_nodes_in_parallel(conn, cur, runs, arts, edges) -> tuple[list, list, list]:
+    """Run and artifact nodes read at the same time — runs on this connection, artifacts on a
+    second one from the pool — while this thread sorts the edges: the server reads both tables
+    on two cores, and the client's sort runs while it waits (a closure over a hub dataset:
+    20,000 nodes, 29,000 edges)."""
+    found: dict[str, Any] = {}
+
+    def read(name: str, cursor_of, node_type: str, keys: set[int]) -> None:
+        raw = None
+        try:
+            if cursor_of is None:
+                raw = conn.engine.raw_connection()
+                c = raw.driver_connection.cursor()
+            else:
+                c = cursor_of
+            found[name] = _read_nodes(c, True, node_type, keys)
+        except BaseException as exc:  # noqa: BLE001 - raised below, in the caller's thread
+            found[name] = exc
+        finally:
+            if raw is not None:
+                raw.close()
+
+    threads = [
+        threading.Thread(target=read, args=("runs", cur, "task_run", runs)),
+        threading.Thread(target=read, args=("arts", None, "artifact", arts)),
+    ]
+    for t in threads:
+        t.start()
+    ordered = sorted(edges)
+    for t in threads:
+        t.join()
+    for value in found.values():
+        if isinstance(value, BaseException):
+            raise value
+    return found["runs"], found["arts"], ordered
+
+
 def _read_nodes(cur, postgres: bool, node_type: str, keys: set[int]) -> list[tuple]:
     if not keys:
         return []
@@ -181,9 +227,9 @@ def _read_nodes(cur, postgres: bool, node_type: str, keys: set[int]) -> list[tup
     return cur.fetchall()
 
 
-def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
-    """Nodes ordered by id (runs, then artifacts); edges by the integer keys of their run and
-    artifact (write order), which sorts several times faster than the ids themselves."""
+def _graph(root, direction, depth, run_rows, art_rows, ordered_edges) -> LineageGraph:
+    """Nodes ordered by id (runs, then artifacts); edges as given: sorted by the integer keys
+    of their run and artifact (write order), which sorts several times faster than the ids."""
     fast = construct  # rows of trackline's own tables: trusted, complete
     run_id = {r[0]: r[1] for r in run_rows}
     art_id = {seq: digest for seq, digest, _, _, _ in art_rows}
@@ -222,7 +268,7 @@ def _graph(root, direction, depth, run_rows, art_rows, edges) -> LineageGraph:
         for _, d, k, n, u in sorted(art_rows, key=itemgetter(1))
     ]
     out = []
-    for r, a, is_input, slot in sorted(edges):
+    for r, a, is_input, slot in ordered_edges:
         rid, digest = run_id.get(r), art_id.get(a)
         if rid is None or digest is None:
             continue
