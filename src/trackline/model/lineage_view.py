@@ -67,9 +67,8 @@ def group_producers(graph: LineageGraph, pipeline_run_id: str | None = None) -> 
         node = runs[e.source]
         by_key.setdefault((e.target, node.name or ""), {})[node.id] = node
     groups = []
-    for (artifact, name), found in sorted(by_key.items()):
-        if len(found) < 2:
-            continue
+    # Most artifacts have one producer: drop them before sorting (a hub's closure has 10,000).
+    for (artifact, name), found in sorted(i for i in by_key.items() if len(i[1]) > 1):
         members = list(found.values())
         members.sort(
             key=lambda n: (
