@@ -378,7 +378,7 @@ def test_token_name_race_has_one_winner(open_server):
 
 # -- 7. fail fast, deliver later ----------------------------------------------------------------
 def test_server_down_for_50_calls_spools_them_all_behind_an_open_circuit(tmp_path):
-    """The time this takes is measured in benchmarks/bench_circuit.py, not asserted here."""
+    """The time this takes is measured in benchmarks/circuit.py, not asserted here."""
     env = base_env(
         tmp_path / "home",
         TRACKLINE_STORE=f"http://127.0.0.1:{free_port()}",
