@@ -18,20 +18,14 @@ from __future__ import annotations
 import numbers
 import threading
 import time
-from datetime import datetime
 from typing import Any
-
-from pydantic import TypeAdapter, ValidationError
 
 from ..errors import InvalidInput
 from ..model.ids import next_id
-from ..model.runs import SERIES_MAX, MetricSeries, point_micros
+from ..model.runs import SERIES_MAX, MetricSeries, as_time, point_micros
 from ..model.trusted import construct
 
 __all__ = ["MetricBuffer"]
-
-_WHEN = TypeAdapter(datetime)
-
 
 # Points a run may hold before it writes a running record on its own, between heartbeats: a
 # record stays a few megabytes (a team server refuses bodies over 32 MiB by default; a tight
@@ -61,7 +55,11 @@ class MetricBuffer:
             raise InvalidInput(f"metric {key!r} is beyond the range of a float") from None
         if step is not None:
             step = int(step)
-        when = time.time_ns() // 1000 if timestamp is None else _micros(key, timestamp)
+        when = (
+            time.time_ns() // 1000
+            if timestamp is None
+            else point_micros(as_time(timestamp, f"timestamp of metric {key!r}"))
+        )
         if type(key) is not str:
             key = str(key)
         columns = self._points.get(key)
@@ -98,11 +96,3 @@ class MetricBuffer:
                     }
                     series.append(construct(MetricSeries, fields))  # checked point by point
         return series
-
-
-def _micros(key: Any, timestamp: Any) -> int:
-    """A caller's timestamp (a datetime or ISO text; naive means UTC) in microseconds."""
-    try:
-        return point_micros(_WHEN.validate_python(timestamp))
-    except ValidationError:
-        raise InvalidInput(f"metric {key!r}: timestamp {timestamp!r} is not a time") from None

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import InvalidInput
-from .runs import SERIES_MAX
+from .runs import SERIES_MAX, point_micros
 
 __all__ = [
     "ID_LEN",
@@ -343,8 +343,8 @@ def _check_metrics(c: Checker, metrics: list) -> None:
 
 # A series' points are read back with ids ``f"{id}.{i:06d}"``, which must fit ``ID_LEN``.
 SERIES_ID_LEN = ID_LEN - 7
-_MICROS_1901 = -2_177_452_800_000_000  # 1901-01-01 UTC
-_MICROS_9000 = 221_845_392_000_000_000  # 9000-01-01 UTC
+_MICROS_1901 = point_micros(datetime(1901, 1, 1, tzinfo=UTC))
+_MICROS_9000 = point_micros(datetime(9000, 1, 1, tzinfo=UTC))
 
 
 def _check_series(c: Checker, series: list) -> None:

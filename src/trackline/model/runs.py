@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
 
+from ..errors import InvalidInput
 from .trusted import construct
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "SERIES_MAX",
     "point_time",
     "point_micros",
+    "point_id",
+    "as_time",
     "ResourceSample",
     "ResourceUsage",
     "Environment",
@@ -164,6 +167,27 @@ def point_micros(when: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def point_id(series_id: str, i: int) -> str:
+    """The id the ``i``-th point of a series reads back with (fixed width: ids sort as the
+    points were logged)."""
+    return f"{series_id}.{i:06d}"
+
+
+_WHEN = TypeAdapter(datetime)
+
+
+def as_time(value: Any, what: str) -> datetime:
+    """A caller's time argument — a datetime or ISO text, naive meaning UTC — as an aware
+    datetime; anything else is ``InvalidInput`` naming the argument."""
+    try:
+        when = _WHEN.validate_python(value)
+    except ValidationError:
+        raise InvalidInput(
+            f"{what} must be a time (a datetime or ISO text); {value!r:.80} is not a time"
+        ) from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 # Points per series record: a long run's series is split, so one stored row stays a few hundred
 # kilobytes and a point's place in it fits the fixed width of its read-back id.
 SERIES_MAX = 10_000
@@ -192,7 +216,7 @@ class MetricSeries(_Record):
                     "value": v,
                     "step": s,
                     "timestamp": epoch + delta(microseconds=t),
-                    "id": f"{sid}.{i:06d}",
+                    "id": point_id(sid, i),
                 },
             )
             for i, (v, s, t) in enumerate(zip(self.values, self.steps, self.times))

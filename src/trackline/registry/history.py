@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from pydantic import TypeAdapter, ValidationError
-
-from ..errors import InvalidInput
 from ..model.registry import AliasEvent, ModelHistory
+from ..model.runs import as_time
 from ..store import StoreArg
 from .refs import check_alias, check_name
 from .store import registry_store
 
 __all__ = ["model_history"]
-
-_WHEN = TypeAdapter(datetime)
 
 
 def _held(events: list[AliasEvent]) -> dict[str, int]:
@@ -28,15 +23,6 @@ def _held(events: list[AliasEvent]) -> dict[str, int]:
         if e.action == "alias.moved" and e.version is not None:
             held[e.alias] = e.version
     return held
-
-
-def _moment(at: Any) -> datetime:
-    """``at`` as an aware time: a datetime or ISO text, naive meaning UTC."""
-    try:
-        when = _WHEN.validate_python(at)
-    except ValidationError:
-        raise InvalidInput(f"at must be a time (a datetime or ISO text), not {at!r:.80}") from None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def model_history(
@@ -53,7 +39,7 @@ def model_history(
     if alias is not None:
         check_alias(alias)
     if at is not None:
-        at = _moment(at)
+        at = as_time(at, "at")
     events = registry_store(store).alias_events(name, alias)
     if at is not None:
         events = [e for e in events if e.at <= at]

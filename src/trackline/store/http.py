@@ -160,7 +160,9 @@ class HttpStore(
         json: Any = None,
         params: dict | None = None,
         replay: bool = True,
+        root: bool = False,
     ) -> requests.Response:
+        """``path`` under ``/api/v1`` (``root``: under the server's own URL, e.g. ``/healthz``)."""
         session = self._session if replay else self._once
         # NaN and the infinities as the strings pydantic reads back (records dumped with
         # mode="json" keep them as floats, which plain JSON cannot carry).
@@ -169,7 +171,7 @@ class HttpStore(
         try:
             resp = session.request(
                 method,
-                self._api + path,
+                (self.url if root else self._api) + path,
                 data=body,
                 headers=headers,
                 params=params,
@@ -206,13 +208,11 @@ class HttpStore(
         the field and store the run without those points, so it gets them as metric records.
         Asked once (``/healthz`` lists the server's features); unreachable means unavailable."""
         if self._series is None:
+            health = self._call("GET", "/healthz", root=True)
             try:
-                health = self._session.get(self.url + "/healthz", timeout=self._timeout)
-                features = health.json().get("features") if health.status_code == 200 else None
-            except (requests.RequestException, ValueError) as exc:
-                raise StoreUnavailable(f"trackline server {self.url} unreachable: {exc}") from exc
-            if features is None and health.status_code != 200:
-                raise _error(health)
+                features = health.json().get("features")
+            except (ValueError, AttributeError):  # not trackline's answer (a proxy's page)
+                features = None
             self._series = "metric_series" in (features or [])
         return self._series
 

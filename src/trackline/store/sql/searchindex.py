@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from ...model.runs import MetricSeries, point_time
+from ...model.runs import MetricSeries, point_id, point_time
 from .dialect import chunks, utc
 from .series import series_rows
 from .tables import MetricLatestRow, MetricRow
@@ -36,7 +36,7 @@ PARAM_TEXT_MAX = 512
 
 T_LATEST = MetricLatestRow.__table__
 T_METRICS = MetricRow.__table__
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = point_time(0)  # stands in for "no time", which any time comes after
 
 
 def typed_param(value: Any) -> tuple[float | None, str | None, bool | None]:
@@ -119,7 +119,7 @@ def _series_latest(s: MetricSeries, stamp: Callable[[int], Any]) -> tuple:
         lo, hi = min(finite, default=None), max(finite, default=None)
     ts = stamp(micros)
     return (
-        (rank, True, ts, f"{s.id}.{i:06d}"),
+        (rank, True, ts, point_id(s.id, i)),
         None if value != value else value,
         step,
         ts,
@@ -229,11 +229,8 @@ def _last_at_step(conn: sa.Connection, run_id: str, key: str, rank: int) -> tupl
         ts = utc(row.timestamp)
         best = ((ts is not None, ts or _EPOCH, row.id), (row.value, row.step, row.timestamp))
     for s in series_rows(conn, run_id, key):
-        for i, (step, micros) in enumerate(zip(s.steps, s.times)):
-            if (-1 if step is None else step) == rank:
-                ts = point_time(micros)
-                order = (True, ts, f"{s.id}.{i:06d}")
-                if best is None or order > best[0]:
-                    value = s.values[i]
-                    best = (order, (None if value != value else value, step, ts))
+        for m in s.points():
+            if _rank(m.step) == rank and (best is None or (True, m.timestamp, m.id) > best[0]):
+                value = None if m.value != m.value else m.value
+                best = ((True, m.timestamp, m.id), (value, m.step, m.timestamp))
     return None if best is None else best[1]
