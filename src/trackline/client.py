@@ -14,6 +14,7 @@ from typing import Any
 from .best import Best, best
 from .config import Settings, set_override, settings
 from .diff import PipelineDiff, RunDiff, diff_pipeline_runs, diff_runs
+from .errors import PermissionDenied, Unauthenticated
 from .model.runs import (
     Artifact,
     ArtifactLocation,
@@ -21,6 +22,7 @@ from .model.runs import (
     LineageGraph,
     PipelineRun,
     RunQuery,
+    RunStatus,
     TaskRun,
     utcnow,
 )
@@ -203,14 +205,27 @@ class Client:
         )
 
     def run(self, ref: str) -> TaskRun:
-        return self.store.get_run(ref)
+        return self._current(self.store.get_run, ref)
 
     def pipeline_runs(self, pipeline: str | None = None, limit: int = 100) -> list[PipelineRun]:
         self.reap()
         return self.store.list_pipeline_runs(pipeline, limit)
 
     def pipeline_run(self, ref: str) -> PipelineRun:
-        return self.store.get_pipeline_run(ref)
+        return self._current(self.store.get_pipeline_run, ref)
+
+    def _current(self, get, ref: str):
+        """``get(ref)``, reaped first if it shows ``running`` (as listings reap): a run whose
+        process died is crashed, not running. Readers the server does not let reap (anonymous
+        ones) see the stored status."""
+        found = get(ref)
+        if found.status != RunStatus.RUNNING.value:
+            return found
+        try:
+            reaped = self.reap()
+        except (Unauthenticated, PermissionDenied):
+            return found
+        return get(ref) if found.id in reaped else found
 
     def artifacts(self, kind: str | None = None, limit: int = 100) -> list[Artifact]:
         return self.store.list_artifacts(kind, limit)

@@ -306,3 +306,31 @@ def test_a_run_writes_its_points_before_they_make_a_record_too_large(use_store, 
         assert run.status == "success"
     finally:
         store.close()
+
+
+def test_a_killed_run_keeps_the_points_of_its_last_snapshot_and_shows_crashed(use_store):
+    """SIGKILL after a heartbeat snapshot: the points written with it stay, and looking the
+    run up (not only listing runs) closes it as crashed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    child = (
+        "import os, signal, time, trackline\n"
+        "with trackline.task_run('doomed') as rec:\n"
+        "    print(rec.id, flush=True)\n"
+        "    for i in range(1000):\n"
+        "        trackline.log_metric('loss', 1 / (i + 1), step=i)\n"
+        "    time.sleep(1.5)\n"
+        "    for i in range(1000, 1500):\n"
+        "        trackline.log_metric('loss', 1 / (i + 1), step=i)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, env=dict(os.environ)
+    )
+    assert done.returncode == -signal.SIGKILL
+    run = trackline.connect().run(done.stdout.strip())
+    assert run.status == "crashed"
+    assert [m.step for m in run.metrics] == list(range(1000))

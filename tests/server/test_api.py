@@ -442,3 +442,19 @@ def test_whoami_reports_the_token(server):
         and "malformed Authorization header" in bad.json()["error"]["message"]
     )
     assert json.loads(bad.text)["error"]["code"] == "unauthenticated"
+
+
+def test_looking_up_a_run_whose_lease_expired_shows_it_crashed(server):
+    """GET /runs/{id} reaps a ``running`` run past the server's policy, as listing runs does:
+    before, the run page showed it running until someone listed runs."""
+    run = task_run()
+    run.status, run.ended_at = "running", None
+    _call(server, "POST", "/api/v1/task-runs", "writer", json=body(run))
+    _call(
+        server,
+        "POST",
+        "/api/v1/heartbeat",
+        "writer",
+        json={"task_run_ids": [run.id], "pipeline_run_ids": [], "at": "2020-01-01T00:00:00Z"},
+    )
+    assert _call(server, "GET", f"/api/v1/runs/{run.id}", "reader").json()["status"] == "crashed"

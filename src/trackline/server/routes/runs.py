@@ -99,8 +99,15 @@ def run_fields(request: Request, _=READ) -> dict[str, list[str]]:
 
 @router.get("/runs/{ref}", response_model=TaskRun, responses={404: {"model": ErrorBody}})
 def get_run(ref: str, request: Request, _=READ) -> TaskRun:
-    """One run in full: params, inputs/outputs, metrics, resources, environment, error."""
-    return get_ctx(request).store.get_run(ref)
+    """One run in full: params, inputs/outputs, metrics, resources, environment, error. A
+    ``running`` run whose lease expired is reaped first, as listings reap."""
+    ctx = get_ctx(request)
+    run = ctx.store.get_run(ref)
+    if run.status == RunStatus.RUNNING.value and run.id in ctx.store.reap(
+        utcnow() - timedelta(seconds=ctx.config.stale_after)
+    ):
+        run = ctx.store.get_run(ref)
+    return run
 
 
 @router.get("/diff", response_model=RunDiff, responses={404: {"model": ErrorBody}})
