@@ -8,6 +8,7 @@ able to expand a series with the queries docs/concepts.md gives.
 
 from __future__ import annotations
 
+import decimal
 import math
 import random
 import threading
@@ -207,7 +208,13 @@ def test_log_metric_refuses_what_is_not_a_point():
             rec.log_metric("k", bad)
     with pytest.raises(InvalidInput, match="not a time"):
         rec.log_metric("k", 1.0, timestamp="yesterday")
+    with pytest.raises(InvalidInput, match="beyond the range"):  # float() would give inf
+        rec.log_metric("k", decimal.Decimal("1e400"))
+    with pytest.raises(InvalidInput, match="step must be an integer"):
+        rec.log_metric("k", 1.0, step="three")
     assert rec.metrics.take() == []
+    rec.log_metric("k", decimal.Decimal("0.5"))  # a Decimal is a number (not numbers.Real)
+    assert [s.values for s in rec.metrics.take()] == [[0.5]]
 
 
 def test_points_logged_while_snapshots_are_taken_are_each_taken_once():

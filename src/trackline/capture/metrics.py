@@ -15,6 +15,7 @@ run's own final one).
 
 from __future__ import annotations
 
+import decimal
 import numbers
 import threading
 import time
@@ -26,6 +27,8 @@ from ..model.runs import SERIES_MAX, MetricSeries, as_time, point_micros
 from ..model.trusted import construct
 
 __all__ = ["MetricBuffer"]
+
+_INFINITE = (float("inf"), float("-inf"))
 
 # Points a run may hold before it writes a running record on its own, between heartbeats: a
 # record stays a few megabytes (a team server refuses bodies over 32 MiB by default; a tight
@@ -46,15 +49,26 @@ class MetricBuffer:
         if (
             cls is not float
             and cls is not int
-            and (isinstance(value, bool) or not isinstance(value, numbers.Real))
+            and (
+                isinstance(value, bool)
+                or not isinstance(value, (numbers.Real, decimal.Decimal))  # Decimal: not Real
+            )
         ):
             raise InvalidInput(f"metric {key!r} must be a real number, not {type(value).__name__}")
         try:
             number = float(value)
         except OverflowError:  # an int past float's range (10**400)
             raise InvalidInput(f"metric {key!r} is beyond the range of a float") from None
+        if isinstance(value, decimal.Decimal) and number in _INFINITE and value.is_finite():
+            # float(Decimal("1e400")) is inf, with no OverflowError
+            raise InvalidInput(f"metric {key!r} is beyond the range of a float")
         if step is not None:
-            step = int(step)
+            try:
+                step = int(step)
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    f"metric {key!r}: step must be an integer, not {step!r:.40}"
+                ) from None
         when = (
             time.time_ns() // 1000
             if timestamp is None
