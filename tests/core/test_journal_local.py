@@ -232,18 +232,18 @@ def test_a_write_torn_by_a_full_disk_does_not_spoil_the_next_line(tmp_path, monk
     s = seg.Segment(tmp_path / "journal", fsync=False)
     runs = [TaskRun(id=f"{i:032x}", name="torn", status="success") for i in range(3)]
     s.append(runs[0])
-    real_write = os.write
+    real_write = seg.write_all
 
     def half_then_full(fd, data):  # half the line reaches the file, then the disk is full
         real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(seg.os, "write", half_then_full)
+    monkeypatch.setattr(seg, "write_all", half_then_full)
     try:
         s.append(runs[1])
     except OSError:
         pass
-    monkeypatch.setattr(seg.os, "write", real_write)
+    monkeypatch.setattr(seg, "write_all", real_write)
     s.append(runs[2])
     path = s.rotate()
     dead = path.with_name(f"{_dead_pid()}-deadbeef-000001.jsonl")

@@ -17,6 +17,7 @@ from typing import Any
 
 import psutil
 
+from .._gilheld import pread
 from ..model.runs import ResourceSample, ResourceUsage
 from ..model.trusted import construct
 from . import gpu
@@ -58,7 +59,7 @@ class _Proc:
             except (psutil.Error, AttributeError, OSError):
                 return None
             return io.read_bytes, io.write_bytes
-        lines = os.pread(self.io_fd, 512, 0).splitlines()
+        lines = pread(self.io_fd, 512).splitlines()
         # The kernel writes the fields in a fixed order; look them up only if that ever changes.
         if lines[4][:11] == b"read_bytes:" and lines[5][:12] == b"write_bytes:":
             return int(lines[4][11:]), int(lines[5][12:])
@@ -71,7 +72,7 @@ class _Proc:
                 return _process().memory_info().rss
             except psutil.Error:
                 return 0
-        return int(os.pread(self.statm_fd, 128, 0).split()[1]) * self.page
+        return int(pread(self.statm_fd, 128).split()[1]) * self.page
 
 
 try:

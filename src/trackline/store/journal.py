@@ -1,7 +1,7 @@
 """Tracked writes never wait: the journal between a tracked call and its store.
 
 A write appends the record to this process's segment file (``segment.py``: one line, one
-``os.write``) and to an in-memory queue, and returns. A background thread
+``write``) and to an in-memory queue, and returns. A background thread
 (``trackline-journal``) delivers the queue in batches — after a 5 ms pause that lets a burst
 fill one batch, or at once when ``BATCH`` records wait — through ``deliver``, which writes them
 in one transaction, quarantines what the store refuses and moves into the spool what it cannot

@@ -1,11 +1,11 @@
 """The journal's file: one append-only segment per process, one JSON line per record.
 
-An append is one ``os.write`` to a file the process keeps open: once it returns, the bytes are
-the kernel's, so a process killed at any later point (``kill -9``, OOM) loses nothing; only an
-OS crash or power loss within the kernel's write-back interval could (``TRACKLINE_JOURNAL_FSYNC=1``
-fsyncs every append, at the cost of a disk flush per call). That is the guarantee SQLite's WAL
-mode with ``synchronous=NORMAL`` gives a committed transaction, so journaling loses nothing the
-synchronous path kept.
+An append is one ``write`` (``_gilheld.write_all``) to a file the process keeps open: once it
+returns, the bytes are the kernel's, so a process killed at any later point (``kill -9``, OOM)
+loses nothing; only an OS crash or power loss within the kernel's write-back interval could
+(``TRACKLINE_JOURNAL_FSYNC=1`` fsyncs every append, at the cost of a disk flush per call).
+That is the guarantee SQLite's WAL mode with ``synchronous=NORMAL`` gives a committed
+transaction, so journaling loses nothing the synchronous path kept.
 
 A segment is deleted once every record in it was delivered, quarantined or moved into the spool.
 A segment whose process is gone (or that nobody touched for ``STALE_S``) is moved into the spool
@@ -23,6 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
+from .._gilheld import write_all
 from ..model.runs import Artifact, Environment, PipelineRun, TaskRun
 from .quarantine import quarantine
 
@@ -73,10 +74,8 @@ class Segment:
         line = _encode(record, envs)
         if self._torn:  # end the line a failed write left half-written (quarantined if read)
             line = b"\n" + line
-        data = memoryview(line)
         try:
-            while data:
-                data = data[os.write(self._fd, data) :]
+            write_all(self._fd, line)
             if self.fsync:
                 os.fsync(self._fd)
         except BaseException:
