@@ -231,3 +231,54 @@ def test_nodes_read_over_two_connections_give_the_same_graph(graph, monkeypatch)
         assert g.model_dump() == expected
         nodes, edges = _oracle(runs, *case)
         assert {n.id for n in g.nodes} == nodes and len(g.edges) == len(edges)
+
+
+def test_producer_groups_match_a_plain_fold_of_the_edges():
+    """group_producers keeps one producer per (artifact, task name) until a second appears:
+    its groups must be those of a plain fold, for random graphs with repeated producers."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from trackline.model.lineage_view import group_producers
+    from trackline.model.runs import LineageEdge, LineageGraph, LineageNode
+
+    rng = random.Random(7)
+    for _ in range(30):
+        runs = [
+            LineageNode(
+                id=f"r{i:03d}",
+                type="task_run",
+                name=rng.choice(["fit", "clean", None]),
+                pipeline_run_id=rng.choice(["p1", "p2"]),
+                started_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(50)),
+            )
+            for i in range(rng.randrange(1, 25))
+        ]
+        arts = [LineageNode(id=f"a{i:03d}", type="artifact") for i in range(rng.randrange(1, 8))]
+        edges = [
+            LineageEdge(source=rng.choice(runs).id, target=rng.choice(arts).id, type="output")
+            for _ in range(rng.randrange(40))
+        ] + [
+            LineageEdge(source=rng.choice(arts).id, target=rng.choice(runs).id, type="input")
+            for _ in range(rng.randrange(10))
+        ]
+        graph = LineageGraph(
+            root=arts[0].id, direction="downstream", depth=None, nodes=runs + arts, edges=edges
+        )
+        by_id = {n.id: n for n in runs}
+        fold: dict = {}
+        for e in edges:
+            if e.type == "output":
+                node = by_id[e.source]
+                fold.setdefault((e.target, node.name or ""), {})[node.id] = node
+        expected = {k: set(v) for k, v in fold.items() if len(v) > 1}
+        groups = group_producers(graph, "p1")
+        assert {(g.artifact, g.name): set(g.runs) for g in groups} == expected
+        assert [(g.artifact, g.name) for g in groups] == sorted(expected)
+        for g in groups:
+            members = [by_id[r] for r in g.runs]
+            assert g.newest == max(members, key=lambda n: n.started_at).id or (
+                by_id[g.newest].started_at == max(n.started_at for n in members)
+            )
+            own = [n.pipeline_run_id == "p1" for n in members]
+            assert own == sorted(own, reverse=True)  # the asked pipeline run's runs first

@@ -60,15 +60,25 @@ def merge_graphs(
 def group_producers(graph: LineageGraph, pipeline_run_id: str | None = None) -> list[LineageGroup]:
     """One group per (artifact, task name) with more than one producing run."""
     runs = {n.id: n for n in graph.nodes if n.type == "task_run"}
+    # Most artifacts have one producer (a hub's closure: 10,000): keep the first producer per
+    # key and build a group only when a second one turns up.
+    first: dict[tuple[str, str], LineageNode] = {}
     by_key: dict[tuple[str, str], dict[str, LineageNode]] = {}
     for e in graph.edges:
-        if e.type != "output" or e.source not in runs:
+        if e.type != "output":
             continue
-        node = runs[e.source]
-        by_key.setdefault((e.target, node.name or ""), {})[node.id] = node
+        node = runs.get(e.source)
+        if node is None:
+            continue
+        key = (e.target, node.name or "")
+        seen = first.setdefault(key, node)
+        if seen is not node:  # one node per run id (runs above)
+            found = by_key.get(key)
+            if found is None:
+                found = by_key[key] = {seen.id: seen}
+            found[node.id] = node
     groups = []
-    # Most artifacts have one producer: drop them before sorting (a hub's closure has 10,000).
-    for (artifact, name), found in sorted(i for i in by_key.items() if len(i[1]) > 1):
+    for (artifact, name), found in sorted(by_key.items()):
         members = list(found.values())
         members.sort(
             key=lambda n: (

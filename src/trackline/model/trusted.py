@@ -10,13 +10,13 @@ handling that cost more than the rest of building the record.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["construct", "bulk"]
+__all__ = ["construct", "constructor", "bulk"]
 
 M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
@@ -45,6 +45,24 @@ def construct(cls: type[M], data: dict[str, Any]) -> M:
     set_extra(obj, None)
     set_private(obj, None)
     return obj
+
+
+def constructor(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """``construct`` for one class with its plan looked up once: for loops over tens of
+    thousands of records (a lineage graph's edges), where the lookup and the extra call
+    frame cost a fifth of building each record."""
+    fields, (set_dict, set_fields, set_extra, set_private) = _PLAN.get(cls) or _plan(cls)
+    new = _new
+
+    def make(data: dict[str, Any]) -> M:
+        obj = new(cls)
+        set_dict(obj, data)
+        set_fields(obj, fields)
+        set_extra(obj, None)
+        set_private(obj, None)
+        return obj
+
+    return make
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
-from ...model.trusted import bulk, construct
+from ...model.trusted import bulk, construct, constructor
 from .dialect import utc
 from .namejoin import is_named
 
@@ -131,12 +131,14 @@ def closure(
                 root_seq = found[0] if found else None
             runs: set[int] = set()
             arts: set[int] = set()
-            edges: set[tuple[int, int, bool, str]] = set()  # (run, artifact, is_input, slot)
+            edges: list[tuple[int, int, bool, str]] = []  # (run, artifact, is_input, slot)
             if root_seq is not None:
                 (runs if root_type == "task_run" else arts).add(root_seq)
                 ways = [True, False] if direction == "both" else [direction == "upstream"]
                 for upstream in ways:
                     _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges)
+                if len(ways) > 1:  # one walk meets each event once; two may share some
+                    edges = list(set(edges))
             if postgres and len(runs) + len(arts) >= PARALLEL_NODES:
                 run_part, art_part, ordered = _pg_nodes_in_parallel(conn, cur, runs, arts, edges)
             else:
@@ -159,7 +161,7 @@ def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges
     if postgres:  # the same walk, server-side (migration 0013): one round trip, not one per hop
         cur.execute(_PG_WALK, [root_seq, root_type == "task_run", upstream, depth])
         rows = cur.fetchall()
-        edges.update(rows)
+        edges.extend(rows)
         runs.update(map(itemgetter(0), rows))
         arts.update(map(itemgetter(1), rows))
         return
@@ -174,7 +176,7 @@ def _walk(cur, postgres, root_seq, root_type, upstream, depth, runs, arts, edges
         # its artifact row) is not walked
         rows = [r for r in cur.fetchall() if r[0] is not None and r[1] is not None]
         is_input = wanted == "input"
-        edges.update((r, a, is_input, slot) for r, a, slot in rows)
+        edges.extend((r, a, is_input, slot) for r, a, slot in rows)
         if at_runs:
             reached = {a for _, a, _ in rows}
             frontier = reached - arts
@@ -279,12 +281,13 @@ def _art_nodes(rows: list[tuple]) -> tuple[dict[int, str], set[int], list[Lineag
 def _graph(root, direction, depth, run_part, art_part, ordered_edges) -> LineageGraph:
     """Nodes ordered by id (runs, then artifacts); edges as given: sorted by the integer keys
     of their run and artifact (write order), which sorts several times faster than the ids."""
-    fast = construct
+    edge = constructor(LineageEdge)
     run_id, run_nodes = run_part
     art_id, named, art_nodes = art_part
     out = []
+    append, run_of, digest_of = out.append, run_id.get, art_id.get
     for r, a, is_input, slot in ordered_edges:
-        rid, digest = run_id.get(r), art_id.get(a)
+        rid, digest = run_of(r), digest_of(a)
         if rid is None or digest is None:
             continue
         by = "name" if a in named else "digest"
@@ -292,8 +295,8 @@ def _graph(root, direction, depth, run_part, art_part, ordered_edges) -> Lineage
             data = {"source": digest, "target": rid, "type": "input", "name": slot, "by": by}
         else:
             data = {"source": rid, "target": digest, "type": "output", "name": slot, "by": by}
-        out.append(fast(LineageEdge, data))
-    return fast(
+        append(edge(data))
+    return construct(
         LineageGraph,
         {
             "root": root,
