@@ -1,4 +1,4 @@
-"""System calls that keep the interpreter lock: same bytes as the os functions, and the fallbacks."""
+"""System calls that keep the interpreter lock: the bytes of the os functions, and fallbacks."""
 
 from __future__ import annotations
 
