@@ -371,3 +371,34 @@ def test_disabled_kill_switch(monkeypatch):
 def test_misuse_errors():
     with pytest.raises(TypeError, match="decorates functions"):
         tracked_task(42)
+
+
+def test_a_snapshot_built_without_validation_equals_a_validated_one():
+    """The recorder builds its records without pydantic validation when the caller-given fields
+    have their declared types: every field is set, and the record is what validation builds."""
+    from trackline.capture.recorder import RunRecorder
+    from trackline.model.runs import TaskRun
+
+    rec = RunRecorder("snap", pipeline="p", func=test_signature_and_metadata_preserved)
+    rec.start()
+    rec.log_params({"lr": 0.1, "layers": [1, 2]})
+    rec.log_metric("loss", 0.5, step=1)
+    record = rec.snapshot()
+    assert set(record.__dict__) == set(TaskRun.model_fields)
+    assert record == TaskRun.model_validate(record.model_dump())
+    assert record.model_dump_json() == TaskRun(**record.__dict__).model_dump_json()
+    rec.finish()
+
+
+def test_a_name_of_the_wrong_type_is_refused_as_before(caplog):
+    """A task name that is not text takes the validating path: tracking fails (logged), the
+    user's call does not."""
+
+    @tracked_task(name=12345)
+    def odd(x):
+        return x + 1
+
+    with caplog.at_level("WARNING"):
+        assert odd(1) == 2
+    assert "name" in caplog.text and "string" in caplog.text  # pydantic's refusal, logged
+    assert runs() == []

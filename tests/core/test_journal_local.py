@@ -78,6 +78,9 @@ def test_killed_process_loses_nothing_and_the_next_reader_delivers_once(tracklin
 
     runs = trackline.connect().runs(pipeline_run_id=pipe, limit=1000)  # a read recovers it
     assert len(runs) == 40
+    # The function's code facts were written once per segment; every run has them back.
+    codes = [trackline.connect().run(r.id).code for r in runs[::13]]
+    assert all(c == codes[0] for c in codes) and codes[0].qualname == "step"
     assert _count(url, "SELECT count(*) FROM task_runs WHERE pipeline_run_id = :p", p=pipe) == 40
     assert _count(url, "SELECT count(DISTINCT id) FROM task_runs") == _count(
         url, "SELECT count(*) FROM task_runs"
@@ -253,3 +256,47 @@ def test_a_write_torn_by_a_full_disk_does_not_spoil_the_next_line(tmp_path, monk
     assert sorted(p.name.split("-")[2] for p in spool.pending()) == [runs[0].id, runs[2].id]
     reasons = [q.reason for q in list_quarantined(spool.path)]
     assert len(reasons) == 1 and "unreadable journal line" in reasons[0]
+
+
+def test_code_facts_are_written_once_per_segment_and_restored_on_every_record(tmp_path):
+    from trackline.model.runs import CodeRef, TaskRun
+    from trackline.store import segment as seg
+    from trackline.store.spool import Spool, _load
+
+    fit = CodeRef(module="m", qualname="fit", source="def fit():\n    return 1\n")
+    clean = CodeRef(module="m", qualname="clean", source="def clean(): ...")
+    s = seg.Segment(tmp_path / "journal", fsync=False)
+    codes = [fit, fit, clean, None, fit]
+    runs = [
+        TaskRun(id=f"{i:032x}", name="r", status="success", code=c) for i, c in enumerate(codes)
+    ]
+    real_write = seg.write_all
+    for i, run in enumerate(runs):
+        if i == 2:  # a full disk while the new code line goes out: it is written again
+
+            def full(fd, data):
+                real_write(fd, bytes(data[:10]))
+                raise OSError(28, "No space left on device")
+
+            seg.write_all = full
+            try:
+                s.append(run)
+            except OSError:
+                pass
+            finally:
+                seg.write_all = real_write
+        s.append(run)
+    path = s.rotate()
+    kinds = []
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            kinds.append(json.loads(line)["kind"])
+        except ValueError:
+            kinds.append("torn" if line else "")
+    assert kinds.count("code") == 2 and kinds.count("torn") == 1  # clean's first try was torn
+    dead = path.with_name(f"{_dead_pid()}-deadbeef-000001.jsonl")
+    path.rename(dead)
+    spool = Spool(tmp_path / "spool")
+    assert seg.recover(tmp_path / "journal", spool, None) == len(runs)
+    back = {r.id: r for r in map(_load, spool.pending())}
+    assert [back[r.id].code for r in runs] == codes

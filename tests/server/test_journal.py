@@ -79,7 +79,8 @@ def _counts(store_url: str, pipeline_run_id: str) -> tuple[int, int, str | None]
 def _journal_records(home) -> int:
     """Records a killed client left in its journal segments."""
     lines = [line for p in (home / "spool").rglob("*.jsonl") for line in p.read_text().splitlines()]
-    return sum('"kind":"environment"' not in line for line in lines if line.strip())
+    shared = ('{"kind":"environment"', '{"kind":"code"')  # parts written once per segment
+    return sum(not line.startswith(shared) for line in lines if line.strip())
 
 
 def _spool_files(home) -> list:

@@ -14,6 +14,7 @@ __all__ = ["code_identity", "MAX_SOURCE_CHARS"]
 MAX_SOURCE_CHARS = 64 * 1024  # a longer function keeps its digest, not its text
 
 _cache: dict[Any, tuple[str, CodeRef]] = {}
+_bare: dict[Any, CodeRef] = {}  # the same without its source (TRACKLINE_CAPTURE_SOURCE=0)
 
 
 def code_identity(func: Any, with_source: bool = True) -> tuple[str | None, CodeRef | None]:
@@ -26,7 +27,10 @@ def code_identity(func: Any, with_source: bool = True) -> tuple[str | None, Code
         _cache[target] = hit
     digest, ref = hit
     if ref is not None and not with_source and ref.source is not None:
-        ref = ref.model_copy(update={"source": None})
+        bare = _bare.get(target)
+        if bare is None:  # one object per function, as with its source
+            bare = _bare[target] = ref.model_copy(update={"source": None})
+        ref = bare
     return digest, ref
 
 

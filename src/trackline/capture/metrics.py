@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import InvalidInput
 from ..model.ids import next_id
 from ..model.runs import SERIES_MAX, MetricSeries, as_time, point_micros
-from ..model.trusted import construct
+from ..model.trusted import constructor
 
 __all__ = ["MetricBuffer"]
 
@@ -34,6 +34,7 @@ _INFINITE = (float("inf"), float("-inf"))
 # record stays a few megabytes (a team server refuses bodies over 32 MiB by default; a tight
 # loop logs half a million points a second).
 SNAPSHOT_POINTS = 100_000
+_series = constructor(MetricSeries)
 
 
 class MetricBuffer:
@@ -89,6 +90,7 @@ class MetricBuffer:
     def take(self, consume: bool = True) -> list[MetricSeries]:
         """The points logged since the last take, as series; ``consume=False``: only a look."""
         series = []
+        make = _series
         with self._taking:
             if consume:
                 self.pending = 0
@@ -99,14 +101,22 @@ class MetricBuffer:
                 vs, ss, ts = values[:n], steps[:n], times[:n]
                 if consume:
                     del values[:n], steps[:n], times[:n]
+                if n <= SERIES_MAX:  # checked point by point
+                    series.append(
+                        make({"id": next_id(), "key": key, "values": vs, "steps": ss, "times": ts})
+                    )
+                    continue
                 for start in range(0, n, SERIES_MAX):
                     end = start + SERIES_MAX
-                    fields = {
-                        "id": next_id(),
-                        "key": key,
-                        "values": vs if n <= SERIES_MAX else vs[start:end],
-                        "steps": ss if n <= SERIES_MAX else ss[start:end],
-                        "times": ts if n <= SERIES_MAX else ts[start:end],
-                    }
-                    series.append(construct(MetricSeries, fields))  # checked point by point
+                    series.append(
+                        make(
+                            {
+                                "id": next_id(),
+                                "key": key,
+                                "values": vs[start:end],
+                                "steps": ss[start:end],
+                                "times": ts[start:end],
+                            }
+                        )
+                    )
         return series

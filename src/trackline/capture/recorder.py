@@ -24,6 +24,7 @@ from ..model.ids import new_id
 from ..model.limits import NAME_LEN, TEXT_LEN, clean_text
 from ..model.plain import plain_json, plain_mapping
 from ..model.runs import Artifact, ArtifactRef, ErrorInfo, RunStatus, TaskRun, utcnow
+from ..model.trusted import construct
 from ..store import RunStore, get_store
 from ..store.observers import notify_started
 from . import heartbeat
@@ -47,6 +48,21 @@ __all__ = ["RunRecorder", "failure_status"]
 
 log = logging.getLogger("trackline")
 _HOST = socket.gethostname()
+
+
+def _plain_heads(fields: dict[str, Any]) -> bool:
+    """A snapshot's caller-given fields are of the types ``TaskRun`` declares."""
+    return (
+        type(fields["id"]) is str
+        and type(fields["name"]) is str
+        and type(fields["status"]) is str
+        and all(type(fields[k]) in (str, type(None)) for k in _OPTIONAL_TEXT)
+        and isinstance(fields["started_at"], datetime)
+        and fields["started_at"].tzinfo is not None
+    )
+
+
+_OPTIONAL_TEXT = ("pipeline", "pipeline_run_id", "parent_id", "code_digest")
 _LINK_STR_LEN = 64
 # Containers are recorded element by element up to this many elements; the rest as one value.
 MAX_ELEMENTS = 100
@@ -412,26 +428,38 @@ class RunRecorder:
             else (None, None)
         )
         series = self.metrics.take(consume=take_metrics)
-        return TaskRun(
-            id=self.id,
-            name=self.name,
-            pipeline=self.pipeline,
-            pipeline_run_id=self.pipeline_run_id,
-            parent_id=self.parent_id,
-            status=status,
-            started_at=self.started_at or utcnow(),
-            heartbeat_at=utcnow(),
-            host=_HOST,
-            pid=os.getpid(),
-            params=dict(self.params),
-            inputs=list(self.inputs),
-            outputs=list(self.outputs),
-            metric_series=series,
-            code_digest=digest,
-            code=code,
-            external_ids=dict(self.external_ids),
-            artifacts=list(self.artifacts.values()),
-        )
+        fields = {
+            "id": self.id,
+            "name": self.name,
+            "pipeline": self.pipeline,
+            "pipeline_run_id": self.pipeline_run_id,
+            "parent_id": self.parent_id,
+            "status": status,
+            "started_at": self.started_at or utcnow(),
+            "ended_at": None,
+            "duration_s": None,
+            "heartbeat_at": utcnow(),
+            "host": _HOST,
+            "pid": os.getpid(),
+            "params": dict(self.params),
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "metrics": [],
+            "metric_series": series,
+            "resources": None,
+            "environment": None,
+            "code_digest": digest,
+            "code": code,
+            "external_ids": dict(self.external_ids),
+            "error": None,
+            "artifacts": list(self.artifacts.values()),
+        }
+        # Everything but the names and times was built by this recorder, of its declared type;
+        # those come from callers and orchestrators: the record is validated when one of them
+        # is not what the model declares (and then fails as it always did).
+        if _plain_heads(fields):
+            return construct(TaskRun, fields)
+        return TaskRun(**fields)
 
     # -- heartbeat protocol ---------------------------------------------------------------
     def intervals(self) -> tuple[float, float, float]:

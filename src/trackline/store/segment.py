@@ -10,8 +10,8 @@ transaction, so journaling loses nothing the synchronous path kept.
 A segment is deleted once every record in it was delivered, quarantined or moved into the spool.
 A segment whose process is gone (or that nobody touched for ``STALE_S``) is moved into the spool
 by ``recover``: its records are then delivered like any spooled record, exactly once.
-The environment, the same large object on every run of a process, is written once per segment
-and referred to by digest.
+The environment and a function's code facts (with its source), the same objects on every run of
+a process or function, are written once per segment and referred to.
 """
 
 from __future__ import annotations
@@ -24,17 +24,19 @@ import uuid
 from pathlib import Path
 
 from .._gilheld import write_all
-from ..model.runs import Artifact, Environment, PipelineRun, TaskRun
+from ..model.runs import Artifact, CodeRef, Environment, PipelineRun, TaskRun
 from .quarantine import quarantine
 
 __all__ = ["Segment", "others", "process_alive", "recover", "wait_until_gone"]
 
 log = logging.getLogger("trackline")
 STALE_S = 600.0  # a live process delivers its segment within seconds; ten minutes means stuck
-_NO_ENV = {"environment"}
+_SHARED = {"environment", "code"}
 
 
-def _encode(record: TaskRun | PipelineRun, envs: set[str]) -> bytes:
+def _encode(record: TaskRun | PipelineRun, envs: set[str], codes: dict[int, CodeRef]) -> bytes:
+    """The record's line, after a line for each shared part this segment does not hold yet
+    (added to ``envs`` / ``codes``)."""
     if isinstance(record, PipelineRun):
         return b'{"kind":"pipeline_run","record":' + record.model_dump_json().encode() + b"}\n"
     head = b""
@@ -42,13 +44,22 @@ def _encode(record: TaskRun | PipelineRun, envs: set[str]) -> bytes:
     if env is not None and env.digest not in envs:
         envs.add(env.digest)
         head = b'{"kind":"environment","record":' + env.model_dump_json().encode() + b"}\n"
+    code = record.code
+    if code is not None and codes.get(id(code)) is not code:
+        # numbered by the object's id: unique while ``codes`` holds the object
+        codes[id(code)] = code
+        head += b'{"kind":"code","id":%d,"record":%b}\n' % (
+            id(code),
+            code.model_dump_json().encode(),
+        )
     arts = ",".join(a.model_dump_json() for a in record.artifacts)
     digest = f'"{env.digest}"' if env is not None else "null"  # hex: no escaping needed
+    code_id = id(code) if code is not None else "null"
     return (
         head
         + (
-            f'{{"kind":"task_run","env":{digest},'
-            f'"record":{record.model_dump_json(exclude=_NO_ENV)},"artifacts":[{arts}]}}\n'
+            f'{{"kind":"task_run","env":{digest},"code":{code_id},'
+            f'"record":{record.model_dump_json(exclude=_SHARED)},"artifacts":[{arts}]}}\n'
         ).encode()
     )
 
@@ -65,13 +76,14 @@ class Segment:
         self._pid = 0
         self._n = 0
         self._envs: set[str] = set()
+        self._codes: dict[int, CodeRef] = {}
         self._torn = False
 
     def append(self, record: TaskRun | PipelineRun) -> None:
         if self._fd is None or self._pid != os.getpid():
             self._open()
-        envs = set(self._envs)
-        line = _encode(record, envs)
+        envs, codes = set(self._envs), dict(self._codes)
+        line = _encode(record, envs, codes)
         if self._torn:  # end the line a failed write left half-written (quarantined if read)
             line = b"\n" + line
         try:
@@ -82,20 +94,21 @@ class Segment:
             self._torn = True
             raise
         self._torn = False
-        self._envs = envs
+        self._envs, self._codes = envs, codes
 
     def rotate(self) -> Path | None:
         """Close the segment and return its path; the next append starts a new one."""
         path = self._path
         if self._fd is not None and self._pid == os.getpid():
             os.close(self._fd)
-        self._fd, self._path, self._envs, self._torn = None, None, set(), False
+        self._fd, self._path, self._torn = None, None, False
+        self._envs, self._codes = set(), {}
         return path
 
     def _open(self) -> None:
         if self._pid != os.getpid():  # a forked child: the parent's segment stays the parent's
             self._pid, self._token, self._n = os.getpid(), uuid.uuid4().hex[:8], 0
-            self._envs = set()
+            self._envs, self._codes = set(), {}
         self.folder.mkdir(parents=True, exist_ok=True)
         self._n += 1
         self._path = self.folder / f"{self._pid}-{self._token}-{self._n:06d}.jsonl"
@@ -196,6 +209,7 @@ def recover(folder: Path, spool, own: Segment | None) -> int:
 
 def _move(claim: Path, name: str, spool) -> int:
     envs: dict[str, Environment] = {}
+    codes: dict[int, CodeRef] = {}
     moved = 0
     with open(claim, "rb") as fh:
         lines = fh.read().split(b"\n")
@@ -203,7 +217,7 @@ def _move(claim: Path, name: str, spool) -> int:
         if not line.strip():
             continue
         try:
-            record = _decode(line, envs)
+            record = _decode(line, envs, codes)
         except Exception as exc:  # noqa: BLE001 - a torn or foreign line: kept aside, not lost
             bad = spool.path / f".tmp-{name}-{i}.json"
             spool.path.mkdir(parents=True, exist_ok=True)
@@ -217,17 +231,24 @@ def _move(claim: Path, name: str, spool) -> int:
     return moved
 
 
-def _decode(line: bytes, envs: dict[str, Environment]) -> TaskRun | PipelineRun | None:
+def _decode(
+    line: bytes, envs: dict[str, Environment], codes: dict[int, CodeRef]
+) -> TaskRun | PipelineRun | None:
     payload = json.loads(line)
     kind = payload["kind"]
     if kind == "environment":
         env = Environment.model_validate(payload["record"])
         envs[env.digest] = env
         return None
+    if kind == "code":
+        codes[payload["id"]] = CodeRef.model_validate(payload["record"])
+        return None
     if kind == "pipeline_run":
         return PipelineRun.model_validate(payload["record"])
     run = TaskRun.model_validate(payload["record"])
     if payload.get("env") is not None:
         run.environment = envs[payload["env"]]
+    if payload.get("code") is not None:  # lines written before code lines carry it inline
+        run.code = codes[payload["code"]]
     run.artifacts = [Artifact.model_validate(a) for a in payload.get("artifacts", [])]
     return run
