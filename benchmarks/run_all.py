@@ -33,11 +33,13 @@ def main() -> None:
         only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
     print(f"machine: {machine()}  commit: {commit()}\n")
     steps = {
+        # Per-call latencies first, before the benchmarks that leave stores with background
+        # threads (probes of a stopped server, journal senders) in this process.
         "overhead": lambda: overhead.main(500 if quick else 3000),
+        "mlflow": lambda: mlflow_compare.main(40 if quick else 200),
         "circuit": lambda: circuit.main(200 if quick else 500),
         "journal": lambda: journal.main(200 if quick else 500, 4, 500 if quick else 2500),
         "metrics": lambda: metrics.main(2000 if quick else 20_000),
-        "mlflow": lambda: mlflow_compare.main(40 if quick else 200),
         "hashing": lambda: hashing.main(64 if quick else 1024),
         "lineage": lambda: lineage.main(5_000 if quick else lineage.PIPELINES),
         "observation": lambda: observation.main(
