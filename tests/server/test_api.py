@@ -210,20 +210,24 @@ def test_batch_writes_a_whole_pipeline_in_order(server):
         assert _counts(server, r.id) == (1, 3, 2)
 
 
-def test_heartbeat_and_reap(server):
+def _stale_running_run(server):
+    """A ``running`` run whose last heartbeat (2020) is long past the server's 60 s policy."""
     run = task_run()
     run.status, run.ended_at = "running", None
     _call(server, "POST", "/api/v1/task-runs", "writer", json=body(run))
-    assert (
-        _call(
-            server,
-            "POST",
-            "/api/v1/heartbeat",
-            "writer",
-            json={"task_run_ids": [run.id], "pipeline_run_ids": [], "at": "2020-01-01T00:00:00Z"},
-        ).status_code
-        == 204
+    beat = _call(
+        server,
+        "POST",
+        "/api/v1/heartbeat",
+        "writer",
+        json={"task_run_ids": [run.id], "pipeline_run_ids": [], "at": "2020-01-01T00:00:00Z"},
     )
+    assert beat.status_code == 204
+    return run
+
+
+def test_heartbeat_and_reap(server):
+    run = _stale_running_run(server)
     # A reader cannot reap ahead of the server's policy; a writer can name the cut-off.
     reader = _call(
         server, "POST", "/api/v1/reap", "reader", json={"stale_before": "2999-01-01T00:00:00Z"}
@@ -447,14 +451,5 @@ def test_whoami_reports_the_token(server):
 def test_looking_up_a_run_whose_lease_expired_shows_it_crashed(server):
     """GET /runs/{id} reaps a ``running`` run past the server's policy, as listing runs does:
     before, the run page showed it running until someone listed runs."""
-    run = task_run()
-    run.status, run.ended_at = "running", None
-    _call(server, "POST", "/api/v1/task-runs", "writer", json=body(run))
-    _call(
-        server,
-        "POST",
-        "/api/v1/heartbeat",
-        "writer",
-        json={"task_run_ids": [run.id], "pipeline_run_ids": [], "at": "2020-01-01T00:00:00Z"},
-    )
+    run = _stale_running_run(server)
     assert _call(server, "GET", f"/api/v1/runs/{run.id}", "reader").json()["status"] == "crashed"

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_serializer
 
 from ..errors import InvalidInput
-from .trusted import construct
+from .trusted import constructor
 
 __all__ = [
     "RunStatus",
@@ -208,9 +208,9 @@ class MetricSeries(_Record):
 
     def points(self) -> list[Metric]:
         sid, key, epoch, delta = self.id, self.key, _EPOCH, timedelta  # point_time, inlined
+        metric = constructor(Metric)
         return [
-            construct(
-                Metric,
+            metric(
                 {
                     "key": key,
                     "value": v,

@@ -21,37 +21,24 @@ __all__ = ["construct", "constructor", "bulk"]
 M = TypeVar("M", bound=BaseModel)
 _new = object.__new__
 _SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-# Per class: every field's name (all are set, so one set serves every instance: pydantic only
-# ever adds a name to it on assignment, and every name is already in it) and the setters of the
-# four instance slots, taken from the descriptors themselves (``object.__setattr__`` looks them
-# up along the MRO on every call: a third of the cost).
-_PLAN: dict[type, tuple[set[str], tuple]] = {}
+# Per class, a maker: every field's name (all are set, so one set serves every instance:
+# pydantic only ever adds a name to it on assignment, and every name is already in it) and the
+# setters of the four instance slots, taken from the descriptors themselves
+# (``object.__setattr__`` looks them up along the MRO on every call: a third of the cost).
+_MAKERS: dict[type, Callable[[dict[str, Any]], Any]] = {}
 
 
-def _plan(cls: type) -> tuple[set[str], tuple]:
+def constructor(cls: type[M]) -> Callable[[dict[str, Any]], M]:
+    """``construct`` for one class, looked up once: for loops over tens of thousands of
+    records (a lineage graph's edges), where the lookup costs a fifth of building each one."""
+    make = _MAKERS.get(cls)
+    if make is not None:
+        return make
     setters = []
     for slot in _SLOTS:
         owner = next(k for k in cls.__mro__ if slot in vars(k))
         setters.append(vars(owner)[slot].__set__)
-    plan = _PLAN[cls] = (set(cls.model_fields), tuple(setters))
-    return plan
-
-
-def construct(cls: type[M], data: dict[str, Any]) -> M:
-    fields, (set_dict, set_fields, set_extra, set_private) = _PLAN.get(cls) or _plan(cls)
-    obj = _new(cls)
-    set_dict(obj, data)
-    set_fields(obj, fields)
-    set_extra(obj, None)
-    set_private(obj, None)
-    return obj
-
-
-def constructor(cls: type[M]) -> Callable[[dict[str, Any]], M]:
-    """``construct`` for one class with its plan looked up once: for loops over tens of
-    thousands of records (a lineage graph's edges), where the lookup and the extra call
-    frame cost a fifth of building each record."""
-    fields, (set_dict, set_fields, set_extra, set_private) = _PLAN.get(cls) or _plan(cls)
+    fields, (set_dict, set_fields, set_extra, set_private) = set(cls.model_fields), setters
     new = _new
 
     def make(data: dict[str, Any]) -> M:
@@ -62,7 +49,12 @@ def constructor(cls: type[M]) -> Callable[[dict[str, Any]], M]:
         set_private(obj, None)
         return obj
 
+    _MAKERS[cls] = make
     return make
+
+
+def construct(cls: type[M], data: dict[str, Any]) -> M:
+    return (_MAKERS.get(cls) or constructor(cls))(data)
 
 
 @contextmanager

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request
 
+from ..model.runs import utcnow
 from ..store.sql.store import SqlStore
 from .access import ServerAuditLog, TokenStore
 from .config import ServerConfig
@@ -21,6 +23,11 @@ class ServerContext:
     tokens: TokenStore
     audit: ServerAuditLog
     blobs: Any = None  # the artifact store (trackline.blobs) the blob routes stream from
+
+    def stale_before(self) -> datetime:
+        """The server's reaping policy: a ``running`` run whose last heartbeat is older than
+        this has crashed."""
+        return utcnow() - timedelta(seconds=self.config.stale_after)
 
 
 def get_ctx(request: Request) -> ServerContext:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from ...diff import RunDiff, diff_runs
-from ...model.runs import RunQuery, RunStatus, TaskRun, utcnow
+from ...model.runs import RunQuery, RunStatus, TaskRun
 from ...query.spec import Search, SearchResult
 from ...store import SearchStore, capability
 from ..access import Role
@@ -70,7 +70,7 @@ def list_runs(
     """Run summaries (no params, artifacts or metrics), newest first; expired leases are reaped
     first."""
     ctx = get_ctx(request)
-    ctx.store.reap(utcnow() - timedelta(seconds=ctx.config.stale_after))
+    ctx.store.reap(ctx.stale_before())
     if searched is not None:
         return capability(ctx.store, SearchStore).search_runs(  # type: ignore[type-abstract]
             Search(limit=limit, **searched)
@@ -103,9 +103,7 @@ def get_run(ref: str, request: Request, _=READ) -> TaskRun:
     ``running`` run whose lease expired is reaped first, as listings reap."""
     ctx = get_ctx(request)
     run = ctx.store.get_run(ref)
-    if run.status == RunStatus.RUNNING.value and run.id in ctx.store.reap(
-        utcnow() - timedelta(seconds=ctx.config.stale_after)
-    ):
+    if run.status == RunStatus.RUNNING.value and run.id in ctx.store.reap(ctx.stale_before()):
         run = ctx.store.get_run(ref)
     return run
 

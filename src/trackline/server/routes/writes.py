@@ -10,14 +10,12 @@ reported back for the client to quarantine while the others go in.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
 from ...errors import Conflict, InvalidInput, TracklineError
 from ...model.limits import check_pipeline_run, check_task_run
-from ...model.runs import PipelineRun, TaskRun, utcnow
+from ...model.runs import PipelineRun, TaskRun
 from ..access import Role, allows
 from ..auth import require
 from ..context import get_ctx
@@ -162,7 +160,7 @@ def reap(body: ReapIn, request: Request, principal=REAP) -> ReapOut:
     ``stale_before``. Anonymous callers never reap, even under ``--allow-anonymous-read``.
     """
     ctx = get_ctx(request)
-    policy = utcnow() - timedelta(seconds=ctx.config.stale_after)
+    policy = ctx.stale_before()
     stale_before = body.stale_before or policy
     if not allows(principal.role, Role.WRITER):
         stale_before = min(stale_before, policy)

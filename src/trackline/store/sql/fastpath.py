@@ -35,18 +35,21 @@ def _ts(value: datetime | None) -> str | None:
     return value.isoformat(" ", "microseconds")
 
 
-_second: list = [None, ""]  # the last whole second formatted, and its text
+# The last whole second formatted, and its text: one tuple, swapped whole, so a writer in
+# another thread never pairs one second with another's text.
+_second: tuple[int | None, str] = (None, "")
 
 
 def _micros_ts(micros: int) -> str:
     """``_ts`` of a series point's time (microseconds since 1970 UTC), the date and time of
     day formatted once per second: the points of one run mostly share their seconds."""
+    global _second
     sec, us = divmod(micros, 1_000_000)
-    cached = _second
-    if cached[0] != sec:
-        cached[1] = _ts(point_time(sec * 1_000_000))[:19]
-        cached[0] = sec
-    return f"{cached[1]}.{us:06d}"
+    cached, text = _second
+    if cached != sec:
+        text = _ts(point_time(sec * 1_000_000))[:19]
+        _second = (sec, text)
+    return f"{text}.{us:06d}"
 
 
 _str_json = json.encoder.encode_basestring_ascii  # what json.dumps uses for a str

@@ -236,9 +236,9 @@ def _read_nodes(cur, postgres: bool, node_type: str, keys: set[int]) -> list[tup
 def _run_nodes(rows: list[tuple]) -> tuple[dict[int, str], list[LineageNode]]:
     """Ids by key, and the nodes ordered by id, of run rows (rows of trackline's own tables:
     trusted, complete)."""
+    node = constructor(LineageNode)
     nodes = [
-        construct(
-            LineageNode,
+        node(
             {
                 "id": rid,
                 "type": "task_run",
@@ -257,9 +257,9 @@ def _run_nodes(rows: list[tuple]) -> tuple[dict[int, str], list[LineageNode]]:
 
 def _art_nodes(rows: list[tuple]) -> tuple[dict[int, str], set[int], list[LineageNode]]:
     """Digests by key, the keys of artifacts joined by name, and the nodes ordered by digest."""
+    node = constructor(LineageNode)
     nodes = [
-        construct(
-            LineageNode,
+        node(
             {
                 "id": d,
                 "type": "artifact",
