@@ -203,3 +203,56 @@ def test_cli_against_the_server(server, sweep):
     )
     assert best.exit_code == 0, best.output
     assert json.loads(best.stdout)["run"]["id"] == "ssp3"
+
+
+def test_an_infinite_metric_is_infinity_in_searches_over_http_and_in_cli_json(server, tmp_path):
+    """An infinite metric went through GET /runs?columns=... as null (the union response
+    model's JSON settings), and the CLI's --json printed a bare Infinity token no strict JSON
+    parser reads: both now carry the text "Infinity", as a run record does."""
+    writer = HttpStore(server.url, token=server.tokens["writer"])
+    try:
+        writer.write_task_run(
+            TaskRun(
+                id="ssinf0",
+                name="unbounded",
+                status="success",
+                metrics=[
+                    Metric(id="ssinf0a", key="blowup", value=float("inf")),
+                    Metric(id="ssinf0b", key="sink", value=float("-inf")),
+                ],
+            )
+        )
+    finally:
+        writer.close()
+    body = _get(server, "/runs", where="name = 'unbounded'", columns="metrics.blowup,metrics.sink")
+    assert body.status_code == 200
+    row = json.loads(body.text, parse_constant=_refuse)["rows"][0]
+    assert row["metrics"] == {"blowup": "Infinity", "sink": "-Infinity"}
+
+    local = SqlStore(f"sqlite:///{tmp_path / 'inf.db'}")
+    local.write_task_run(
+        TaskRun(
+            id="ssinf1",
+            name="unbounded",
+            status="success",
+            metrics=[Metric(id="ssinf1a", key="blowup", value=float("inf"))],
+        )
+    )
+    local.close()
+    out = CliRunner().invoke(
+        cli,
+        [
+            "--store",
+            f"sqlite:///{tmp_path / 'inf.db'}",
+            "runs",
+            "--columns",
+            "metrics.blowup",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output, parse_constant=_refuse)[0]["metrics"] == {"blowup": "Infinity"}
+
+
+def _refuse(token: str):
+    raise ValueError(f"not JSON: {token}")

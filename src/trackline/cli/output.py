@@ -11,16 +11,22 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from ..model.runs import json_float
+
 __all__ = ["emit_json", "table", "fmt_time", "fmt_duration", "fail"]
 
 
 def _plain(value: Any) -> Any:
+    """``value`` as strict JSON values: NaN and the infinities as the strings records use
+    (``ser_json_inf_nan="strings"``), since JSON has no literal for them."""
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return _plain(value.model_dump(mode="json"))
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return json_float(value)
     return value
 
 
@@ -29,7 +35,10 @@ def emit_json(value: Any) -> None:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    rows = [["" if c is None else str(c) for c in r] for r in rows]
+    rows = [
+        ["" if c is None else str(json_float(c) if type(c) is float else c) for c in r]
+        for r in rows
+    ]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
     for r in rows:

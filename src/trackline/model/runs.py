@@ -24,6 +24,7 @@ __all__ = [
     "Artifact",
     "ArtifactRef",
     "Metric",
+    "json_float",
     "MetricSeries",
     "SERIES_MAX",
     "point_time",
@@ -149,11 +150,15 @@ class Metric(_Record):
 
     @field_serializer("value")
     def _ser_value(self, v: float) -> float | str:
-        return (
-            v
-            if math.isfinite(v)
-            else ("NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity"))
-        )
+        return json_float(v)
+
+
+def json_float(v: float) -> float | str:
+    """``v``, or the text JSON carries for it where JSON has no number (``"NaN"``,
+    ``"Infinity"``, ``"-Infinity"``: what records send with ``ser_json_inf_nan="strings"``)."""
+    if math.isfinite(v):
+        return v
+    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
 
 
 def point_time(micros: int) -> datetime:

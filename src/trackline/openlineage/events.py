@@ -7,7 +7,6 @@ pipeline run and ``root`` the pipeline run.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +25,15 @@ from openlineage.client.facet_v2 import (
 )
 
 from .._version import __version__
-from ..model.runs import Artifact, ArtifactKind, ArtifactRef, Metric, PipelineRun, TaskRun
+from ..model.runs import (
+    Artifact,
+    ArtifactKind,
+    ArtifactRef,
+    Metric,
+    PipelineRun,
+    TaskRun,
+    json_float,
+)
 from . import facets as tf
 from .context import RunContext
 from .ids import run_uuid
@@ -253,9 +260,9 @@ def _task_facets(run: TaskRun, ctx: RunContext, namespace: str, *, final: bool) 
                     "modelName": ev.model_name,
                     "modelVersion": ev.model_version,
                     "datasetName": ev.dataset_name,
-                    "metrics": {k: _number(v) for k, v in ev.metrics.items()},
+                    "metrics": {k: json_float(v) for k, v in ev.metrics.items()},
                     "slices": {
-                        s: {k: _number(v) for k, v in m.items()} for s, m in ev.slices.items()
+                        s: {k: json_float(v) for k, v in m.items()} for s, m in ev.slices.items()
                     },
                     "createdAt": _iso(ev.created_at),
                 }
@@ -371,14 +378,12 @@ def _dataset_facets(art: Artifact, slot: str, ctx: RunContext) -> dict[str, Any]
     return facets
 
 
-def _number(v: float) -> float | str:
-    if math.isfinite(v):
-        return v
-    return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-
-
 def _metric(m: Metric) -> dict[str, Any]:
-    out: dict[str, Any] = {"key": m.key, "value": _number(m.value), "timestamp": _iso(m.timestamp)}
+    out: dict[str, Any] = {
+        "key": m.key,
+        "value": json_float(m.value),
+        "timestamp": _iso(m.timestamp),
+    }
     if m.step is not None:
         out["step"] = m.step
     return out
@@ -387,7 +392,7 @@ def _metric(m: Metric) -> dict[str, Any]:
 def json_value(value: Any) -> Any:
     """Params as JSON (non-finite floats as strings, the metric convention)."""
     if isinstance(value, float):
-        return _number(value)
+        return json_float(value)
     if isinstance(value, dict):
         return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -122,6 +122,9 @@ class SearchResult(BaseModel):
     ``params``, ``metrics``, ``external``, ``config`` and ``resources`` (grouped rows carry the
     group fields and one entry per aggregate instead)."""
 
+    # A metric may be infinite: sent as "Infinity" (as records send it), not as null.
+    model_config = ConfigDict(ser_json_inf_nan="strings")
+
     scope: Literal["runs", "pipelines"] = "runs"
     columns: list[str] = Field(default_factory=list)
     grouped: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...model.runs import PipelineRun
 from ...query.spec import Search, SearchResult
@@ -13,7 +13,7 @@ from ..access import Role
 from ..auth import require
 from ..context import get_ctx
 from ..schemas import ErrorBody, NameFilter
-from .runs import SEARCH_DOC, search_args
+from .runs import SEARCH_DOC, search_args, search_response
 
 router = APIRouter(
     tags=["pipelines"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}}
@@ -30,11 +30,13 @@ def list_pipeline_runs(
     pipeline: NameFilter = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     searched: dict | None = Depends(search_args),
-) -> list[PipelineRun] | SearchResult:
+) -> list[PipelineRun] | Response:
     store = get_ctx(request).store
     if searched is not None:
-        return capability(store, SearchStore).search_pipelines(  # type: ignore[type-abstract]
-            Search(scope="pipelines", limit=limit, **searched)
+        return search_response(
+            capability(store, SearchStore).search_pipelines(  # type: ignore[type-abstract]
+                Search(scope="pipelines", limit=limit, **searched)
+            )
         )
     return store.list_pipeline_runs(pipeline, limit)
 

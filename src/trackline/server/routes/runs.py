@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...diff import RunDiff, diff_runs
 from ...model.runs import RunQuery, RunStatus, TaskRun
@@ -26,6 +26,13 @@ SEARCH_DOC = (
     "the answer is a search result in the search language (docs/query.md); a malformed "
     "expression is 422 ``invalid_query`` with the message the CLI prints."
 )
+
+
+def search_response(result: SearchResult) -> Response:
+    """A search result as its own JSON: FastAPI dumps a ``list[...] | SearchResult`` answer
+    with the union's settings, which write an infinite metric as null; the result's own
+    settings write ``"Infinity"``, as a run record does."""
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 def search_args(
@@ -66,14 +73,16 @@ def list_runs(
     order: Literal["newest", "oldest"] = "newest",
     monitoring: bool = True,
     searched: dict | None = Depends(search_args),
-) -> list[TaskRun] | SearchResult:
+) -> list[TaskRun] | Response:
     """Run summaries (no params, artifacts or metrics), newest first; expired leases are reaped
     first."""
     ctx = get_ctx(request)
     ctx.store.reap(ctx.stale_before())
     if searched is not None:
-        return capability(ctx.store, SearchStore).search_runs(  # type: ignore[type-abstract]
-            Search(limit=limit, **searched)
+        return search_response(
+            capability(ctx.store, SearchStore).search_runs(  # type: ignore[type-abstract]
+                Search(limit=limit, **searched)
+            )
         )
     return ctx.store.list_runs(
         RunQuery(
