@@ -282,3 +282,28 @@ def test_producer_groups_match_a_plain_fold_of_the_edges():
             )
             own = [n.pipeline_run_id == "p1" for n in members]
             assert own == sorted(own, reverse=True)  # the asked pipeline run's runs first
+
+
+def test_lineage_refuses_a_bad_direction_or_depth_as_the_server_does(tmp_path):
+    """The SQL store refused a direction with a bare ValueError, walked nothing for depth 0 or
+    -1, and failed with TypeError or pydantic's ValidationError for a depth of "2" or 2.5:
+    each is now InvalidInput naming the argument, as the server's query parameters answer."""
+    from trackline.errors import InvalidInput
+    from trackline.model.runs import ArtifactRef, TaskRun
+    from trackline.store.sql.store import SqlStore
+
+    store = SqlStore(f"sqlite:///{tmp_path / 'l.db'}")
+    ref = ArtifactRef(name="data", digest="d" * 64, kind="dataset")
+    store.write_task_run(TaskRun(id="a" * 32, name="make", status="success", outputs=[ref]))
+    for direction, depth, named in [
+        ("sideways", None, "direction"),
+        ("upstream", 0, "depth"),
+        ("upstream", -1, "depth"),
+        ("upstream", "2", "depth"),
+        ("upstream", 2.5, "depth"),
+        ("upstream", True, "depth"),
+    ]:
+        with pytest.raises(InvalidInput, match=named):
+            store.lineage("a" * 32, direction, depth)
+    assert len(store.lineage("d" * 64, "upstream", 1).nodes) == 2
+    store.close()

@@ -21,6 +21,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from ...errors import InvalidInput
 from ...model.runs import LineageEdge, LineageGraph, LineageNode
 from ...model.trusted import bulk, construct, constructor
 from .dialect import utc
@@ -29,7 +30,7 @@ from .namejoin import is_named
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["closure", "exact_root", "hop_sql", "node_sql"]
+__all__ = ["check_args", "closure", "exact_root", "hop_sql", "node_sql"]
 
 # (table, key) pairs are fixed strings, never user input.
 _HOP = {
@@ -91,6 +92,15 @@ def _keys(postgres: bool, keys: set[int]) -> str:
     return json.dumps(list(keys))
 
 
+def check_args(direction: Any, depth: Any) -> None:
+    """Refuse what the server's query parameters refuse: a direction other than the three, a
+    depth that is not a whole number of hops from 1 up."""
+    if direction not in ("upstream", "downstream", "both"):
+        raise InvalidInput(f"direction must be upstream, downstream or both, not {direction!r:.80}")
+    if depth is not None and (type(depth) is not int or depth < 1):
+        raise InvalidInput(f"depth must be a whole number of hops from 1 up, not {depth!r:.80}")
+
+
 def exact_root(conn: sa.Connection, ref: str) -> tuple[str, str, int | None] | None:
     """(id, node type, seq) of the run or artifact whose whole id is ``ref``, or None."""
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
@@ -115,8 +125,6 @@ def closure(
     depth: int | None,
     root_seq: int | None = None,
 ) -> LineageGraph:
-    if direction not in ("upstream", "downstream", "both"):
-        raise ValueError(f"direction must be upstream, downstream or both, not {direction!r}")
     postgres = conn.dialect.name == "postgresql"
     with bulk():  # tens of thousands of rows and records: see model.trusted.bulk
         cur = conn.connection.driver_connection.cursor()

@@ -428,6 +428,7 @@ class SqlStore(SqlRegistry, SqlMonitoring, SqlOpenLineage, LocationStore, RunSto
     ) -> LineageGraph:
         """From a run, an artifact, a pipeline run (the union of its task runs' closures) or the
         bytes of a file inside a recorded folder (through the folders that held it)."""
+        _lineage.check_args(direction, depth)
         with bulk(), self.engine.connect() as conn:  # bulk: tens of thousands of records
             # A whole run id (the usual case) in one round trip; prefixes, artifacts (which may
             # be files inside recorded folders) and pipeline runs as below.
